@@ -1,0 +1,44 @@
+// matmul: C = op(A) op(B). Backward (accumulating, beta = 1):
+//   dA += dC op(B)^T        (or op(B) dC^T when A is transposed)
+//   dB += op(A)^T dC        (or dC^T op(A) when B is transposed)
+#include "autodiff/blas.hpp"
+#include "autodiff/ops.hpp"
+
+namespace ad {
+
+template <class T>
+static void matmul_backward(Tape<T>& t, Node<T>& n) {
+    const bool ta = n.iarg & 1, tb = n.iarg & 2;
+    Node<T>& a = t.node(n.in[0]);
+    Node<T>& b = t.node(n.in[1]);
+    const Mat<T>& dc = *n.grad;
+    if (a.grad) {
+        if (!ta) blas::gemm(dc, false, *b.value, !tb, *a.grad, T(1), T(1));
+        else blas::gemm(*b.value, tb, dc, true, *a.grad, T(1), T(1));
+    }
+    if (b.grad) {
+        if (!tb) blas::gemm(*a.value, !ta, dc, false, *b.grad, T(1), T(1));
+        else blas::gemm(dc, true, *a.value, ta, *b.grad, T(1), T(1));
+    }
+}
+
+template <class T>
+Var<T> matmul(Var<T> a, Var<T> b, bool ta, bool tb) {
+    const auto& A = a.value();
+    const auto& B = b.value();
+    const std::size_t m = ta ? A.shape()[1] : A.shape()[0];
+    const std::size_t k = ta ? A.shape()[0] : A.shape()[1];
+    const std::size_t kb = tb ? B.shape()[1] : B.shape()[0];
+    const std::size_t n = tb ? B.shape()[0] : B.shape()[1];
+    if (k != kb) throw std::invalid_argument("matmul: inner dimensions differ");
+    Var<T> out;
+    Node<T>& node = a.tape->push(m, n, {a, b}, &matmul_backward<T>, out);
+    node.iarg = (ta ? 1 : 0) | (tb ? 2 : 0);
+    blas::gemm(A, ta, B, tb, node.own_value, T(1), T(0));
+    return out;
+}
+
+template Var<double> matmul<double>(Var<double>, Var<double>, bool, bool);
+template Var<float> matmul<float>(Var<float>, Var<float>, bool, bool);
+
+}  // namespace ad

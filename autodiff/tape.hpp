@@ -1,0 +1,110 @@
+// Reverse-mode automatic differentiation on a tape (see docs/engine.md).
+//
+// A Tape records one node per tensor operation, in creation order. backward() walks it from the
+// loss down to the first node, and each node's backward function *accumulates* into the
+// gradients of its inputs. Between steps, reset() rewinds the tape but keeps every node's
+// buffers: a model of fixed shapes allocates on its first step only.
+#pragma once
+#include <deque>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "autodiff/tensor.hpp"
+
+namespace ad {
+
+template <class T>
+class Tape;
+template <class T>
+struct Node;
+
+// A leaf that is learned: value and accumulated gradient live here, outside any tape.
+template <class T>
+struct Param {
+    Mat<T> value;
+    Mat<T> grad;
+    std::string name;
+    Param() = default;
+    Param(std::string n, std::size_t rows, std::size_t cols);
+    void zero_grad();
+    std::size_t size() const { return value.size(); }
+};
+
+template <class T>
+using BackwardFn = void (*)(Tape<T>&, Node<T>&);
+
+template <class T>
+struct Node {
+    Mat<T> own_value, own_grad;  // storage for intermediates, reused step after step
+    Mat<T> aux, aux2;            // op-specific caches (softmax, norms, masks...)
+    const Mat<T>* value = nullptr;  // own_value, a parameter's value or a constant
+    Mat<T>* grad = nullptr;         // nullptr when no gradient flows here
+    std::array<int, 3> in{-1, -1, -1};
+    T alpha = 0, beta = 0;  // op scalars (scale factor, slope, epsilon...)
+    int iarg = 0;           // op integer flag (e.g. transposes of matmul)
+    const std::vector<int>* labels = nullptr;
+    BackwardFn<T> backward = nullptr;
+    bool is_param = false;
+};
+
+// A handle to a node of a tape: cheap to copy.
+template <class T>
+struct Var {
+    Tape<T>* tape = nullptr;
+    int id = -1;
+    const Mat<T>& value() const;
+    Mat<T>* grad() const;  // nullptr if no gradient is tracked for this node
+    std::size_t rows() const { return value().shape()[0]; }
+    std::size_t cols() const { return value().shape()[1]; }
+    T item() const;  // the value of a 1x1 node
+    bool requires_grad() const { return grad() != nullptr; }
+};
+
+template <class T>
+class Tape {
+public:
+    // Starts a new step: the next node created reuses the storage of the first, and so on.
+    void reset() { cursor_ = 0; }
+    // A learned leaf: gradients accumulate into p.grad (call zero_grad on parameters yourself,
+    // or let the optimiser do it).
+    Var<T> param(Param<T>& p);
+    // A leaf without gradient. x is referenced, not copied: it must outlive the step.
+    Var<T> constant(const Mat<T>& x);
+    // Walks the tape backwards from a 1x1 loss, seeding d loss / d loss = 1.
+    void backward(Var<T> loss);
+
+    // For op implementations: the next node, shaped rows x cols, its gradient zeroed if any
+    // input needs one. The reference stays valid for the life of the tape.
+    Node<T>& push(std::size_t rows, std::size_t cols, std::initializer_list<Var<T>> inputs,
+                  BackwardFn<T> backward, Var<T>& out);
+    Node<T>& node(int id) { return nodes_[static_cast<std::size_t>(id)]; }
+    const Node<T>& node(int id) const { return nodes_[static_cast<std::size_t>(id)]; }
+    std::size_t size() const { return cursor_; }
+    // Shapes an op's cache buffer, counting a (re)allocation only when the shape changes.
+    void ensure(Mat<T>& m, std::size_t rows, std::size_t cols) {
+        if (m.shape()[0] != rows || m.shape()[1] != cols) {
+            m.resize(Shape{rows, cols});
+            ++allocations_;
+        }
+    }
+    // Number of times a node buffer had to be (re)allocated; constant after the first step of a
+    // fixed-shape model (the tests check it).
+    std::size_t buffer_allocations() const { return allocations_; }
+
+private:
+    Node<T>& next(Var<T>& out);
+    std::deque<Node<T>> nodes_;  // a deque keeps node references stable as it grows
+    std::size_t cursor_ = 0;
+    std::size_t allocations_ = 0;
+    friend struct Var<T>;
+};
+
+extern template struct Param<double>;
+extern template struct Param<float>;
+extern template class Tape<double>;
+extern template class Tape<float>;
+extern template struct Var<double>;
+extern template struct Var<float>;
+
+}  // namespace ad

@@ -1,0 +1,1 @@
+namespace models { int placeholder = 0; }

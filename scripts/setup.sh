@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs alignsim's Debian 12 dependencies (idempotent) and builds it in ./build.
+# Usage: scripts/setup.sh            install + configure + build
+#        ALIGNSIM_NO_APT=1 scripts/setup.sh   skip the package step
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(
+  g++ meson ninja-build pkg-config cmake            # toolchain (cmake: Meson finds xtensor-blas through it)
+  libxtensor-dev libxtensor-blas-dev libxsimd-dev xtl-dev
+  libopenblas-dev                                   # BLAS + LAPACK
+  libtbb-dev libboost-test-dev
+  libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
+  gnuplot-nox                                       # figures
+  openmpi-bin libopenmpi-dev                        # optional: multi-process sweeps
+)
+
+if [ -z "${ALIGNSIM_NO_APT:-}" ]; then
+  missing=()
+  for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "setup: installing ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+if [ ! -f build/build.ninja ]; then
+  meson setup build --buildtype=release >/dev/null
+fi
+ninja -C build

@@ -1,0 +1,84 @@
+// alignsim's configuration: one schema of typed keys ("data.d1", "train.lr", ...) with defaults,
+// read from TOML files and `--set key=value`, validated as a whole. The key names are a public
+// contract (README, "Configuration").
+#pragma once
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "theory/spec.hpp"
+
+namespace sim {
+
+// Every bad-input problem: a one-line message naming the key, file or value at fault.
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+enum class Kind { Int, Float, Bool, String, IntList };
+using Value = std::variant<std::int64_t, double, bool, std::string, std::vector<std::int64_t>>;
+
+struct KeySpec {
+    std::string key;
+    Kind kind;
+    Value def;
+    std::string doc;
+    std::vector<std::string> choices;  // allowed values of a String key (empty: any)
+};
+const std::vector<KeySpec>& schema();
+const KeySpec* find_key(const std::string& key);  // nullptr if unknown
+std::string kind_name(Kind k);
+std::string value_to_string(const Value& v);
+
+// One axis of a sweep: a config key and the values it takes.
+struct GridAxis {
+    std::string key;
+    std::vector<Value> values;
+};
+
+class Config {
+public:
+    Config();  // all defaults
+    // Reads a TOML file over the defaults. Throws ConfigError.
+    static Config from_file(const std::string& path);
+    // Applies a TOML text (the same format as a file) over the current values.
+    void merge_toml(const std::string& text, const std::string& origin);
+    // `--set key=value`: value is a TOML value; a bare word is accepted for string keys, and
+    // `grid.<key>=[...]` sets a sweep axis. Throws ConfigError.
+    void set_from_cli(const std::string& assignment);
+    void set(const std::string& key, const Value& v);  // type-checked against the schema
+
+    std::int64_t i(const std::string& key) const;
+    double f(const std::string& key) const;  // Float keys (Int keys convert)
+    bool b(const std::string& key) const;
+    const std::string& s(const std::string& key) const;
+    const std::vector<std::int64_t>& ilist(const std::string& key) const;
+    const Value& get(const std::string& key) const;
+
+    // Sweep axes from the [grid] table, in key order, and the seeds (grid.seeds).
+    const std::vector<GridAxis>& grid() const { return grid_; }
+    const std::vector<std::int64_t>& grid_seeds() const { return seeds_; }
+
+    // Cross-key checks (orthogonal mixing needs d_i >= k_shared + k_i, ...). Throws ConfigError.
+    void validate() const;
+
+    nlohmann::json to_json() const;  // every key, plus "grid" when present
+    const std::map<std::string, Value>& values() const { return values_; }
+
+private:
+    void set_grid_axis(const std::string& key, std::vector<Value> values, const std::string& origin);
+    std::map<std::string, Value> values_;
+    std::vector<GridAxis> grid_;
+    std::vector<std::int64_t> seeds_;
+};
+
+// The theory module's view of the data keys.
+theory::DataSpec data_spec(const Config& c);
+
+}  // namespace sim

@@ -1,0 +1,1 @@
+namespace theory { int placeholder = 0; }
