@@ -35,5 +35,8 @@ DataModel make_data_model(const Config& cfg);  // parameters from data.seed
 Split draw(const DataModel& dm, std::size_t n, ad::Rng& rng);
 // data.n_train + data.n_test samples from the sample seed (data.sample_seed, or derived).
 Samples make_samples(const Config& cfg, const DataModel& dm);
+// The sample seed: data.sample_seed if >= 0, else derived from data.seed and train.seed.
+// Train and test draw from the sub-streams "train" and "test" of it.
+std::uint64_t sample_seed(const Config& cfg);
 
 }  // namespace sim
