@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# End-to-end checks of the alignsim command: help, exit codes, one-line errors, and the JSON
+# contracts of the issues. Usage: tests/cli_test.sh path/to/alignsim
+set -uo pipefail
+A=${1:?usage: cli_test.sh path/to/alignsim}
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/alignsim-cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok()   { pass=$((pass + 1)); }
+bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect_error CODE PATTERN -- command...: exit code CODE, exactly one stderr line matching PATTERN
+expect_error() {
+  local code=$1 pat=$2; shift 3
+  "$@" >"$T/out" 2>"$T/err"; local rc=$?
+  local lines; lines=$(wc -l <"$T/err")
+  if [ "$rc" -ne "$code" ]; then bad "$* -> exit $rc, expected $code ($(head -c 300 "$T/err"))"; return; fi
+  if [ "$lines" -ne 1 ]; then bad "$* -> $lines stderr lines, expected 1"; return; fi
+  if ! grep -q -- "$pat" "$T/err"; then bad "$* -> '$(cat "$T/err")' lacks '$pat'"; return; fi
+  ok
+}
+# json_check FILE PYTHON-EXPR...: each expression, with j the parsed JSON, must be true
+json_check() {
+  local f=$1; shift
+  for e in "$@"; do
+    if $PY -c "import json,sys,math; j=json.load(open('$f')); sys.exit(0 if ($e) else 1)" 2>/dev/null; then ok
+    else bad "JSON check failed: $e on $(head -c 400 "$f")"; fi
+  done
+}
+
+# --- help and usage errors
+"$A" --help >"$T/h" && grep -q sweep "$T/h" && ok || bad "alignsim --help"
+for c in theory train export sweep plot bench; do
+  "$A" "$c" --help >/dev/null && ok || bad "alignsim $c --help"
+done
+expect_error 2 "error" -- "$A"
+expect_error 2 "error" -- "$A" frobnicate
+expect_error 2 "data.bogus" -- "$A" theory --set data.bogus=1
+expect_error 2 "key=value" -- "$A" theory --set data.d1
+expect_error 2 "data.d1" -- "$A" theory --set data.d1=abc
+expect_error 2 "orthogonal" -- "$A" theory --set data.d1=3
+expect_error 2 "error" -- "$A" theory /nonexistent/config.toml
+printf '[data]\nd1 = [1\n' >"$T/broken.toml"
+expect_error 2 "broken.toml:" -- "$A" theory "$T/broken.toml"
+printf '[data]\nmixing = "weird"\n' >"$T/weird.toml"
+expect_error 2 "data.mixing" -- "$A" train "$T/weird.toml"
+expect_error 2 "error" -- "$A" export
+expect_error 2 "error" -- "$A" bench --shape huge
+
+# --- theory: the public JSON contract and the orthogonal table
+if "$A" theory --json >"$T/theory.json" 2>"$T/err"; then
+  ok
+  json_check "$T/theory.json" \
+    "len(j['canonical_correlations']) == 2" \
+    "j['mutual_information_x1_x2'] > 0" \
+    "all(set(j['r2'][t]) >= {'oracle_x1','aligned_x1','oracle_x2','aligned_x2'} for t in ['y_shared','y1','y2','y_mix'])" \
+    "all(set(j['info_nats'][r]) >= {'s','u1','u2'} for r in ['oracle_x1','aligned_x1','oracle_x2','aligned_x2'])" \
+    "abs(j['r2']['y1']['aligned_x1']) < 1e-9 and abs(j['r2']['y_shared']['aligned_x1'] - 0.8) < 1e-9" \
+    "len(j['tradeoff']) >= 2 and set(j['tradeoff'][0]) >= {'lambda','r2_y_mix','alignment_loss'}"
+  "$A" theory >"$T/theory.txt" && grep -q y_mix "$T/theory.txt" && ok || bad "theory table"
+else
+  bad "alignsim theory --json failed: $(cat "$T/err")"
+fi
+
+# --- train: the public JSON contract on a small run
+if "$A" train --json --set data.n_train=2000 --set data.n_test=1000 --set train.steps=200 \
+     --set objective.alignment=cca >"$T/train.json" 2>"$T/err"; then
+  ok
+  json_check "$T/train.json" \
+    "j['status'] in ('ok', 'diverged') and j['steps'] == 200" \
+    "all(k in j for k in ['seconds','final_loss','learned','analytic','subspace_distance','cka'])" \
+    "all(set(j['learned']['r2'][t]) >= {'z1','z2'} for t in ['y_shared','y1','y2','y_mix'])" \
+    "set(j['analytic']['r2']) >= {'y_shared','y1','y2','y_mix'}"
+else
+  bad "alignsim train --json failed: $(cat "$T/err")"
+fi
+"$A" train --json --set train.lr=1e6 --set train.optimizer=sgd --set objective.alignment=regression \
+  --set data.n_train=500 --set data.n_test=100 --set train.steps=100 >"$T/div.json" 2>/dev/null \
+  && json_check "$T/div.json" "j['status'] == 'diverged' and len(j.get('reason', '')) > 0" \
+  || bad "a diverging run must exit 0 with status diverged"
+
+# --- export: numpy reads every file the manifest lists, with the shape it says
+if "$A" export --set data.n_train=300 --set data.n_test=100 --out "$T/exp" 2>"$T/err"; then
+  ok
+  $PY - "$T/exp" <<'PY' && ok || bad "export: manifest and .npy files disagree"
+import json, sys, os, numpy as np
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "manifest.json")))
+files = m["files"]
+assert len(files) >= 10 and "config" in m
+for f in files:
+    a = np.load(os.path.join(d, f["file"]))
+    assert list(a.shape) == list(f["shape"]), f
+x1 = np.load(os.path.join(d, "train_x1.npy"))
+assert x1.shape == (300, m["config"]["data.d1"])
+PY
+else
+  bad "alignsim export failed: $(cat "$T/err")"
+fi
+
+# --- sweep: bad grids fail before any work, a tiny grid runs and resumes
+printf '[grid]\n"data.nope" = [1, 2]\n' >"$T/badgrid.toml"
+expect_error 2 "data.nope" -- "$A" sweep "$T/badgrid.toml" --out "$T/bad"
+[ ! -e "$T/bad/results.csv" ] && ok || bad "a bad grid must not start work"
+printf '[data]\nn_train = 1000\nn_test = 500\n[train]\nsteps = 100\n[objective]\nalignment = "cca"\n[grid]\n"data.redundancy" = [0.0, 1.0]\nseeds = [1, 2]\n' >"$T/grid.toml"
+if "$A" sweep "$T/grid.toml" --out "$T/sw" --jobs 2 --quiet 2>"$T/err"; then
+  ok
+  [ -s "$T/sw/results.csv" ] && [ -s "$T/sw/manifest.json" ] && ok || bad "sweep outputs missing"
+  head -1 "$T/sw/results.csv" | grep -q "data.redundancy" && ok || bad "results.csv lacks the swept column"
+  cp "$T/sw/results.csv" "$T/first.csv"
+  "$A" sweep "$T/grid.toml" --out "$T/sw" --jobs 1 --quiet 2>/dev/null && cmp -s "$T/first.csv" "$T/sw/results.csv" \
+    && ok || bad "re-running a finished sweep must leave results.csv unchanged"
+else
+  bad "alignsim sweep failed: $(cat "$T/err")"
+fi
+
+# --- bench: one JSON object per line with the contract keys
+if "$A" bench --json --shape linear --dtype float64 --seconds 0.2 >"$T/bench.jsonl" 2>"$T/err"; then
+  head -1 "$T/bench.jsonl" >"$T/bench1.json"
+  json_check "$T/bench1.json" "j['shape'] == 'linear' and j['dtype'] == 'float64' and j['ms_per_step'] > 0 and j['floor_ms'] > 0 and len(j['blas_core']) > 0"
+else
+  bad "alignsim bench failed: $(cat "$T/err")"
+fi
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
