@@ -35,6 +35,7 @@ struct BenchArgs {
     double seconds = 1.0;             // time budget per measurement
 };
 
+int cmd_config(const ConfigArgs& a, bool markdown);
 int cmd_theory(const ConfigArgs& a);
 int cmd_train(const ConfigArgs& a);
 int cmd_export(const ConfigArgs& a, const std::string& out_dir);

@@ -29,7 +29,12 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", sim::version());
 
-    sim::ConfigArgs theory_args, train_args, export_args;
+    sim::ConfigArgs config_args, theory_args, train_args, export_args;
+    bool config_markdown = false;
+    auto* config = app.add_subcommand("config", "print the resolved configuration: every key, its value and meaning");
+    add_config_options(config, config_args);
+    config->add_flag("--markdown", config_markdown, "the key table of the README (defaults)");
+
     auto* theory = app.add_subcommand("theory", "closed-form quantities of the configured model");
     add_config_options(theory, theory_args);
 
@@ -77,6 +82,7 @@ int main(int argc, char** argv) {
     }
 
     try {
+        if (*config) return sim::cmd_config(config_args, config_markdown);
         if (*theory) return sim::cmd_theory(theory_args);
         if (*train) return sim::cmd_train(train_args);
         if (*exp) return sim::cmd_export(export_args, export_dir);
