@@ -1,4 +1,5 @@
-// matmul: C = op(A) op(B). Backward (accumulating, beta = 1):
+// matmul: C = op(A) op(B). Backward (beta = 1 when the gradient already holds a contribution,
+// beta = 0 on its first write, so gradients are never zero-filled first):
 //   dA += dC op(B)^T        (or op(B) dC^T when A is transposed)
 //   dB += op(A)^T dC        (or dC^T op(A) when B is transposed)
 #include "autodiff/blas.hpp"
@@ -12,13 +13,16 @@ static void matmul_backward(Tape<T>& t, Node<T>& n) {
     Node<T>& a = t.node(n.in[0]);
     Node<T>& b = t.node(n.in[1]);
     const Mat<T>& dc = *n.grad;
+    // a first, then b: they may be the same node (z z^T), whose gradient gets both terms.
     if (a.grad) {
-        if (!ta) blas::gemm(dc, false, *b.value, !tb, *a.grad, T(1), T(1));
-        else blas::gemm(*b.value, tb, dc, true, *a.grad, T(1), T(1));
+        const T beta = t.accumulating(a) ? T(1) : T(0);
+        if (!ta) blas::gemm(dc, false, *b.value, !tb, *a.grad, T(1), beta);
+        else blas::gemm(*b.value, tb, dc, true, *a.grad, T(1), beta);
     }
     if (b.grad) {
-        if (!tb) blas::gemm(*a.value, !ta, dc, false, *b.grad, T(1), T(1));
-        else blas::gemm(dc, true, *a.value, ta, *b.grad, T(1), T(1));
+        const T beta = t.accumulating(b) ? T(1) : T(0);
+        if (!tb) blas::gemm(*a.value, !ta, dc, false, *b.grad, T(1), beta);
+        else blas::gemm(dc, true, *a.value, ta, *b.grad, T(1), beta);
     }
 }
 

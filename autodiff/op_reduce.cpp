@@ -16,11 +16,18 @@ void reduce_backward(Tape<T>& t, Node<T>& n) {
     const T* g = n.grad->data();
     T* gx = a.grad->data();
     const T s = n.alpha;  // 1 for a sum, 1/count for a mean
-    for (std::size_t i = 0; i < R; ++i)
-        for (std::size_t j = 0; j < C; ++j) {
-            const T gi = n.iarg == All ? g[0] : (n.iarg == Rows ? g[i] : g[j]);
-            gx[i * C + j] += s * gi;
+    const bool acc = t.accumulating(a);
+    for (std::size_t i = 0; i < R; ++i) {
+        T* gxi = gx + i * C;
+        if (n.iarg == Cols) {
+            if (acc) for (std::size_t j = 0; j < C; ++j) gxi[j] += s * g[j];
+            else for (std::size_t j = 0; j < C; ++j) gxi[j] = s * g[j];
+        } else {
+            const T v = s * (n.iarg == All ? g[0] : g[i]);
+            if (acc) for (std::size_t j = 0; j < C; ++j) gxi[j] += v;
+            else for (std::size_t j = 0; j < C; ++j) gxi[j] = v;
         }
+    }
 }
 
 template <class T>
@@ -37,13 +44,16 @@ Var<T> reduce(Var<T> a, int axis, bool mean) {
     T* y = n.own_value.data();
     n.own_value.fill(T(0));
     const T* x = X.data();
-    for (std::size_t i = 0; i < R; ++i)
-        for (std::size_t j = 0; j < C; ++j) {
-            const T v = x[i * C + j];
-            if (axis == All) y[0] += v;
-            else if (axis == Rows) y[i] += v;
-            else y[j] += v;
+    for (std::size_t i = 0; i < R; ++i) {
+        const T* xi = x + i * C;
+        if (axis == Cols) {
+            for (std::size_t j = 0; j < C; ++j) y[j] += xi[j];
+        } else {
+            T s = 0;
+            for (std::size_t j = 0; j < C; ++j) s += xi[j];
+            y[axis == All ? 0 : i] += s;
         }
+    }
     if (mean) {
         for (std::size_t k = 0; k < orows * ocols; ++k) y[k] *= n.alpha;
     }
@@ -57,8 +67,13 @@ void transpose_backward(Tape<T>& t, Node<T>& n) {
     const std::size_t R = a.value->shape()[0], C = a.value->shape()[1];
     const T* g = n.grad->data();
     T* gx = a.grad->data();
-    for (std::size_t i = 0; i < R; ++i)
-        for (std::size_t j = 0; j < C; ++j) gx[i * C + j] += g[j * R + i];
+    if (t.accumulating(a)) {
+        for (std::size_t i = 0; i < R; ++i)
+            for (std::size_t j = 0; j < C; ++j) gx[i * C + j] += g[j * R + i];
+    } else {
+        for (std::size_t i = 0; i < R; ++i)
+            for (std::size_t j = 0; j < C; ++j) gx[i * C + j] = g[j * R + i];
+    }
 }
 
 }  // namespace

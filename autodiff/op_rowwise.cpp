@@ -1,6 +1,9 @@
 // Row-wise ops: L2 normalisation, logsumexp, log-softmax and cross-entropy. All softmax-based
 // ops share one stable kernel (kernels::softmax_rows) and cache the softmax for their backward.
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <type_traits>
 #include <stdexcept>
 
 #include "autodiff/instantiate.hpp"
@@ -22,18 +25,17 @@ void l2n_backward(Tape<T>& t, Node<T>& n) {
     const T* nrm = n.aux.data();
     const T* raw = n.aux2.data();
     T* gx = a.grad->data();
+    const bool acc = t.accumulating(a);
     for (std::size_t i = 0; i < R; ++i) {
         const T* yi = y + i * C;
         const T* gi = g + i * C;
         T* gxi = gx + i * C;
         const T inv = T(1) / nrm[i];
-        if (raw[i] > n.alpha) {
-            T dot = 0;
+        T dot = 0;
+        if (raw[i] > n.alpha)
             for (std::size_t j = 0; j < C; ++j) dot += yi[j] * gi[j];
-            for (std::size_t j = 0; j < C; ++j) gxi[j] += (gi[j] - yi[j] * dot) * inv;
-        } else {
-            for (std::size_t j = 0; j < C; ++j) gxi[j] += gi[j] * inv;
-        }
+        if (acc) for (std::size_t j = 0; j < C; ++j) gxi[j] += (gi[j] - yi[j] * dot) * inv;
+        else for (std::size_t j = 0; j < C; ++j) gxi[j] = (gi[j] - yi[j] * dot) * inv;
     }
 }
 
@@ -45,8 +47,11 @@ void lse_backward(Tape<T>& t, Node<T>& n) {  // dx_ij += dy_i p_ij
     const T* p = n.aux.data();
     const T* g = n.grad->data();
     T* gx = a.grad->data();
-    for (std::size_t i = 0; i < R; ++i)
-        for (std::size_t j = 0; j < C; ++j) gx[i * C + j] += g[i] * p[i * C + j];
+    const bool acc = t.accumulating(a);
+    for (std::size_t i = 0; i < R; ++i) {
+        if (acc) for (std::size_t j = 0; j < C; ++j) gx[i * C + j] += g[i] * p[i * C + j];
+        else for (std::size_t j = 0; j < C; ++j) gx[i * C + j] = g[i] * p[i * C + j];
+    }
 }
 
 template <class T>
@@ -57,10 +62,12 @@ void log_softmax_backward(Tape<T>& t, Node<T>& n) {  // dx_ij += dy_ij - p_ij su
     const T* p = n.aux.data();
     const T* g = n.grad->data();
     T* gx = a.grad->data();
+    const bool acc = t.accumulating(a);
     for (std::size_t i = 0; i < R; ++i) {
         T s = 0;
         for (std::size_t j = 0; j < C; ++j) s += g[i * C + j];
-        for (std::size_t j = 0; j < C; ++j) gx[i * C + j] += g[i * C + j] - p[i * C + j] * s;
+        if (acc) for (std::size_t j = 0; j < C; ++j) gx[i * C + j] += g[i * C + j] - p[i * C + j] * s;
+        else for (std::size_t j = 0; j < C; ++j) gx[i * C + j] = g[i * C + j] - p[i * C + j] * s;
     }
 }
 
@@ -72,10 +79,51 @@ void ce_backward(Tape<T>& t, Node<T>& n) {  // dx_ij += dy (p_ij - [j = label_i]
     const T* p = n.aux.data();
     const T s = (*n.grad)(0, 0) / T(R);
     T* gx = a.grad->data();
+    const bool acc = t.accumulating(a);
     const std::vector<int>& lab = *n.labels;
     for (std::size_t i = 0; i < R; ++i) {
-        for (std::size_t j = 0; j < C; ++j) gx[i * C + j] += s * p[i * C + j];
+        if (acc) for (std::size_t j = 0; j < C; ++j) gx[i * C + j] += s * p[i * C + j];
+        else for (std::size_t j = 0; j < C; ++j) gx[i * C + j] = s * p[i * C + j];
         gx[i * C + static_cast<std::size_t>(lab[i])] -= s;
+    }
+}
+
+
+// Symmetric cross-entropy of a square n x n logit matrix L:
+//   (CE(L, labels) + CE(L^T, labels)) / 2
+//   = 1/(2n) sum_i [lse_j L_ij - L_{i,lab_i}] + 1/(2n) sum_j [lse_i L_ij - L_{lab_j,j}].
+// dL_ij = g/(2n) (P_ij + Q_ij - [j = lab_i] - [i = lab_j]), P the row softmax, Q the column
+// softmax. Fast path: when every row maximum and every column maximum lies within LIMIT of the
+// global maximum M (always so for cosine logits / tau unless tau is tiny), one shared
+// E = exp(L - M) gives both: P_ij = E_ij / r_i and Q_ij = E_ij / c_j with r, c the row and
+// column sums of E, and no term that matters can underflow. Otherwise, each direction is
+// shifted by its own maxima (two exponentials per entry).
+// aux: E (fast) or P + Q (fallback); aux2 rows: 0 = 1/r (or 1), 1 = 1/c (or 0), 2, 3 = scratch.
+template <class T>
+void sce_backward(Tape<T>& t, Node<T>& n) {
+    Node<T>& a = t.node(n.in[0]);
+    if (!a.grad) return;
+    const std::size_t N = n.aux.shape()[0];
+    const T c = (*n.grad)(0, 0) / T(2 * N);
+    const T* e = n.aux.data();
+    const T* ir = n.aux2.data();
+    const T* ic = ir + N;
+    T* cic = n.aux2.data() + 2 * N;
+    for (std::size_t j = 0; j < N; ++j) cic[j] = c * ic[j];
+    T* gx = a.grad->data();
+    const bool acc = t.accumulating(a);
+    for (std::size_t i = 0; i < N; ++i) {
+        const T cr = c * ir[i];
+        const T* ei = e + i * N;
+        T* gi = gx + i * N;
+        if (acc) for (std::size_t j = 0; j < N; ++j) gi[j] += ei[j] * (cr + cic[j]);
+        else for (std::size_t j = 0; j < N; ++j) gi[j] = ei[j] * (cr + cic[j]);
+    }
+    const std::vector<int>& lab = *n.labels;
+    for (std::size_t i = 0; i < N; ++i) {
+        const std::size_t l = static_cast<std::size_t>(lab[i]);
+        gx[i * N + l] -= c;
+        gx[l * N + i] -= c;
     }
 }
 
@@ -152,11 +200,103 @@ Var<T> cross_entropy(Var<T> a, const std::vector<int>& labels) {
     return out;
 }
 
+template <class T>
+Var<T> symmetric_cross_entropy(Var<T> a, const std::vector<int>& labels) {
+    const Mat<T>& X = a.value();
+    const std::size_t N = X.shape()[0];
+    if (X.shape()[1] != N) throw std::invalid_argument("symmetric_cross_entropy: logits must be square");
+    if (labels.size() != N)
+        throw std::invalid_argument("symmetric_cross_entropy: one label per row needed");
+    for (int l : labels)
+        if (l < 0 || static_cast<std::size_t>(l) >= N)
+            throw std::invalid_argument("symmetric_cross_entropy: label out of range");
+    Var<T> out;
+    Node<T>& n = a.tape->push(1, 1, {a}, &sce_backward<T>, out);
+    n.labels = &labels;
+    a.tape->ensure(n.aux, N, N);
+    a.tape->ensure(n.aux2, 4, N);
+    if (N == 0) {
+        n.own_value(0, 0) = T(0);
+        return out;
+    }
+    const T* x = X.data();
+    T* e = n.aux.data();
+    T* ir = n.aux2.data();
+    T* ic = ir + N;
+    T* cmax = ir + 2 * N;
+    T* scratch = ir + 3 * N;
+    // Pass 1: row maxima (into ir for now) and column maxima.
+    for (std::size_t j = 0; j < N; ++j) cmax[j] = -std::numeric_limits<T>::infinity();
+    for (std::size_t i = 0; i < N; ++i) {
+        const T* xi = x + i * N;
+        ir[i] = kernels::max(xi, N);
+        for (std::size_t j = 0; j < N; ++j) cmax[j] = cmax[j] < xi[j] ? xi[j] : cmax[j];
+    }
+    T M = -std::numeric_limits<T>::infinity(), lo = std::numeric_limits<T>::infinity();
+    for (std::size_t i = 0; i < N; ++i) {
+        M = std::max(M, ir[i]);
+        lo = std::min(lo, std::min(ir[i], cmax[i]));
+    }
+    const T limit = std::is_same<T, float>::value ? T(50) : T(500);
+    T lse_sum = 0;  // sum of the row and column log-sum-exps
+    if (std::isfinite(M) && std::isfinite(lo) && M - lo < limit) {
+        for (std::size_t j = 0; j < N; ++j) ic[j] = 0;
+        for (std::size_t i = 0; i < N; ++i) {
+            T* ei = e + i * N;
+            const T r = kernels::exp_shift_sum(x + i * N, N, M, ei);
+            for (std::size_t j = 0; j < N; ++j) ic[j] += ei[j];
+            lse_sum += std::log(r);
+            ir[i] = T(1) / r;
+        }
+        for (std::size_t j = 0; j < N; ++j) {
+            lse_sum += std::log(ic[j]);
+            ic[j] = T(1) / ic[j];
+        }
+        lse_sum += T(2 * N) * M;
+    } else {
+        // Rows: P into aux, row log-sum-exps into ir.
+        kernels::softmax_rows(x, N, N, e, ir);
+        for (std::size_t i = 0; i < N; ++i) lse_sum += ir[i];
+        // Columns, shifted by their own maxima (a column of -inf: no shift).
+        for (std::size_t j = 0; j < N; ++j) {
+            if (!std::isfinite(cmax[j])) cmax[j] = T(0);
+            ic[j] = 0;
+        }
+        for (std::size_t i = 0; i < N; ++i) {
+            kernels::exp_sub(x + i * N, cmax, N, scratch);
+            for (std::size_t j = 0; j < N; ++j) ic[j] += scratch[j];
+        }
+        for (std::size_t j = 0; j < N; ++j) {
+            lse_sum += cmax[j] + std::log(ic[j]);
+            ic[j] = T(1) / ic[j];
+        }
+        for (std::size_t i = 0; i < N; ++i) {
+            kernels::exp_sub(x + i * N, cmax, N, scratch);
+            T* ei = e + i * N;
+            for (std::size_t j = 0; j < N; ++j) ei[j] += scratch[j] * ic[j];
+        }
+        // aux = P + Q: the backward's E (1/r + 1/c) becomes aux (1 + 0).
+        for (std::size_t j = 0; j < N; ++j) {
+            ir[j] = T(1);
+            ic[j] = T(0);
+        }
+    }
+    T picked = 0;
+    for (std::size_t i = 0; i < N; ++i) {
+        const std::size_t l = static_cast<std::size_t>(labels[i]);
+        picked += x[i * N + l] + x[l * N + i];
+    }
+    n.own_value(0, 0) = (lse_sum - picked) / T(2 * N);
+    return out;
+}
+
 template Var<double> l2_normalize_rows<double>(Var<double>, double);
 template Var<float> l2_normalize_rows<float>(Var<float>, float);
 AD_INSTANTIATE_UNARY(logsumexp_rows)
 AD_INSTANTIATE_UNARY(log_softmax_rows)
 template Var<double> cross_entropy<double>(Var<double>, const std::vector<int>&);
 template Var<float> cross_entropy<float>(Var<float>, const std::vector<int>&);
+template Var<double> symmetric_cross_entropy<double>(Var<double>, const std::vector<int>&);
+template Var<float> symmetric_cross_entropy<float>(Var<float>, const std::vector<int>&);
 
 }  // namespace ad

@@ -1,58 +1,74 @@
 // Elementwise unary ops: y = f(x) and dx += dy * f'(x), with f' written from x, y and the op's
-// scalar alpha (so exp reuses y, sigmoid reuses y...).
+// scalar alpha (so exp reuses y, sigmoid reuses y...). Transcendental forwards go through the
+// vectorised kernels; the simple ones are plain loops the compiler vectorises.
+#include <algorithm>
 #include <cmath>
 
 #include "autodiff/instantiate.hpp"
+#include "autodiff/kernels.hpp"
 #include "autodiff/ops.hpp"
 
 namespace ad {
 namespace {
 
-struct ScaleF {
+struct Plain {  // forward by F::f element by element
+    static constexpr bool vectorised = false;
+    template <class T> static void fv(const T*, std::size_t, T*) {}
+};
+
+struct ScaleF : Plain {
     template <class T> static T f(T x, T c) { return c * x; }
     template <class T> static T d(T, T, T c) { return c; }
 };
-struct AddScalarF {
+struct AddScalarF : Plain {
     template <class T> static T f(T x, T c) { return x + c; }
     template <class T> static T d(T, T, T) { return T(1); }
 };
-struct NegF {
+struct NegF : Plain {
     template <class T> static T f(T x, T) { return -x; }
     template <class T> static T d(T, T, T) { return T(-1); }
 };
 struct ExpF {
+    static constexpr bool vectorised = true;
+    template <class T> static void fv(const T* x, std::size_t n, T* y) { kernels::exp(x, n, y); }
     template <class T> static T f(T x, T) { return std::exp(x); }
     template <class T> static T d(T, T y, T) { return y; }
 };
 struct LogF {
+    static constexpr bool vectorised = true;
+    template <class T> static void fv(const T* x, std::size_t n, T* y) { kernels::log(x, n, y); }
     template <class T> static T f(T x, T) { return std::log(x); }
     template <class T> static T d(T x, T, T) { return T(1) / x; }
 };
-struct SquareF {
+struct SquareF : Plain {
     template <class T> static T f(T x, T) { return x * x; }
     template <class T> static T d(T x, T, T) { return T(2) * x; }
 };
-struct SqrtF {
+struct SqrtF : Plain {
     template <class T> static T f(T x, T) { return std::sqrt(x); }
     template <class T> static T d(T, T y, T) { return T(0.5) / y; }
 };
-struct AbsF {
+struct AbsF : Plain {
     template <class T> static T f(T x, T) { return std::abs(x); }
     template <class T> static T d(T x, T, T) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0)); }
 };
-struct ReluF {
+struct ReluF : Plain {
     template <class T> static T f(T x, T) { return x > T(0) ? x : T(0); }
     template <class T> static T d(T x, T, T) { return x > T(0) ? T(1) : T(0); }
 };
-struct LeakyReluF {
+struct LeakyReluF : Plain {
     template <class T> static T f(T x, T s) { return x > T(0) ? x : s * x; }
     template <class T> static T d(T x, T, T s) { return x > T(0) ? T(1) : s; }
 };
 struct TanhF {
+    static constexpr bool vectorised = true;
+    template <class T> static void fv(const T* x, std::size_t n, T* y) { kernels::tanh(x, n, y); }
     template <class T> static T f(T x, T) { return std::tanh(x); }
     template <class T> static T d(T, T y, T) { return T(1) - y * y; }
 };
 struct SigmoidF {
+    static constexpr bool vectorised = true;
+    template <class T> static void fv(const T* x, std::size_t n, T* y) { kernels::sigmoid(x, n, y); }
     template <class T> static T f(T x, T) {
         if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
         const T e = std::exp(x);
@@ -60,8 +76,12 @@ struct SigmoidF {
     }
     template <class T> static T d(T, T y, T) { return y * (T(1) - y); }
 };
-struct SoftplusF {  // log(1 + e^x), stable: max(x, 0) + log1p(e^-|x|)
+struct SoftplusF {  // log(1 + e^x), stable: max(x, 0) + log1p(e^-|x|); y' = sigmoid(x)
+    static constexpr bool vectorised = true;
+    template <class T> static void fv(const T* x, std::size_t n, T* y) { kernels::softplus(x, n, y); }
     template <class T> static T f(T x, T) { return std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x))); }
+    // sigmoid(x) = 1 - exp(-y): exact algebra, but loses digits for very negative x where
+    // sigmoid(x) ~ e^x; use the direct form.
     template <class T> static T d(T x, T, T) { return SigmoidF::f(x, T(0)); }
 };
 
@@ -72,10 +92,14 @@ void unary_backward(Tape<T>& t, Node<T>& n) {
     const T* x = a.value->data();
     const T* y = n.value->data();
     const T* g = n.grad->data();
-    T* gx = a.grad->data();
     const std::size_t N = n.value->size();
     const T c = n.alpha;
-    for (std::size_t i = 0; i < N; ++i) gx[i] += g[i] * F::d(x[i], y[i], c);
+    T* gx = a.grad->data();
+    if (t.accumulating(a)) {
+        for (std::size_t i = 0; i < N; ++i) gx[i] += g[i] * F::d(x[i], y[i], c);
+    } else {
+        for (std::size_t i = 0; i < N; ++i) gx[i] = g[i] * F::d(x[i], y[i], c);
+    }
 }
 
 template <class T, class F>
@@ -87,7 +111,11 @@ Var<T> unary(Var<T> a, T c = T(0)) {
     const T* x = X.data();
     T* y = n.own_value.data();
     const std::size_t N = X.size();
-    for (std::size_t i = 0; i < N; ++i) y[i] = F::f(x[i], c);
+    if constexpr (F::vectorised) {
+        F::fv(x, N, y);
+    } else {
+        for (std::size_t i = 0; i < N; ++i) y[i] = F::f(x[i], c);
+    }
     return out;
 }
 

@@ -47,6 +47,9 @@ template <class T> Var<T> logsumexp_rows(Var<T> a);
 template <class T> Var<T> log_softmax_rows(Var<T> a);
 // mean_i [logsumexp(a_i) - a_{i, labels[i]}]; labels is referenced and must outlive the step.
 template <class T> Var<T> cross_entropy(Var<T> logits, const std::vector<int>& labels);
+// (cross_entropy(L, labels) + cross_entropy(transpose(L), labels)) / 2 for a square L, the
+// symmetric InfoNCE / CLIP loss, with one exponential per entry for both directions.
+template <class T> Var<T> symmetric_cross_entropy(Var<T> logits, const std::vector<int>& labels);
 
 // Operator sugar for readable model code.
 template <class T> inline Var<T> operator+(Var<T> a, Var<T> b) { return add(a, b); }

@@ -42,6 +42,7 @@ Node<T>& Tape<T>::next(Var<T>& out) {
     n.labels = nullptr;
     n.backward = nullptr;
     n.is_param = false;
+    n.grad_written = false;
     out.tape = this;
     out.id = static_cast<int>(cursor_);
     ++cursor_;
@@ -56,6 +57,7 @@ Var<T> Tape<T>::param(Param<T>& p) {
     n.value = &p.value;
     n.grad = &p.grad;
     n.is_param = true;
+    n.grad_written = true;
     return v;
 }
 
@@ -92,8 +94,7 @@ Node<T>& Tape<T>::push(std::size_t rows, std::size_t cols, std::initializer_list
             n.own_grad.resize(Shape{rows, cols});
             ++allocations_;
         }
-        n.own_grad.fill(T(0));
-        n.grad = &n.own_grad;
+        n.grad = &n.own_grad;  // zeroed lazily, by the first backward that writes it
     } else {
         n.grad = nullptr;
     }
@@ -106,10 +107,22 @@ void Tape<T>::backward(Var<T> loss) {
     Node<T>& top = node(loss.id);
     if (top.value->size() != 1) throw std::logic_error("backward() needs a 1x1 loss");
     if (top.grad == nullptr) return;  // nothing to differentiate
-    (*top.grad)(0, 0) += T(1);
+    // Nodes recorded after the loss take no part: give them zero gradients, not stale ones.
+    for (std::size_t i = cursor_; i-- > static_cast<std::size_t>(loss.id) + 1;) {
+        Node<T>& n = nodes_[i];
+        if (n.grad != nullptr && !n.grad_written) grad_acc(n);
+    }
+    *grad_acc(top) += T(1);
     for (int i = loss.id; i >= 0; --i) {
         Node<T>& n = node(i);
-        if (n.grad != nullptr && n.backward != nullptr) n.backward(*this, n);
+        if (n.grad == nullptr) continue;
+        // A gradient nobody wrote: the node does not reach the loss. Zero it and skip its
+        // backward (it would only propagate zeros).
+        if (!n.grad_written) {
+            grad_acc(n);
+            continue;
+        }
+        if (n.backward != nullptr) n.backward(*this, n);
     }
 }
 

@@ -46,6 +46,10 @@ struct Node {
     const std::vector<int>* labels = nullptr;
     BackwardFn<T> backward = nullptr;
     bool is_param = false;
+    // False from the node's creation until a backward function first writes its gradient: the
+    // buffer is then garbage and is overwritten (BLAS beta = 0) instead of zero-filled and
+    // accumulated into. Always true for parameters (their gradient accumulates across calls).
+    bool grad_written = false;
 };
 
 // A handle to a node of a tape: cheap to copy.
@@ -74,13 +78,32 @@ public:
     // Walks the tape backwards from a 1x1 loss, seeding d loss / d loss = 1.
     void backward(Var<T> loss);
 
-    // For op implementations: the next node, shaped rows x cols, its gradient zeroed if any
-    // input needs one. The reference stays valid for the life of the tape.
+    // For op implementations: the next node, shaped rows x cols, with a gradient buffer if any
+    // input needs one (not zeroed: see accumulating() and grad_acc()). The reference stays
+    // valid for the life of the tape.
     Node<T>& push(std::size_t rows, std::size_t cols, std::initializer_list<Var<T>> inputs,
                   BackwardFn<T> backward, Var<T>& out);
     Node<T>& node(int id) { return nodes_[static_cast<std::size_t>(id)]; }
     const Node<T>& node(int id) const { return nodes_[static_cast<std::size_t>(id)]; }
     std::size_t size() const { return cursor_; }
+
+    // For backward functions, before writing into the gradient of input a:
+    // accumulating(a) says whether a's gradient already holds a contribution this step (then
+    // add to it, BLAS beta = 1) or not (then overwrite every entry, beta = 0); either way it
+    // marks the gradient as written. grad_acc(a) is the simple alternative: it zero-fills an
+    // unwritten gradient and returns its storage, ready for +=.
+    bool accumulating(Node<T>& a) {
+        const bool w = a.grad_written;
+        a.grad_written = true;
+        return w;
+    }
+    T* grad_acc(Node<T>& a) {
+        if (!a.grad_written) {
+            a.grad->fill(T(0));
+            a.grad_written = true;
+        }
+        return a.grad->data();
+    }
     // Shapes an op's cache buffer, counting a (re)allocation only when the shape changes.
     void ensure(Mat<T>& m, std::size_t rows, std::size_t cols) {
         if (m.shape()[0] != rows || m.shape()[1] != cols) {

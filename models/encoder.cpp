@@ -1,0 +1,112 @@
+#include "models/encoder.hpp"
+
+#include <stdexcept>
+
+#include "autodiff/ops.hpp"
+
+namespace models {
+namespace {
+
+template <class T>
+class LinearEncoder final : public Encoder<T> {
+public:
+    LinearEncoder(std::size_t in, std::size_t out, ad::Rng& rng) : w_("W", out, in) {
+        ad::xavier_uniform(w_.value, rng);
+    }
+    ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x) override {
+        if (x.cols() != w_.value.shape()[1])
+            throw std::invalid_argument("linear encoder: input has " + std::to_string(x.cols()) +
+                                        " columns, expected " + std::to_string(w_.value.shape()[1]));
+        return ad::matmul(x, tape.param(w_), false, true);  // Z = X W^T
+    }
+    std::vector<ad::Param<T>*> params() override { return {&w_}; }
+    const ad::Mat<T>* linear_weight() const override { return &w_.value; }
+
+private:
+    ad::Param<T> w_;
+};
+
+enum class Act { Relu, LeakyRelu, Tanh, Sigmoid, Softplus };
+
+Act parse_activation(const std::string& a) {
+    if (a == "relu") return Act::Relu;
+    if (a == "leaky_relu") return Act::LeakyRelu;
+    if (a == "tanh") return Act::Tanh;
+    if (a == "sigmoid") return Act::Sigmoid;
+    if (a == "softplus") return Act::Softplus;
+    throw std::invalid_argument("unknown activation '" + a +
+                                "' (expected relu, leaky_relu, tanh, sigmoid or softplus)");
+}
+
+template <class T>
+class MlpEncoder final : public Encoder<T> {
+public:
+    MlpEncoder(const EncoderSpec& spec, ad::Rng& rng) : act_(parse_activation(spec.activation)) {
+        std::vector<std::size_t> dims{spec.in_dim};
+        dims.insert(dims.end(), spec.hidden.begin(), spec.hidden.end());
+        dims.push_back(spec.out_dim);
+        const bool he = act_ == Act::Relu || act_ == Act::LeakyRelu;
+        const std::size_t L = dims.size() - 1;
+        w_.reserve(L);
+        b_.reserve(L);
+        for (std::size_t l = 0; l < L; ++l) {
+            if (dims[l] == 0 || dims[l + 1] == 0)
+                throw std::invalid_argument("mlp encoder: every layer width must be positive");
+            w_.emplace_back("W" + std::to_string(l), dims[l + 1], dims[l]);
+            b_.emplace_back("b" + std::to_string(l), 1, dims[l + 1]);
+            // He for the relu family on hidden layers; the last layer is linear: Xavier.
+            if (he && l + 1 < L) ad::he_normal(w_.back().value, rng);
+            else ad::xavier_uniform(w_.back().value, rng);
+        }
+    }
+    ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x) override {
+        if (x.cols() != w_.front().value.shape()[1])
+            throw std::invalid_argument("mlp encoder: input has " + std::to_string(x.cols()) +
+                                        " columns, expected " +
+                                        std::to_string(w_.front().value.shape()[1]));
+        ad::Var<T> h = x;
+        for (std::size_t l = 0; l < w_.size(); ++l) {
+            h = ad::add(ad::matmul(h, tape.param(w_[l]), false, true), tape.param(b_[l]));
+            if (l + 1 < w_.size()) h = activate(h);
+        }
+        return h;
+    }
+    std::vector<ad::Param<T>*> params() override {
+        std::vector<ad::Param<T>*> p;
+        for (std::size_t l = 0; l < w_.size(); ++l) {
+            p.push_back(&w_[l]);
+            p.push_back(&b_[l]);
+        }
+        return p;
+    }
+
+private:
+    ad::Var<T> activate(ad::Var<T> h) const {
+        switch (act_) {
+            case Act::Relu: return ad::relu(h);
+            case Act::LeakyRelu: return ad::leaky_relu(h, T(0.01));
+            case Act::Tanh: return ad::tanh(h);
+            case Act::Sigmoid: return ad::sigmoid(h);
+            case Act::Softplus: return ad::softplus(h);
+        }
+        return h;
+    }
+    Act act_;
+    std::vector<ad::Param<T>> w_, b_;
+};
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<Encoder<T>> make_encoder(const EncoderSpec& spec, ad::Rng& rng) {
+    if (spec.in_dim == 0 || spec.out_dim == 0)
+        throw std::invalid_argument("encoder: input and output dimensions must be positive");
+    if (spec.kind == "linear") return std::make_unique<LinearEncoder<T>>(spec.in_dim, spec.out_dim, rng);
+    if (spec.kind == "mlp") return std::make_unique<MlpEncoder<T>>(spec, rng);
+    throw std::invalid_argument("unknown encoder kind '" + spec.kind + "' (expected linear or mlp)");
+}
+
+template std::unique_ptr<Encoder<double>> make_encoder<double>(const EncoderSpec&, ad::Rng&);
+template std::unique_ptr<Encoder<float>> make_encoder<float>(const EncoderSpec&, ad::Rng&);
+
+}  // namespace models

@@ -1,1 +1,0 @@
-namespace models { int placeholder = 0; }
