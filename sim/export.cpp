@@ -54,7 +54,8 @@ nlohmann::json export_samples(const Config& cfg, const std::string& dir) {
         put(p + "y.npy", s.y, "all targets, columns y_shared, y1, y2, y_mix" + of);
         for (int t = 0; t < theory::kNumTargets; ++t) {
             const std::string name = theory::kTargetNames[t];
-            put(p + name + ".npy", column(s.y, static_cast<std::size_t>(t)),
+            const Mat col = column(s.y, static_cast<std::size_t>(t));
+            put_vec(p + name + ".npy", std::vector<double>(col.data(), col.data() + col.size()),
                 "target " + name + " (column " + std::to_string(t) + " of " + p + "y.npy)" + of);
         }
     }

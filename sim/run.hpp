@@ -24,6 +24,9 @@ struct RunResult {
     // keys: targets "y_shared", "y1", "y2", "y_mix" and latent blocks "s", "u1", "u2"
     std::map<std::string, R2Pair> learned_r2;
     std::map<std::string, R2Pair> analytic_r2;  // linear data only (empty otherwise)
+    // what analytic_r2 describes: "aligned" (the alignment optimum; for infonce the cca one),
+    // "tradeoff" (regression alignment + task at objective.lambda), "" (none)
+    std::string analytic_kind;
     double subspace_distance = -1;  // largest principal angle (radians) to the analytic optimum; -1: n/a
     double cka = 0;                 // linear CKA between z1 and z2 on the test set
     double alignment_loss = 0;      // alignment loss on the test set
