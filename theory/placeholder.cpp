@@ -1,1 +1,0 @@
-namespace theory { int placeholder = 0; }
