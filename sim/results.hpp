@@ -1,0 +1,76 @@
+// results.csv: one row per cell x (target or block) x representation, written cell by cell
+// (each cell's rows appended, flushed and fsync'ed as soon as it finishes), read back to resume.
+#pragma once
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/grid.hpp"
+#include "sim/run.hpp"
+
+namespace sim {
+
+// Rows of one cell, in this order: targets then blocks, each z1 then z2.
+inline const std::vector<std::string>& result_names() {
+    static const std::vector<std::string> n{"y_shared", "y1", "y2", "y_mix", "s", "u1", "u2"};
+    return n;
+}
+inline constexpr std::size_t kRowsPerCell = 14;  // 7 names x {z1, z2}
+
+// Columns: cell, experiment, <keys...>, seed, kind, name, rep, learned_r2, analytic_r2, analytic_kind, status,
+// seconds, steps, final_loss, subspace_distance, cka, alignment_loss, reason.
+std::vector<std::string> results_header(const std::vector<std::string>& keys);
+
+// CSV (RFC 4180): fields with a comma, quote or line break are quoted.
+std::string csv_field(const std::string& s);
+std::string csv_line(const std::vector<std::string>& fields);  // with the final '\n'
+// Splits one line (without its '\n'); throws std::runtime_error on an unterminated quote.
+std::vector<std::string> csv_split(const std::string& line);
+// Numbers: shortest text that reads back to the same double; "nan", "inf", "-inf"; and empty for
+// "no value" (analytic R^2 of nonlinear data).
+std::string fmt_num(double x);
+double parse_num(const std::string& s);  // empty -> NaN; throws std::runtime_error if not a number
+
+// The rows of one finished cell, as CSV text (kRowsPerCell lines).
+std::string cell_rows(const Cell& cell, const SweepSpec& spec, const std::vector<std::string>& keys,
+                      const RunResult& r);
+
+// A whole results.csv in memory: header and rows.
+struct CsvTable {
+    std::vector<std::string> header;
+    std::vector<std::vector<std::string>> rows;
+    int col(const std::string& name) const;  // -1 if absent
+};
+CsvTable read_csv(const std::string& path);  // throws std::runtime_error
+
+// What an existing results.csv holds, for resuming.
+struct ResumeScan {
+    bool exists = false;
+    std::map<std::size_t, std::string> cells;  // complete cells: id -> their rows' text
+    std::size_t dropped_lines = 0;             // partial or incomplete lines thrown away
+    bool sorted_and_clean = false;             // file is exactly header + cells in id order
+};
+// Reads path; a half-written last line and the rows of incomplete cells are dropped. Throws
+// std::runtime_error if the header differs from the expected one or a row contradicts the grid.
+ResumeScan scan_results(const std::string& path, const std::vector<std::string>& header,
+                        const std::vector<Cell>& cells, const SweepSpec& spec);
+
+// Writes text to path atomically (temporary file, fsync, rename, fsync of the directory).
+void write_file_atomic(const std::string& path, const std::string& text);
+
+// Appends to a file with one write + fsync per call.
+class Appender {
+public:
+    explicit Appender(const std::string& path);
+    ~Appender();
+    Appender(const Appender&) = delete;
+    Appender& operator=(const Appender&) = delete;
+    void append(const std::string& text);  // throws std::runtime_error
+
+private:
+    int fd_ = -1;
+    std::string path_;
+};
+
+}  // namespace sim
