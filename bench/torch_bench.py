@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""The `alignsim bench` step in PyTorch, for the side-by-side table (bench/run.sh).
+
+One full training step of two encoders trained with symmetric InfoNCE (cosine similarity,
+temperature 0.1): forward both encoders, loss, backward, Adam. Single thread, same shapes and
+dtypes as `alignsim bench`; prints the same JSON lines (ms_per_step is the median step time).
+
+Run with Debian's interpreter: /usr/bin/python3 bench/torch_bench.py [--json] [--seconds S]
+[--shape NAME]... [--dtype float64|float32]...
+
+PyTorch here uses the system OpenBLAS for its matrix products. If that OpenBLAS fell back to a
+generic kernel on a CPU that has a fast one, the script re-executes itself with the kernel
+alignsim would choose (autodiff/blas.cpp does the same), unless the environment already names one.
+"""
+import argparse
+import ctypes
+import ctypes.util
+import json
+import os
+import statistics
+import sys
+import time
+
+SHAPES = {
+    "linear": dict(batch=1024, dims=[32, 8], mlp=False),
+    "mlp": dict(batch=512, dims=[64, 256, 256, 16], mlp=True),
+    "mlp-big": dict(batch=1024, dims=[256, 1024, 1024, 64], mlp=True),
+}
+FALLBACK = {"Prescott", "Core2", "Katmai", "Nehalem", "Unknown", "unknown", "Generic", ""}
+
+
+def openblas():
+    for name in ("libopenblas.so.0", "libblas.so.3", ctypes.util.find_library("openblas")):
+        if not name:
+            continue
+        try:
+            lib = ctypes.CDLL(name)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def core_name(lib):
+    return lib.openblas_get_corename().decode() if lib else "unknown"
+
+
+def cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def ensure_fast_kernel():
+    if os.environ.get("ALIGNSIM_BLAS_REEXEC") or os.environ.get("OPENBLAS_CORETYPE"):
+        return
+    lib = openblas()
+    if lib is None or core_name(lib) not in FALLBACK:
+        return
+    f = cpu_flags()
+    want = None
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= f:
+        want = "SkylakeX"
+    elif {"avx2", "fma"} <= f:
+        want = "Haswell"
+    if want:
+        env = dict(os.environ, OPENBLAS_CORETYPE=want, ALIGNSIM_BLAS_REEXEC="1")
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--seconds", type=float, default=1.0)
+    ap.add_argument("--shape", action="append", choices=list(SHAPES))
+    ap.add_argument("--dtype", action="append", choices=["float64", "float32"])
+    a = ap.parse_args()
+    if a.seconds <= 0:
+        ap.error("--seconds must be positive")
+    ensure_fast_kernel()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    torch.set_num_threads(1)
+    core = core_name(openblas())
+
+    def encoder(dims, mlp, dtype, gen):
+        layers = []
+        for k, n in zip(dims[:-1], dims[1:]):
+            lin = torch.nn.Linear(k, n, bias=mlp, dtype=dtype)
+            layers.append(lin)
+            if mlp:
+                layers.append(torch.nn.ReLU())
+        if mlp:
+            layers.pop()  # no activation after the last layer
+        return torch.nn.Sequential(*layers)
+
+    torch.manual_seed(0)
+    for shape in a.shape or list(SHAPES):
+        s = SHAPES[shape]
+        for dname in a.dtype or ["float64", "float32"]:
+            dtype = torch.float64 if dname == "float64" else torch.float32
+            e1 = encoder(s["dims"], s["mlp"], dtype, None)
+            e2 = encoder(s["dims"], s["mlp"], dtype, None)
+            opt = torch.optim.Adam(list(e1.parameters()) + list(e2.parameters()), lr=1e-3)
+            B = s["batch"]
+            x1 = torch.randn(B, s["dims"][0], dtype=dtype)
+            x2 = torch.randn(B, s["dims"][0], dtype=dtype)
+            labels = torch.arange(B)
+            tau = 0.1
+
+            def step():
+                opt.zero_grad(set_to_none=True)
+                z1 = torch.nn.functional.normalize(e1(x1), dim=1)
+                z2 = torch.nn.functional.normalize(e2(x2), dim=1)
+                logits = z1 @ z2.T / tau
+                loss = (torch.nn.functional.cross_entropy(logits, labels)
+                        + torch.nn.functional.cross_entropy(logits.T, labels)) / 2
+                loss.backward()
+                opt.step()
+                return loss.item()
+
+            for _ in range(3):
+                step()
+            times = []
+            start = time.perf_counter()
+            while len(times) < 3 or time.perf_counter() - start < a.seconds:
+                t0 = time.perf_counter()
+                step()
+                times.append(time.perf_counter() - t0)
+            ms = 1e3 * statistics.median(times)
+            row = {"shape": shape, "dtype": dname, "ms_per_step": ms, "blas_core": core,
+                   "batch": B, "steps": len(times), "threads": torch.get_num_threads(),
+                   "impl": "pytorch", "torch_version": torch.__version__}
+            if a.json:
+                print(json.dumps(row), flush=True)
+            else:
+                print(f"{shape:8s} {dname:8s} {B:6d} {ms:12.3f}  (PyTorch {torch.__version__}, {core})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
