@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "autodiff/random.hpp"
 #include "sim/commands.hpp"
 #include "sim/meta.hpp"
 #include "theory/closed_forms.hpp"
@@ -76,7 +77,8 @@ int cmd_theory(const ConfigArgs& a) {
     const int ks = m.ks();
 
     // the aligned representations (minimum-norm optima) and the target encoder
-    const Mat W2t = theory::target_encoder(mo, p, te_kind, spec.seed);
+    // the same seed as training (sim/run.cpp) and plotting, so analytic and learned curves share W2
+    const Mat W2t = theory::target_encoder(mo, p, te_kind, ad::derive_seed(spec.seed, "target_encoder"));
     const Mat W1_cca = theory::aligned_encoder(mo, p, "cca", Mat());
     const Mat W2_cca = theory::aligned_encoder_2(mo, p, "cca");
     const Mat W1_spec = theory::aligned_encoder(mo, p, "spectral", Mat());
