@@ -42,6 +42,49 @@ Var<T> matmul(Var<T> a, Var<T> b, bool ta, bool tb) {
     return out;
 }
 
+template <class T>
+static void affine_backward(Tape<T>& t, Node<T>& n) {
+    Node<T>& x = t.node(n.in[0]);
+    Node<T>& w = t.node(n.in[1]);
+    Node<T>& b = t.node(n.in[2]);
+    const Mat<T>& dz = *n.grad;
+    if (x.grad) blas::gemm(dz, false, *w.value, false, *x.grad, T(1), t.accumulating(x) ? T(1) : T(0));
+    if (w.grad) blas::gemm(dz, true, *x.value, false, *w.grad, T(1), t.accumulating(w) ? T(1) : T(0));
+    if (b.grad) {
+        const std::size_t R = dz.shape()[0], C = dz.shape()[1];
+        T* gb = b.grad->data();
+        const T* g = dz.data();
+        std::size_t i0 = 0;
+        if (!t.accumulating(b) && R > 0) {
+            for (std::size_t j = 0; j < C; ++j) gb[j] = g[j];
+            i0 = 1;
+        }
+        for (std::size_t i = i0; i < R; ++i)
+            for (std::size_t j = 0; j < C; ++j) gb[j] += g[i * C + j];
+    }
+}
+
+template <class T>
+Var<T> affine(Var<T> x, Var<T> w, Var<T> b) {
+    const auto& X = x.value();
+    const auto& W = w.value();
+    const auto& Bv = b.value();
+    if (X.shape()[1] != W.shape()[1]) throw std::invalid_argument("affine: x and W differ in input width");
+    if (Bv.shape()[0] != 1 || Bv.shape()[1] != W.shape()[0])
+        throw std::invalid_argument("affine: the bias must be a 1 x out row");
+    const std::size_t R = X.shape()[0], C = W.shape()[0];
+    Var<T> out;
+    Node<T>& node = x.tape->push(R, C, {x, w, b}, &affine_backward<T>, out);
+    T* z = node.own_value.data();
+    const T* bias = Bv.data();
+    for (std::size_t i = 0; i < R; ++i)
+        for (std::size_t j = 0; j < C; ++j) z[i * C + j] = bias[j];
+    blas::gemm(X, false, W, true, node.own_value, T(1), T(1));
+    return out;
+}
+
+template Var<double> affine<double>(Var<double>, Var<double>, Var<double>);
+template Var<float> affine<float>(Var<float>, Var<float>, Var<float>);
 template Var<double> matmul<double>(Var<double>, Var<double>, bool, bool);
 template Var<float> matmul<float>(Var<float>, Var<float>, bool, bool);
 

@@ -13,6 +13,11 @@ namespace ad {
 // op(A) op(B), op = identity or transpose. BLAS gemm; the backward accumulates with beta = 1.
 template <class T> Var<T> matmul(Var<T> a, Var<T> b, bool transpose_a = false, bool transpose_b = false);
 
+// A dense layer x W^T + b, W out x in, b a 1 x out row: the bias is laid down first and one
+// GEMM accumulates onto it (beta = 1); the backward takes db as column sums of dZ. Equal to
+// add(matmul(x, w, false, true), b) with one pass and one node fewer.
+template <class T> Var<T> affine(Var<T> x, Var<T> w, Var<T> b);
+
 template <class T> Var<T> add(Var<T> a, Var<T> b);
 template <class T> Var<T> sub(Var<T> a, Var<T> b);
 template <class T> Var<T> mul(Var<T> a, Var<T> b);

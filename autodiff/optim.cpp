@@ -45,15 +45,16 @@ SGD<T>::SGD(std::vector<Param<T>*> params, T lr, T momentum, T weight_decay)
 
 template <class T>
 void SGD<T>::step() {
+    const T mu = momentum_, wd = wd_, lr = this->lr_;
     for (std::size_t k = 0; k < this->params_.size(); ++k) {
         Param<T>& p = *this->params_[k];
-        T* w = p.value.data();
-        const T* g = p.grad.data();
-        T* v = vel_[k].data();
-        for (std::size_t i = 0; i < p.value.size(); ++i) {
-            const T gi = g[i] + wd_ * w[i];
-            v[i] = momentum_ * v[i] + gi;
-            w[i] -= this->lr_ * v[i];
+        T* __restrict w = p.value.data();
+        const T* __restrict g = p.grad.data();
+        T* __restrict v = vel_[k].data();
+        const std::size_t N = p.value.size();
+        for (std::size_t i = 0; i < N; ++i) {
+            v[i] = mu * v[i] + (g[i] + wd * w[i]);
+            w[i] -= lr * v[i];
         }
     }
 }
@@ -77,20 +78,33 @@ void Adam<T>::step() {
     ++t_;
     const T c1 = T(1) - std::pow(b1_, T(t_));
     const T c2 = T(1) - std::pow(b2_, T(t_));
-    const T lr = this->lr_;
+    // w -= lr m_hat / (sqrt(v_hat) + eps) with m_hat = m / c1, v_hat = v / c2, rewritten as
+    // w -= (lr / c1) m / (sqrt(v) / sqrt(c2) + eps). Everything in locals, so that the loops
+    // vectorise (members could alias the buffers as far as the compiler knows).
+    const T b1 = b1_, b2 = b2_, eps = eps_, wd = wd_;
+    const T step = this->lr_ / c1, inv_sqrt_c2 = T(1) / std::sqrt(c2);
+    const T shrink = T(1) - this->lr_ * wd;  // AdamW's decoupled decay
     for (std::size_t k = 0; k < this->params_.size(); ++k) {
         Param<T>& p = *this->params_[k];
-        T* w = p.value.data();
-        const T* g = p.grad.data();
-        T* m = m_[k].data();
-        T* v = v_[k].data();
-        for (std::size_t i = 0; i < p.value.size(); ++i) {
-            const T gi = decoupled_ ? g[i] : g[i] + wd_ * w[i];
-            m[i] = b1_ * m[i] + (T(1) - b1_) * gi;
-            v[i] = b2_ * v[i] + (T(1) - b2_) * gi * gi;
-            const T mh = m[i] / c1, vh = v[i] / c2;
-            if (decoupled_) w[i] -= lr * wd_ * w[i];
-            w[i] -= lr * mh / (std::sqrt(vh) + eps_);
+        T* __restrict w = p.value.data();
+        const T* __restrict g = p.grad.data();
+        T* __restrict m = m_[k].data();
+        T* __restrict v = v_[k].data();
+        const std::size_t N = p.value.size();
+        if (decoupled_) {
+            for (std::size_t i = 0; i < N; ++i) {
+                const T gi = g[i];
+                m[i] = b1 * m[i] + (T(1) - b1) * gi;
+                v[i] = b2 * v[i] + (T(1) - b2) * gi * gi;
+                w[i] = shrink * w[i] - step * m[i] / (std::sqrt(v[i]) * inv_sqrt_c2 + eps);
+            }
+        } else {
+            for (std::size_t i = 0; i < N; ++i) {
+                const T gi = g[i] + wd * w[i];
+                m[i] = b1 * m[i] + (T(1) - b1) * gi;
+                v[i] = b2 * v[i] + (T(1) - b2) * gi * gi;
+                w[i] -= step * m[i] / (std::sqrt(v[i]) * inv_sqrt_c2 + eps);
+            }
         }
     }
 }

@@ -84,11 +84,15 @@ def main():
     if a.seconds <= 0:
         ap.error("--seconds must be positive")
     ensure_fast_kernel()
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
     import torch
 
     torch.set_num_threads(1)
-    core = core_name(openblas())
+    lib = openblas()
+    if lib is not None:
+        lib.openblas_set_num_threads(1)  # same as alignsim: BLAS on the calling thread only
+    core = core_name(lib)
 
     def encoder(dims, mlp, dtype, gen):
         layers = []
@@ -128,14 +132,17 @@ def main():
 
             for _ in range(3):
                 step()
-            times = []
+            # Process CPU time (all threads), as alignsim bench measures it (wall time alongside).
+            times, walls = [], []
             start = time.perf_counter()
             while len(times) < 3 or time.perf_counter() - start < a.seconds:
-                t0 = time.perf_counter()
+                w0, t0 = time.perf_counter(), time.process_time()
                 step()
-                times.append(time.perf_counter() - t0)
+                times.append(time.process_time() - t0)
+                walls.append(time.perf_counter() - w0)
             ms = 1e3 * statistics.median(times)
             row = {"shape": shape, "dtype": dname, "ms_per_step": ms, "blas_core": core,
+                   "wall_ms_per_step": 1e3 * statistics.median(walls), "timer": "process_cpu",
                    "batch": B, "steps": len(times), "threads": torch.get_num_threads(),
                    "impl": "pytorch", "torch_version": torch.__version__}
             if a.json:

@@ -66,7 +66,7 @@ public:
                                         std::to_string(w_.front().value.shape()[1]));
         ad::Var<T> h = x;
         for (std::size_t l = 0; l < w_.size(); ++l) {
-            h = ad::add(ad::matmul(h, tape.param(w_[l]), false, true), tape.param(b_[l]));
+            h = ad::affine(h, tape.param(w_[l]), tape.param(b_[l]));  // h W^T + b
             if (l + 1 < w_.size()) h = activate(h);
         }
         return h;

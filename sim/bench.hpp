@@ -22,7 +22,8 @@ std::vector<std::string> bench_shape_names();
 
 struct BenchResult {
     std::string shape, dtype, blas_core;
-    double ms_per_step = 0;   // median over the timed steps
+    double ms_per_step = 0;   // median process CPU time of the timed steps
+    double wall_ms_per_step = 0;  // median wall time (inflated when the machine is shared)
     double floor_ms = 0;      // the step's GEMMs, timed alone
     double gemm_gflops = 0;   // the step's GEMM flops / floor
     double gemm_flops = 0;    // per step

@@ -31,7 +31,9 @@ int cmd_bench(const BenchArgs& a) {
                                     {"ms_per_step", r.ms_per_step}, {"floor_ms", r.floor_ms},
                                     {"blas_core", r.blas_core},   {"batch", r.batch},
                                     {"steps", r.steps},           {"gemm_gflops", r.gemm_gflops},
-                                    {"threads", 1},               {"impl", "alignsim"}};
+                                    {"threads", 1},               {"impl", "alignsim"},
+                                    {"wall_ms_per_step", r.wall_ms_per_step},
+                                    {"timer", "process_cpu"}};
                 std::printf("%s\n", j.dump().c_str());
             } else {
                 std::printf("%-8s %-8s %6d %12.3f %10.3f %8.2f %10.1f\n", r.shape.c_str(), r.dtype.c_str(),
