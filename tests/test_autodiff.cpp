@@ -98,6 +98,21 @@ BOOST_AUTO_TEST_CASE(matmul_all_transpose_combinations) {
     BOOST_CHECK_THROW(matmul(t.constant(a), t.constant(b)), std::invalid_argument);
 }
 
+BOOST_AUTO_TEST_CASE(affine_layer) {
+    // x W^T + b against the composition it replaces, and through the harness.
+    const M x = rnd(5, 4, 20), w = rnd(3, 4, 21), b = rnd(1, 3, 22);
+    check("affine", [](Tape<double>&, const Vars& v) { return affine(v[0], v[1], v[2]); }, {x, w, b});
+    check("affine, x used twice", [](Tape<double>&, const Vars& v) { return affine(v[0], v[0], v[1]); },
+          {rnd(3, 3, 23), rnd(1, 3, 24)});
+    Tape<double> t;
+    auto y1 = affine(t.constant(x), t.constant(w), t.constant(b));
+    auto y2 = add(matmul(t.constant(x), t.constant(w), false, true), t.constant(b));
+    for (std::size_t i = 0; i < y1.value().size(); ++i)
+        BOOST_TEST(y1.value().data()[i] == y2.value().data()[i], boost::test_tools::tolerance(1e-13));
+    BOOST_CHECK_THROW(affine(t.constant(x), t.constant(w), t.constant(rnd(3, 1, 1))), std::invalid_argument);
+    BOOST_CHECK_THROW(affine(t.constant(x), t.constant(rnd(3, 5, 1)), t.constant(b)), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(binary_ops_every_broadcast_pattern_both_sides) {
     using Fn = Var<double> (*)(Var<double>, Var<double>);
     const std::vector<std::pair<std::string, Fn>> ops = {
