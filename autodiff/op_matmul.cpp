@@ -42,12 +42,12 @@ Var<T> matmul(Var<T> a, Var<T> b, bool ta, bool tb) {
     return out;
 }
 
+// The shared backward of affine and affine_relu, from dZ (the gradient before the bias).
 template <class T>
-static void affine_backward(Tape<T>& t, Node<T>& n) {
+static void affine_backward_from(Tape<T>& t, Node<T>& n, const Mat<T>& dz) {
     Node<T>& x = t.node(n.in[0]);
     Node<T>& w = t.node(n.in[1]);
     Node<T>& b = t.node(n.in[2]);
-    const Mat<T>& dz = *n.grad;
     if (x.grad) blas::gemm(dz, false, *w.value, false, *x.grad, T(1), t.accumulating(x) ? T(1) : T(0));
     if (w.grad) blas::gemm(dz, true, *x.value, false, *w.grad, T(1), t.accumulating(w) ? T(1) : T(0));
     if (b.grad) {
@@ -65,7 +65,22 @@ static void affine_backward(Tape<T>& t, Node<T>& n) {
 }
 
 template <class T>
-Var<T> affine(Var<T> x, Var<T> w, Var<T> b) {
+static void affine_backward(Tape<T>& t, Node<T>& n) {
+    affine_backward_from(t, n, *n.grad);
+}
+
+template <class T>
+static void affine_relu_backward(Tape<T>& t, Node<T>& n) {
+    const std::size_t N = n.value->size();
+    const T* y = n.value->data();
+    const T* g = n.grad->data();
+    T* dz = n.aux.data();
+    for (std::size_t i = 0; i < N; ++i) dz[i] = y[i] > T(0) ? g[i] : T(0);
+    affine_backward_from(t, n, n.aux);
+}
+
+template <class T>
+static Node<T>& affine_forward(Var<T> x, Var<T> w, Var<T> b, BackwardFn<T> bwd, Var<T>& out) {
     const auto& X = x.value();
     const auto& W = w.value();
     const auto& Bv = b.value();
@@ -73,16 +88,35 @@ Var<T> affine(Var<T> x, Var<T> w, Var<T> b) {
     if (Bv.shape()[0] != 1 || Bv.shape()[1] != W.shape()[0])
         throw std::invalid_argument("affine: the bias must be a 1 x out row");
     const std::size_t R = X.shape()[0], C = W.shape()[0];
-    Var<T> out;
-    Node<T>& node = x.tape->push(R, C, {x, w, b}, &affine_backward<T>, out);
+    Node<T>& node = x.tape->push(R, C, {x, w, b}, bwd, out);
     T* z = node.own_value.data();
     const T* bias = Bv.data();
     for (std::size_t i = 0; i < R; ++i)
         for (std::size_t j = 0; j < C; ++j) z[i * C + j] = bias[j];
     blas::gemm(X, false, W, true, node.own_value, T(1), T(1));
+    return node;
+}
+
+template <class T>
+Var<T> affine(Var<T> x, Var<T> w, Var<T> b) {
+    Var<T> out;
+    affine_forward(x, w, b, &affine_backward<T>, out);
     return out;
 }
 
+template <class T>
+Var<T> affine_relu(Var<T> x, Var<T> w, Var<T> b) {
+    Var<T> out;
+    Node<T>& n = affine_forward(x, w, b, &affine_relu_backward<T>, out);
+    T* z = n.own_value.data();
+    const std::size_t N = n.own_value.size();
+    for (std::size_t i = 0; i < N; ++i) z[i] = z[i] > T(0) ? z[i] : T(0);
+    if (n.grad) x.tape->ensure(n.aux, n.own_value.shape()[0], n.own_value.shape()[1]);
+    return out;
+}
+
+template Var<double> affine_relu<double>(Var<double>, Var<double>, Var<double>);
+template Var<float> affine_relu<float>(Var<float>, Var<float>, Var<float>);
 template Var<double> affine<double>(Var<double>, Var<double>, Var<double>);
 template Var<float> affine<float>(Var<float>, Var<float>, Var<float>);
 template Var<double> matmul<double>(Var<double>, Var<double>, bool, bool);

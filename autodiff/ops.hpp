@@ -17,6 +17,9 @@ template <class T> Var<T> matmul(Var<T> a, Var<T> b, bool transpose_a = false, b
 // GEMM accumulates onto it (beta = 1); the backward takes db as column sums of dZ. Equal to
 // add(matmul(x, w, false, true), b) with one pass and one node fewer.
 template <class T> Var<T> affine(Var<T> x, Var<T> w, Var<T> b);
+// relu(x W^T + b) as one node: the ReLU runs on the GEMM's output in place, and the backward
+// masks dY once into a cache before the two GEMMs.
+template <class T> Var<T> affine_relu(Var<T> x, Var<T> w, Var<T> b);
 
 template <class T> Var<T> add(Var<T> a, Var<T> b);
 template <class T> Var<T> sub(Var<T> a, Var<T> b);

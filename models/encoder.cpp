@@ -66,8 +66,13 @@ public:
                                         std::to_string(w_.front().value.shape()[1]));
         ad::Var<T> h = x;
         for (std::size_t l = 0; l < w_.size(); ++l) {
-            h = ad::affine(h, tape.param(w_[l]), tape.param(b_[l]));  // h W^T + b
-            if (l + 1 < w_.size()) h = activate(h);
+            const bool last = l + 1 == w_.size();
+            if (!last && act_ == Act::Relu) {
+                h = ad::affine_relu(h, tape.param(w_[l]), tape.param(b_[l]));  // fused, one node
+            } else {
+                h = ad::affine(h, tape.param(w_[l]), tape.param(b_[l]));  // h W^T + b
+                if (!last) h = activate(h);
+            }
         }
         return h;
     }

@@ -104,7 +104,17 @@ BOOST_AUTO_TEST_CASE(affine_layer) {
     check("affine", [](Tape<double>&, const Vars& v) { return affine(v[0], v[1], v[2]); }, {x, w, b});
     check("affine, x used twice", [](Tape<double>&, const Vars& v) { return affine(v[0], v[0], v[1]); },
           {rnd(3, 3, 23), rnd(1, 3, 24)});
+    check("affine_relu", [](Tape<double>&, const Vars& v) { return affine_relu(v[0], v[1], v[2]); }, {x, w, b});
     Tape<double> t;
+    auto r1 = affine_relu(t.constant(x), t.constant(w), t.constant(b));
+    auto r2 = relu(affine(t.constant(x), t.constant(w), t.constant(b)));
+    int active = 0;
+    for (std::size_t i = 0; i < r1.value().size(); ++i) {
+        BOOST_TEST(r1.value().data()[i] == r2.value().data()[i]);
+        active += r1.value().data()[i] > 0;
+    }
+    BOOST_TEST(active > 0);  // the mask is exercised both ways
+    BOOST_TEST(active < int(r1.value().size()));
     auto y1 = affine(t.constant(x), t.constant(w), t.constant(b));
     auto y2 = add(matmul(t.constant(x), t.constant(w), false, true), t.constant(b));
     for (std::size_t i = 0; i < y1.value().size(); ++i)
