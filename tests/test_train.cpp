@@ -110,9 +110,10 @@ BOOST_AUTO_TEST_CASE(learned_matches_analytic_for_every_alignment) {
 }
 
 BOOST_AUTO_TEST_CASE(tradeoff_follows_the_analytic_curve) {
+  for (long seed : {0L, 1L}) {
     std::vector<double> learned, analytic;
     for (double lambda : {0.1, 1.0, 10.0}) {
-        sim::Config c = linear_config("regression", 0);
+        sim::Config c = linear_config("regression", seed);
         c.set("objective.task", std::string("y_mix"));
         c.set("objective.lambda", lambda);
         c.validate();
@@ -133,6 +134,26 @@ BOOST_AUTO_TEST_CASE(tradeoff_follows_the_analytic_curve) {
     // the oracle and the aligned ends: rho g(a1) + (1 - rho) g(b1) = 0.8 and rho g(a1) = 0.4
     BOOST_TEST(analytic[0] < 0.8 + 1e-9);
     BOOST_TEST(analytic[2] > 0.4 - 1e-9);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(gaussian_mixing_learned_matches_the_general_formula) {
+    // shared and specific directions overlap: the closed forms give the exact leak
+    for (const std::string alignment : {"regression", "cca"}) {
+        for (long seed : {0L, 1L}) {
+            sim::Config c = linear_config(alignment, seed);
+            c.set("data.mixing", std::string("gaussian"));
+            c.set("data.seed", std::int64_t(seed));
+            c.validate();
+            const sim::RunResult r = sim::run(c);
+            const std::string tag = alignment + " seed " + std::to_string(seed);
+            BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
+            for (const char* k : kKeys) {
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z1 - r.analytic_r2.at(k).z1) < 0.03, tag << " " << k);
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z2 - r.analytic_r2.at(k).z2) < 0.03, tag << " " << k);
+            }
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(nonlinear_infonce_keeps_shared_and_drops_specific) {
