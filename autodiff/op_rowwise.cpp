@@ -93,12 +93,16 @@ void ce_backward(Tape<T>& t, Node<T>& n) {  // dx_ij += dy (p_ij - [j = label_i]
 //   (CE(L, labels) + CE(L^T, labels)) / 2
 //   = 1/(2n) sum_i [lse_j L_ij - L_{i,lab_i}] + 1/(2n) sum_j [lse_i L_ij - L_{lab_j,j}].
 // dL_ij = g/(2n) (P_ij + Q_ij - [j = lab_i] - [i = lab_j]), P the row softmax, Q the column
-// softmax. Fast path: when every row maximum and every column maximum lies within LIMIT of the
-// global maximum M (always so for cosine logits / tau unless tau is tiny), one shared
-// E = exp(L - M) gives both: P_ij = E_ij / r_i and Q_ij = E_ij / c_j with r, c the row and
-// column sums of E, and no term that matters can underflow. Otherwise, each direction is
-// shifted by its own maxima (two exponentials per entry).
-// aux: E (fast) or P + Q (fallback); aux2 rows: 0 = 1/r (or 1), 1 = 1/c (or 0), 2, 3 = scratch.
+// softmax.
+//
+// One pass over L, one exponential per entry: row i is shifted by its own maximum m_i,
+// E_ij = exp(L_ij - m_i), so P_ij = E_ij / r_i with r_i = sum_j E_ij. The column sums need a
+// common shift, the global maximum M: c_j = sum_i E_ij exp(m_i - M), accumulated against the
+// running maximum and rescaled when it grows (a handful of times). Then Q_ij = E_ij f_i / c_j
+// with f_i = exp(m_i - M). Terms flushed to zero by exp(m_i - M) are below the smallest normal
+// number; if some column sum itself is that small (a column far below every row maximum), the
+// fallback recomputes the columns with their own maxima (a second exponential per entry).
+// aux: E (or P + Q in the fallback); aux2 rows: 0 = 1/r_i, 1 = 1/c_j, 2 = f_i, 3 = scratch.
 template <class T>
 void sce_backward(Tape<T>& t, Node<T>& n) {
     Node<T>& a = t.node(n.in[0]);
@@ -108,16 +112,15 @@ void sce_backward(Tape<T>& t, Node<T>& n) {
     const T* e = n.aux.data();
     const T* ir = n.aux2.data();
     const T* ic = ir + N;
-    T* cic = n.aux2.data() + 2 * N;
-    for (std::size_t j = 0; j < N; ++j) cic[j] = c * ic[j];
+    const T* f = ir + 2 * N;
     T* gx = a.grad->data();
     const bool acc = t.accumulating(a);
     for (std::size_t i = 0; i < N; ++i) {
-        const T cr = c * ir[i];
+        const T cr = c * ir[i], cf = c * f[i];
         const T* ei = e + i * N;
         T* gi = gx + i * N;
-        if (acc) for (std::size_t j = 0; j < N; ++j) gi[j] += ei[j] * (cr + cic[j]);
-        else for (std::size_t j = 0; j < N; ++j) gi[j] = ei[j] * (cr + cic[j]);
+        if (acc) for (std::size_t j = 0; j < N; ++j) gi[j] += ei[j] * (cr + cf * ic[j]);
+        else for (std::size_t j = 0; j < N; ++j) gi[j] = ei[j] * (cr + cf * ic[j]);
     }
     const std::vector<int>& lab = *n.labels;
     for (std::size_t i = 0; i < N; ++i) {
@@ -223,45 +226,61 @@ Var<T> symmetric_cross_entropy(Var<T> a, const std::vector<int>& labels) {
     T* e = n.aux.data();
     T* ir = n.aux2.data();
     T* ic = ir + N;
-    T* cmax = ir + 2 * N;
+    T* f = ir + 2 * N;  // the row maxima m_i, then f_i = exp(m_i - M)
     T* scratch = ir + 3 * N;
-    // Pass 1: row maxima (into ir for now) and column maxima.
-    for (std::size_t j = 0; j < N; ++j) cmax[j] = -std::numeric_limits<T>::infinity();
-    for (std::size_t i = 0; i < N; ++i) {
-        const T* xi = x + i * N;
-        ir[i] = kernels::max(xi, N);
-        for (std::size_t j = 0; j < N; ++j) cmax[j] = cmax[j] < xi[j] ? xi[j] : cmax[j];
-    }
-    T M = -std::numeric_limits<T>::infinity(), lo = std::numeric_limits<T>::infinity();
-    for (std::size_t i = 0; i < N; ++i) {
-        M = std::max(M, ir[i]);
-        lo = std::min(lo, std::min(ir[i], cmax[i]));
-    }
-    const T limit = std::is_same<T, float>::value ? T(50) : T(500);
+    constexpr T inf = std::numeric_limits<T>::infinity();
+    // Column sums below this may have lost terms to underflow: min normal / epsilon.
+    const T tiny = std::numeric_limits<T>::min() / std::numeric_limits<T>::epsilon();
     T lse_sum = 0;  // sum of the row and column log-sum-exps
-    if (std::isfinite(M) && std::isfinite(lo) && M - lo < limit) {
-        for (std::size_t j = 0; j < N; ++j) ic[j] = 0;
-        for (std::size_t i = 0; i < N; ++i) {
-            T* ei = e + i * N;
-            const T r = kernels::exp_shift_sum(x + i * N, N, M, ei);
-            for (std::size_t j = 0; j < N; ++j) ic[j] += ei[j];
-            lse_sum += std::log(r);
-            ir[i] = T(1) / r;
+    bool fast = true;
+    T M = -inf;
+    for (std::size_t j = 0; j < N; ++j) ic[j] = 0;
+    for (std::size_t i = 0; i < N && fast; ++i) {
+        const T* xi = x + i * N;
+        T* ei = e + i * N;
+        const T m = kernels::max(xi, N);
+        if (!std::isfinite(m)) {
+            fast = false;
+            break;
         }
+        const T r = kernels::exp_shift_sum(xi, N, m, ei);
+        lse_sum += m + std::log(r);
+        ir[i] = T(1) / r;
+        f[i] = m;
+        if (m > M) {
+            if (M > -inf) {
+                const T s = std::exp(M - m);
+                for (std::size_t j = 0; j < N; ++j) ic[j] *= s;
+            }
+            M = m;
+        }
+        const T w = std::exp(m - M);
+        for (std::size_t j = 0; j < N; ++j) ic[j] += ei[j] * w;
+    }
+    if (fast) {
+        for (std::size_t j = 0; j < N && fast; ++j) fast = ic[j] >= tiny;
+    }
+    if (fast) {
         for (std::size_t j = 0; j < N; ++j) {
-            lse_sum += std::log(ic[j]);
+            lse_sum += M + std::log(ic[j]);
             ic[j] = T(1) / ic[j];
         }
-        lse_sum += T(2 * N) * M;
+        for (std::size_t i = 0; i < N; ++i) f[i] = std::exp(f[i] - M);
     } else {
         // Rows: P into aux, row log-sum-exps into ir.
+        lse_sum = 0;
         kernels::softmax_rows(x, N, N, e, ir);
         for (std::size_t i = 0; i < N; ++i) lse_sum += ir[i];
-        // Columns, shifted by their own maxima (a column of -inf: no shift).
+        // Columns, each shifted by its own maximum (a column without a finite one: no shift).
+        T* cmax = f;
         for (std::size_t j = 0; j < N; ++j) {
-            if (!std::isfinite(cmax[j])) cmax[j] = T(0);
+            cmax[j] = -inf;
             ic[j] = 0;
         }
+        for (std::size_t i = 0; i < N; ++i)
+            for (std::size_t j = 0; j < N; ++j) cmax[j] = cmax[j] < x[i * N + j] ? x[i * N + j] : cmax[j];
+        for (std::size_t j = 0; j < N; ++j)
+            if (!std::isfinite(cmax[j])) cmax[j] = T(0);
         for (std::size_t i = 0; i < N; ++i) {
             kernels::exp_sub(x + i * N, cmax, N, scratch);
             for (std::size_t j = 0; j < N; ++j) ic[j] += scratch[j];
@@ -275,10 +294,10 @@ Var<T> symmetric_cross_entropy(Var<T> a, const std::vector<int>& labels) {
             T* ei = e + i * N;
             for (std::size_t j = 0; j < N; ++j) ei[j] += scratch[j] * ic[j];
         }
-        // aux = P + Q: the backward's E (1/r + 1/c) becomes aux (1 + 0).
+        // aux = P + Q: the backward's E (1/r + f / c) becomes aux (1 + 0).
         for (std::size_t j = 0; j < N; ++j) {
             ir[j] = T(1);
-            ic[j] = T(0);
+            f[j] = T(0);
         }
     }
     T picked = 0;

@@ -322,11 +322,17 @@ BOOST_AUTO_TEST_CASE(softmax_family_gradcheck) {
           {rnd(5, 5, 51, 2.0)});
     check("symmetric_cross_entropy, permuted labels",
           [](Tape<double>&, const Vars& v) { return symmetric_cross_entropy(v[0], perm); }, {rnd(5, 5, 52, 2.0)});
-    // Wide spread (rows and columns more than 500 apart): the two-shift fallback path.
+    // One row 900 above the others: the other rows' column weights exp(m_i - M) underflow, exactly.
     M wide = rnd(5, 5, 53, 1.0);
     for (std::size_t j = 0; j < 5; ++j) wide(2, j) += 900.0;
-    check("symmetric_cross_entropy, spread > 500",
+    check("symmetric_cross_entropy, a row 900 above",
           [](Tape<double>&, const Vars& v) { return symmetric_cross_entropy(v[0], perm); }, {wide});
+    // One column 900 below the others: its sum underflows with the global shift, the
+    // per-column fallback takes over.
+    M low = rnd(5, 5, 54, 1.0);
+    for (std::size_t i = 0; i < 5; ++i) low(i, 3) -= 900.0;
+    check("symmetric_cross_entropy, a column 900 below",
+          [](Tape<double>&, const Vars& v) { return symmetric_cross_entropy(v[0], perm); }, {low});
     Tape<double> t;
     BOOST_CHECK_THROW(cross_entropy(t.constant(x), std::vector<int>{0, 1, 6, 0}), std::invalid_argument);
     BOOST_CHECK_THROW(symmetric_cross_entropy(t.constant(x), labels), std::invalid_argument);
@@ -335,8 +341,10 @@ BOOST_AUTO_TEST_CASE(softmax_family_gradcheck) {
 BOOST_AUTO_TEST_CASE(symmetric_cross_entropy_equals_the_composition) {
     // (CE(L) + CE(L^T)) / 2 built from the basic ops, value and gradient, on both paths.
     static const std::vector<int> perm = {2, 0, 1, 5, 3, 4};
-    for (double spread : {3.0, 2000.0}) {
-        M L = rnd(6, 6, 60, spread);
+    for (double spread : {3.0, 2000.0, -1.0}) {
+        M L = rnd(6, 6, 60, std::abs(spread));
+        if (spread < 0)  // a column far below everything: the fallback path
+            for (std::size_t i = 0; i < 6; ++i) L(i, 4) -= 1500.0;
         Param<double> p1("L", 6, 6), p2("L", 6, 6);
         p1.value = L;
         p2.value = L;
