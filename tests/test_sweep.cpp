@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/grid.hpp"
+#include "sim/plot.hpp"
 #include "sim/results.hpp"
 #include "sim/run.hpp"
 #include "sim/sweep.hpp"
@@ -435,4 +437,56 @@ BOOST_AUTO_TEST_CASE(a_failing_cell_is_reported_and_retried) {
     BOOST_TEST(s2.complete);
     BOOST_TEST((comparable(dir) == comparable(ref)));
     fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(figures_of_a_results_directory) {
+    const std::string ref = reference_dir();
+    const std::string figs = tmpdir("figs");
+    const sim::PlotReport rep = sim::make_figures(ref, figs, true);
+    // this grid varies redundancy and objective only: two figures, the others skipped with a note
+    BOOST_TEST((rep.drawn == std::vector<std::string>{"redundancy", "learned_vs_analytic"}));
+    for (const char* f : {"tradeoff", "nonlinear", "capacity"}) {
+        bool noted = false;
+        for (const auto& n : rep.notes) noted |= n.rfind(std::string(f) + ": skipped", 0) == 0;
+        BOOST_TEST(noted, f);
+    }
+    for (const auto& f : rep.drawn) {
+        BOOST_TEST(fs::file_size(figs + "/" + f + ".dat") > 0u);
+        BOOST_TEST(fs::file_size(figs + "/" + f + ".gp") > 0u);
+        if (rep.images) {  // gnuplot present
+            BOOST_TEST(fs::file_size(figs + "/" + f + ".svg") > 0u);
+            BOOST_TEST(fs::file_size(figs + "/" + f + ".png") > 0u);
+        }
+    }
+    // the plotted points are the mean over seeds of results.csv, and the oracle is the closed form
+    // R^2(y_mix | x1) = rho g(a1) + (1 - rho) g(b1) = 0.8 for a1 = b1 = 1, sigma1 = 0.5
+    const auto t = sim::read_csv(ref + "/results.csv");
+    std::map<std::pair<std::string, std::string>, std::vector<double>> learned;
+    for (const auto& r : t.rows)
+        if (r[t.col("name")] == "y_mix" && r[t.col("rep")] == "z1")
+            learned[{r[t.col("objective.alignment")], r[t.col("data.redundancy")]}].push_back(
+                sim::parse_num(r[t.col("learned_r2")]));
+    std::ifstream in(figs + "/redundancy.dat");
+    std::string line, objective;
+    int points = 0;
+    while (std::getline(in, line)) {
+        if (line.rfind("# objective ", 0) == 0) objective = line.substr(12);
+        if (line.empty() || line[0] == '#') continue;
+        std::istringstream is(line);
+        std::string rho;
+        double mean, sd, n, analytic, oracle;
+        is >> rho >> mean >> sd >> n >> analytic >> oracle;
+        const auto& v = learned.at({objective, rho});
+        double m = 0;
+        for (double x : v) m += x;
+        m /= static_cast<double>(v.size());
+        BOOST_TEST(std::abs(mean - m) < 1e-12);
+        BOOST_TEST(n == 2.0);
+        BOOST_TEST(std::abs(oracle - 0.8) < 1e-9);
+        ++points;
+    }
+    BOOST_TEST(points == 6);  // 2 objectives x 3 redundancies
+    // not a results directory: a one-line error
+    BOOST_CHECK_THROW(sim::make_figures(figs, figs + "/x", false), std::runtime_error);
+    fs::remove_all(figs);
 }
