@@ -63,6 +63,10 @@ void Progress::cell_done(const std::string& what, const std::string& status, dou
     std::fflush(stderr);
 }
 
+void Progress::tick() {
+    if (mode_ == Mode::Terminal) draw(false);
+}
+
 void Progress::finish() {
     if (mode_ == Mode::Quiet) return;
     if (mode_ == Mode::Terminal) {

@@ -17,6 +17,7 @@ public:
     void message(const std::string& line);  // a log line (keeps the status line intact)
     // One more cell finished: what it was, its status and its time.
     void cell_done(const std::string& what, const std::string& status, double seconds);
+    void tick();    // redraws the status line on a terminal (elapsed time moves on)
     void finish();  // final line
     static std::string duration(double seconds);  // "1:05:03", "4:10", "12 s"
 

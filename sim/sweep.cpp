@@ -363,6 +363,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
                     ++handled;
                 }
             }
+            if (rank == 0) progress.tick();
             if (rank == 0 && mp) {
                 std::string msg;
                 int src = 0;
