@@ -49,6 +49,23 @@ template void gemm<double>(const Mat<double>&, bool, const Mat<double>&, bool, M
 template void gemm<float>(const Mat<float>&, bool, const Mat<float>&, bool, Mat<float>&, float,
                           float);
 
+template <class T>
+void gemm_raw(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* A,
+              std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t j = 0; j < n; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
+        return;
+    }
+    gemm_raw(tr(ta), tr(tb), static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, A,
+             static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+}
+template void gemm_raw<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*,
+                               std::size_t, const double*, std::size_t, double, double*, std::size_t);
+template void gemm_raw<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*,
+                              std::size_t, const float*, std::size_t, float, float*, std::size_t);
+
 std::string core_name() {
     const char* c = openblas_get_corename();
     return c ? std::string(c) : std::string("unknown");

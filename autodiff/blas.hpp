@@ -12,6 +12,11 @@ template <class T>
 void gemm(const Mat<T>& A, bool transpose_a, const Mat<T>& B, bool transpose_b, Mat<T>& C,
           T alpha = T(1), T beta = T(0));
 
+// The same on raw row-major storage with leading dimensions (blocks of larger matrices).
+template <class T>
+void gemm_raw(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
+              const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc);
+
 // OpenBLAS's name for the kernel it loaded (openblas_get_corename), e.g. "SkylakeX".
 std::string core_name();
 void set_threads(int n);

@@ -58,6 +58,10 @@ template <class T> Var<T> cross_entropy(Var<T> logits, const std::vector<int>& l
 // (cross_entropy(L, labels) + cross_entropy(transpose(L), labels)) / 2 for a square L, the
 // symmetric InfoNCE / CLIP loss, with one exponential per entry for both directions.
 template <class T> Var<T> symmetric_cross_entropy(Var<T> logits, const std::vector<int>& labels);
+// symmetric_cross_entropy(matmul(a, b, false, true), labels) for a, b both n x p, without the
+// n x n logit matrix in memory: logits are made block by block (blocks that stay in cache) and
+// the backward goes straight to da and db. The InfoNCE loss of models/losses.cpp.
+template <class T> Var<T> symmetric_cross_entropy_ab(Var<T> a, Var<T> b, const std::vector<int>& labels);
 
 // Operator sugar for readable model code.
 template <class T> inline Var<T> operator+(Var<T> a, Var<T> b) { return add(a, b); }

@@ -20,8 +20,9 @@ void same_shape(ad::Var<T> a, ad::Var<T> b, const char* what) {
 }  // namespace
 
 // logits = a b^T with a = z1n / tau: dividing the batch x p factor instead of the batch x batch
-// product is the same function for a fraction of the work. symmetric_cross_entropy computes
-// (CE(logits, arange) + CE(logits^T, arange)) / 2 from one exponential per entry.
+// product is the same function for a fraction of the work. symmetric_cross_entropy_ab computes
+// (CE(logits, arange) + CE(logits^T, arange)) / 2 from one exponential per entry, block by block,
+// without the batch x batch logit matrix in memory (tests check it against the literal formula).
 template <class T>
 ad::Var<T> infonce(ad::Var<T> z1, ad::Var<T> z2, T temperature, bool cosine,
                    const std::vector<int>& arange) {
@@ -33,7 +34,7 @@ ad::Var<T> infonce(ad::Var<T> z1, ad::Var<T> z2, T temperature, bool cosine,
         b = ad::l2_normalize_rows(b);
     }
     a = ad::scale(a, T(1) / temperature);
-    return ad::symmetric_cross_entropy(ad::matmul(a, b, false, true), arange);
+    return ad::symmetric_cross_entropy_ab(a, b, arange);
 }
 
 template <class T>

@@ -46,9 +46,10 @@ struct Gemm {
 
 // The GEMM calls one step makes, as the engine issues them (see autodiff/op_matmul.cpp):
 // per encoder layer (batch B, k -> n), forward Z = X W^T, backward dW += dZ^T X and, except
-// for the first layer whose input is data, dX = dZ W; then the logits L = A B^T of the loss and
-// its two backward products dA = dL B, dB = dL^T A.
-std::vector<Gemm> step_gemms(const BenchShape& s) {
+// for the first layer whose input is data, dX = dZ W; then the loss
+// (ad::symmetric_cross_entropy_ab), which makes the logits L = A B^T block by block (rows of
+// blocks that fit in cache) and takes dA = dL B, dB = dL^T A per block.
+std::vector<Gemm> step_gemms(const BenchShape& s, std::size_t elem) {
     std::vector<Gemm> g;
     const std::size_t B = s.batch;
     for (std::size_t l = 0; l + 1 < s.dims.size(); ++l) {
@@ -58,9 +59,17 @@ std::vector<Gemm> step_gemms(const BenchShape& s) {
         if (l > 0) g.push_back({B, k, n, false, false, 0.0, 2});  // dX
     }
     const std::size_t p = s.dims.back();
-    g.push_back({B, B, p, false, true, 0.0, 1});   // logits
-    g.push_back({B, p, B, false, false, 0.0, 1});  // dA = dL B
-    g.push_back({B, p, B, true, false, 0.0, 1});   // dB = dL^T A
+    const std::size_t br = std::min(B, std::max<std::size_t>(8, (256 * 1024) / (B * elem)));  // as op_contrastive.cpp
+    const int blocks = static_cast<int>(B / br);
+    const std::size_t rest = B % br;
+    g.push_back({br, B, p, false, true, 0.0, blocks});   // logits block
+    g.push_back({br, p, B, false, false, 0.0, blocks});  // dA block = dL_blk B
+    g.push_back({B, p, br, true, false, 1.0, blocks});   // dB += dL_blk^T A_blk
+    if (rest) {
+        g.push_back({rest, B, p, false, true, 0.0, 1});
+        g.push_back({rest, p, B, false, false, 0.0, 1});
+        g.push_back({B, p, rest, true, false, 1.0, 1});
+    }
     return g;
 }
 
@@ -140,7 +149,7 @@ BenchResult run(const BenchShape& s, double seconds) {
     r.wall_ms_per_step = 1e3 * walls[walls.size() / 2];
     r.steps = static_cast<int>(times.size());
     r.batch = static_cast<int>(s.batch);
-    const auto gemms = step_gemms(s);
+    const auto gemms = step_gemms(s, sizeof(T));
     const double budget = std::max(0.02, 0.5 * seconds / double(gemms.size()));
     double floor_s = 0, flops = 0;
     for (const Gemm& g : gemms) {

@@ -359,6 +359,99 @@ BOOST_AUTO_TEST_CASE(symmetric_cross_entropy_equals_the_composition) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(fused_symmetric_cross_entropy_of_a_product) {
+    // symmetric_cross_entropy_ab(a, b) = symmetric_cross_entropy(a b^T): gradcheck, and equality
+    // with the unfused pair, on the fast path and on the fallback, with the same node twice, and
+    // with a batch large enough to take several blocks.
+    static const std::vector<int> perm = {3, 0, 4, 1, 2};
+    check("sce_ab", [](Tape<double>&, const Vars& v) { return symmetric_cross_entropy_ab(v[0], v[1], perm); },
+          {rnd(5, 3, 61, 2.0), rnd(5, 3, 62, 2.0)});
+    check("sce_ab same node", [](Tape<double>&, const Vars& v) { return symmetric_cross_entropy_ab(v[0], v[0], perm); },
+          {rnd(5, 3, 63, 2.0)});
+    // Column 2 of the logits 800 below every row maximum (a's first column >= 1, b row 2 =
+    // (-800, 0, 0)): its sum underflows with the global shift, the fallback takes over.
+    M pos = rnd(5, 3, 65, 1.0);
+    for (std::size_t i = 0; i < 5; ++i) pos(i, 0) = 1.0 + std::abs(pos(i, 0));
+    M far = rnd(5, 3, 64, 1.0);
+    far(2, 0) = -800.0;
+    far(2, 1) = far(2, 2) = 0.0;
+    check("sce_ab fallback", [](Tape<double>&, const Vars& v) { return symmetric_cross_entropy_ab(v[0], v[1], perm); },
+          {pos, far});
+    for (std::size_t n : {5u, 70u}) {
+        std::vector<int> lab(n);
+        for (std::size_t i = 0; i < n; ++i) lab[i] = int((i * 7 + 3) % n);
+        for (int variant = 0; variant < 3; ++variant) {
+            M A = rnd(n, 4, 66 + n, 2.0), B = rnd(n, 4, 67 + n, 2.0);
+            if (variant == 2) {  // the fallback, as above
+                for (std::size_t i = 0; i < n; ++i) A(i, 0) = 1.0 + std::abs(A(i, 0));
+                B(1, 0) = -800.0;
+                B(1, 1) = B(1, 2) = B(1, 3) = 0.0;
+            }
+            Param<double> a1("a", n, 4), b1("b", n, 4), a2("a", n, 4), b2("b", n, 4);
+            a1.value = a2.value = A;
+            b1.value = b2.value = B;
+            Tape<double> t;
+            Var<double> fused, plain;
+            if (variant == 1) {  // same node
+                fused = symmetric_cross_entropy_ab(t.param(a1), t.param(a1), lab);
+                auto v = t.param(a2);
+                plain = symmetric_cross_entropy(matmul(v, v, false, true), lab);
+            } else {
+                fused = symmetric_cross_entropy_ab(t.param(a1), t.param(b1), lab);
+                plain = symmetric_cross_entropy(matmul(t.param(a2), t.param(b2), false, true), lab);
+            }
+            BOOST_TEST(rel(fused.item(), plain.item()) < 1e-12, "n " << n << " variant " << variant);
+            t.backward(add(fused, plain));
+            for (std::size_t i = 0; i < A.size(); ++i) {
+                BOOST_TEST(std::abs(a1.grad.data()[i] - a2.grad.data()[i]) < 1e-11);
+                BOOST_TEST(std::abs(b1.grad.data()[i] - b2.grad.data()[i]) < 1e-11);
+            }
+        }
+    }
+    // Several blocks: 600 rows of float64 make blocks of 54 rows.
+    const std::size_t n = 600;
+    std::vector<int> lab(n);
+    for (std::size_t i = 0; i < n; ++i) lab[i] = int(i);
+    Param<double> a1("a", n, 3), b1("b", n, 3), a2("a", n, 3), b2("b", n, 3);
+    a1.value = a2.value = rnd(n, 3, 68, 2.0);
+    b1.value = b2.value = rnd(n, 3, 69, 2.0);
+    Tape<double> t;
+    auto fused = symmetric_cross_entropy_ab(t.param(a1), t.param(b1), lab);
+    auto plain = symmetric_cross_entropy(matmul(t.param(a2), t.param(b2), false, true), lab);
+    BOOST_TEST(rel(fused.item(), plain.item()) < 1e-12);
+    t.backward(add(fused, plain));
+    double gmax = 0, dmax = 0;
+    for (std::size_t i = 0; i < n * 3; ++i) {
+        gmax = std::max(gmax, std::abs(a2.grad.data()[i]));
+        dmax = std::max({dmax, std::abs(a1.grad.data()[i] - a2.grad.data()[i]), std::abs(b1.grad.data()[i] - b2.grad.data()[i])});
+    }
+    BOOST_TEST(dmax < 1e-12 * std::max(1.0, gmax));
+    BOOST_CHECK_THROW(symmetric_cross_entropy_ab(t.param(a1), t.constant(rnd(n, 2, 1)), lab), std::invalid_argument);
+    // The fallback really runs on the construction above: its cache (the whole logit matrix)
+    // is wider than the fast path's block, a buffer reallocation on a tape warmed on the fast path.
+    M A = rnd(n, 3, 70), B = rnd(n, 3, 71);
+    for (std::size_t i = 0; i < n; ++i) A(i, 0) = 1.0 + std::abs(A(i, 0));
+    Param<double> pa("a", n, 3), pb("b", n, 3);
+    pa.value = A;
+    pb.value = B;
+    Tape<double> w;
+    for (int k = 0; k < 2; ++k) {
+        w.reset();
+        symmetric_cross_entropy_ab(w.param(pa), w.param(pb), lab);
+    }
+    const std::size_t before = w.buffer_allocations();
+    w.reset();
+    symmetric_cross_entropy_ab(w.param(pa), w.param(pb), lab);
+    BOOST_TEST(w.buffer_allocations() == before);  // fast path: nothing new
+    pb.value(7, 0) = -800.0;
+    pb.value(7, 1) = pb.value(7, 2) = 0.0;
+    w.reset();
+    auto fb = symmetric_cross_entropy_ab(w.param(pa), w.param(pb), lab);
+    BOOST_TEST(w.buffer_allocations() == before + 1);
+    auto ref = symmetric_cross_entropy(matmul(w.param(pa), w.param(pb), false, true), lab);
+    BOOST_TEST(rel(fb.item(), ref.item()) < 1e-12);
+}
+
 BOOST_AUTO_TEST_CASE(huge_logits_are_stable) {
     // Logits ~ +1e3 and -1e3: a shift by c changes logsumexp by c and leaves log-softmax,
     // cross-entropy and every gradient unchanged. Checked against the small-logit values.
