@@ -363,6 +363,18 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             }
             // subspace distance: linear encoders on linear data, to the analytic optimum
             const ad::Mat<T>* w1 = f1->linear_weight();
+            const ad::Mat<T>* w2 = f2 ? f2->linear_weight() : nullptr;
+            if (w1 && pb.linear_data && (pb.frozen2 || w2)) try {
+                const auto& m = pb.dm.linear;
+                const Mat W1 = to_double(*w1), W2 = pb.frozen2 ? pb.W2 : to_double(*w2);
+                for (int t = 0; t < theory::kNumTargets; ++t)
+                    res.learned_population_r2[theory::kTargetNames[t]] = {theory::r2_target(m, pb.mo, 1, W1, t),
+                                                                          theory::r2_target(m, pb.mo, 2, W2, t)};
+                for (const char* b : kBlocks)
+                    res.learned_population_r2[b] = {theory::r2_block(m, pb.mo, 1, W1, b), theory::r2_block(m, pb.mo, 2, W2, b)};
+            } catch (const std::exception&) {
+                res.learned_population_r2.clear();  // optional diagnostic: never fails a run
+            }
             if (w1 && !an.kind.empty() && an.W1.size() > 0) {
                 const auto ang = theory::principal_angles(to_double(*w1), an.W1);
                 if (!ang.empty()) res.subspace_distance = *std::max_element(ang.begin(), ang.end());
@@ -413,6 +425,7 @@ nlohmann::json RunResult::to_json() const {
         return t;
     };
     j["learned"] = {{"r2", table(learned_r2)}};
+    if (!learned_population_r2.empty()) j["learned"]["population_r2"] = table(learned_population_r2);
     j["analytic"] = {{"r2", table(analytic_r2)}, {"kind", analytic_kind}};
     j["subspace_distance"] = subspace_distance;
     j["cka"] = cka;

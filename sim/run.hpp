@@ -24,6 +24,9 @@ struct RunResult {
     // keys: targets "y_shared", "y1", "y2", "y_mix" and latent blocks "s", "u1", "u2"
     std::map<std::string, R2Pair> learned_r2;
     std::map<std::string, R2Pair> analytic_r2;  // linear data only (empty otherwise)
+    // Linear encoders on linear data: the exact (population) R^2 of the learned W1 (and W2)
+    // from the closed forms, free of probe and test-sample noise; empty otherwise.
+    std::map<std::string, R2Pair> learned_population_r2;
     // what analytic_r2 describes: "aligned" (the alignment optimum; for infonce the cca one),
     // "tradeoff" (regression alignment + task at objective.lambda), "" (none)
     std::string analytic_kind;

@@ -90,6 +90,13 @@ BOOST_AUTO_TEST_CASE(learned_matches_analytic_for_every_alignment) {
                 BOOST_TEST(std::abs(L.z1 - A.z1) < 0.03, tag << " " << k << " z1: learned " << L.z1 << " analytic " << A.z1);
                 BOOST_TEST(std::abs(L.z2 - A.z2) < 0.03, tag << " " << k << " z2: learned " << L.z2 << " analytic " << A.z2);
             }
+            // the probe agrees with the exact R^2 of the learned encoders (closed forms applied to
+            // the learned W1, W2): it measures the representation, not its own noise
+            BOOST_TEST_REQUIRE(r.learned_population_r2.size() == 7u, tag);
+            for (const char* k : kKeys) {
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z1 - r.learned_population_r2.at(k).z1) < 0.02, tag << " " << k);
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z2 - r.learned_population_r2.at(k).z2) < 0.02, tag << " " << k);
+            }
             // modality-specific information is gone, as the theory says
             BOOST_TEST(std::abs(r.learned_r2.at("y1").z1) < 0.01, tag);
             BOOST_TEST(std::abs(r.learned_r2.at("u1").z1) < 0.01, tag);
