@@ -688,6 +688,11 @@ BOOST_AUTO_TEST_CASE(monte_carlo_against_population) {
         const Mat z1s = project(d.x1, P1), z2s = project(d.x2, P2);
         const theory::TradeoffPoint tp = theory::tradeoff_optimum(mo, W2, kYMix, 1.0);
         const Mat z1t = project(d.x1, tp.W1);
+        {  // the trade-off representation's probe R^2 of y_mix
+            const double pop = tp.r2, se = 2 * std::sqrt(pop) * (1 - pop) / rn;
+            BOOST_TEST(std::abs(sample_r2(z1t, d.y, kYMix) - pop) < 6 * se + (p + 6 * std::sqrt(2.0 * p)) / double(n),
+                       mixing << " trade-off R^2: " << sample_r2(z1t, d.y, kYMix) << " vs " << pop);
+        }
         std::vector<double> lc(n), lr(n), ls(n), lt(n);
         for (std::size_t i = 0; i < n; ++i) {
             double c = 0, r = 0, dot = 0, dotneg = 0, al = 0, pred = 0;
