@@ -48,7 +48,7 @@ void write_all(int fd, const std::string& text, const std::string& path) {
 std::vector<std::string> results_header(const std::vector<std::string>& keys) {
     std::vector<std::string> h{"cell", "experiment"};
     h.insert(h.end(), keys.begin(), keys.end());
-    for (const char* c : {"seed", "kind", "name", "rep", "learned_r2", "analytic_r2", "analytic_kind", "status", "seconds", "steps",
+    for (const char* c : {"seed", "kind", "name", "rep", "learned_r2", "learned_population_r2", "analytic_r2", "analytic_kind", "status", "seconds", "steps",
                           "final_loss", "subspace_distance", "cka", "alignment_loss", "reason"})
         h.emplace_back(c);
     return h;
@@ -132,12 +132,14 @@ std::string cell_rows(const Cell& cell, const SweepSpec& spec, const std::vector
         const char* kind = ni < 4 ? "target" : "block";
         const auto l = r.learned_r2.find(name);
         const auto a = r.analytic_r2.find(name);
+        const auto lp = r.learned_population_r2.find(name);
         for (int rep = 1; rep <= 2; ++rep) {
             std::vector<std::string> f = head;
             f.push_back(kind);
             f.push_back(name);
             f.push_back(rep == 1 ? "z1" : "z2");
             f.push_back(l == r.learned_r2.end() ? "nan" : fmt_num(rep == 1 ? l->second.z1 : l->second.z2));
+            f.push_back(lp == r.learned_population_r2.end() ? "" : fmt_num(rep == 1 ? lp->second.z1 : lp->second.z2));
             f.push_back(a == r.analytic_r2.end() ? "" : fmt_num(rep == 1 ? a->second.z1 : a->second.z2));
             f.push_back(r.analytic_kind);
             f.push_back(r.status);
@@ -220,8 +222,8 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
         throw std::runtime_error("'" + path + "' has other columns than this sweep's results (made by another config or version)");
 
     const std::size_t ncols = header.size();
-    const int c_exp = 1, c_seed = static_cast<int>(ncols) - 15, c_name = c_seed + 2, c_rep = c_seed + 3;
-    const std::size_t nkeys = ncols - 17;
+    const int c_exp = 1, c_seed = static_cast<int>(ncols) - 16, c_name = c_seed + 2, c_rep = c_seed + 3;
+    const std::size_t nkeys = ncols - 18;
     std::map<std::size_t, std::vector<std::string>> slots;  // id -> 14 lines
     std::vector<std::size_t> order;                          // ids in order of first appearance
     bool clean = scan.dropped_lines == 0;

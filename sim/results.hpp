@@ -18,8 +18,9 @@ inline const std::vector<std::string>& result_names() {
 }
 inline constexpr std::size_t kRowsPerCell = 14;  // 7 names x {z1, z2}
 
-// Columns: cell, experiment, <keys...>, seed, kind, name, rep, learned_r2, analytic_r2, analytic_kind, status,
-// seconds, steps, final_loss, subspace_distance, cka, alignment_loss, reason.
+// Columns: cell, experiment, <keys...>, seed, kind, name, rep, learned_r2, learned_population_r2,
+// analytic_r2, analytic_kind, status, seconds, steps, final_loss, subspace_distance, cka,
+// alignment_loss, reason.
 std::vector<std::string> results_header(const std::vector<std::string>& keys);
 
 // CSV (RFC 4180): fields with a comma, quote or line break are quoted.

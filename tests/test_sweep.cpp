@@ -297,6 +297,8 @@ BOOST_AUTO_TEST_CASE(csv_round_trip) {
         BOOST_TEST(sim::parse_num(row[t.col("learned_r2")]) == (rep == "z1" ? l.z1 : l.z2));
         BOOST_TEST(sim::parse_num(row[t.col("analytic_r2")]) == (rep == "z1" ? a.z1 : a.z2));
         BOOST_TEST(sim::parse_num(row[t.col("cka")]) == r.cka);
+        const auto& lp = r.learned_population_r2.at(name);  // linear encoders on linear data
+        BOOST_TEST(sim::parse_num(row[t.col("learned_population_r2")]) == (rep == "z1" ? lp.z1 : lp.z2));
     }
     BOOST_TEST(seen.size() == sim::kRowsPerCell);
     fs::remove_all(dir);
