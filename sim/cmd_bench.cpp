@@ -17,7 +17,8 @@ int cmd_bench(const BenchArgs& a) {
     for (const auto& s : shapes) bench_shape(s);  // validate everything before running
     if (!a.json) {
         std::printf("one training step: two encoders, symmetric InfoNCE (cosine, tau 0.1), backward, Adam;\n"
-                    "single thread, BLAS kernel %s\n\n",
+                    "single thread, BLAS kernel %s; median process CPU time per step;\n"
+                    "floor: the step's GEMMs timed alone (same shapes and transpositions)\n\n",
                     ad::blas::core_name().c_str());
         std::printf("%-8s %-8s %6s %12s %10s %8s %10s\n", "shape", "dtype", "batch", "ms/step", "floor ms",
                     "x floor", "GEMM GF/s");
