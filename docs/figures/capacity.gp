@@ -1,5 +1,5 @@
 # Capacity: what z1 keeps of s and u1 as model.dim crosses k_shared = 2 (at data.redundancy=0.5, train.optimizer=adamw; learned mean ± sd over 5 seeds)
-# written by alignsim plot from /tmp/paper_final/results.csv; run `gnuplot capacity.gp` in this directory to redraw capacity.svg and capacity.png
+# written by alignsim plot from results/paper/results.csv; run `gnuplot capacity.gp` in this directory to redraw capacity.svg and capacity.png
 do for [fmt in "svg png"] {
   if (fmt eq "svg") { set terminal svg size 1100,500 dynamic enhanced font "Helvetica,13" background rgb "white"; set output "capacity.svg" } else { set terminal pngcairo size 1100,500 enhanced font "Helvetica,11" background rgb "white"; set output "capacity.png" }
   reset

@@ -1,5 +1,5 @@
 # Learned versus analytic R^2, 165 cells, z1 and z2 (mean |difference| 0.004, max 0.491)
-# written by alignsim plot from /tmp/paper_final/results.csv; run `gnuplot learned_vs_analytic.gp` in this directory to redraw learned_vs_analytic.svg and learned_vs_analytic.png
+# written by alignsim plot from results/paper/results.csv; run `gnuplot learned_vs_analytic.gp` in this directory to redraw learned_vs_analytic.svg and learned_vs_analytic.png
 do for [fmt in "svg png"] {
   if (fmt eq "svg") { set terminal svg size 680,600 dynamic enhanced font "Helvetica,13" background rgb "white"; set output "learned_vs_analytic.svg" } else { set terminal pngcairo size 680,600 enhanced font "Helvetica,11" background rgb "white"; set output "learned_vs_analytic.png" }
   reset

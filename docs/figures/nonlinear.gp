@@ -1,5 +1,5 @@
 # Nonlinear data, mlp encoders, infonce + task y_mix (mean ± sd over 3 seeds)
-# written by alignsim plot from /tmp/paper_final/results.csv; run `gnuplot nonlinear.gp` in this directory to redraw nonlinear.svg and nonlinear.png
+# written by alignsim plot from results/paper/results.csv; run `gnuplot nonlinear.gp` in this directory to redraw nonlinear.svg and nonlinear.png
 do for [fmt in "svg png"] {
   if (fmt eq "svg") { set terminal svg size 1500,500 dynamic enhanced font "Helvetica,13" background rgb "white"; set output "nonlinear.svg" } else { set terminal pngcairo size 1500,500 enhanced font "Helvetica,11" background rgb "white"; set output "nonlinear.png" }
   reset

@@ -1,5 +1,5 @@
 # Information about y_mix kept by z1 versus redundancy, per objective (at model.dim=2, train.optimizer=adam; learned mean ± sd over 5 seeds)
-# written by alignsim plot from /tmp/paper_final/results.csv; run `gnuplot redundancy.gp` in this directory to redraw redundancy.svg and redundancy.png
+# written by alignsim plot from results/paper/results.csv; run `gnuplot redundancy.gp` in this directory to redraw redundancy.svg and redundancy.png
 do for [fmt in "svg png"] {
   if (fmt eq "svg") { set terminal svg size 1100,900 dynamic enhanced font "Helvetica,13" background rgb "white"; set output "redundancy.svg" } else { set terminal pngcairo size 1100,900 enhanced font "Helvetica,11" background rgb "white"; set output "redundancy.png" }
   reset

@@ -1,5 +1,5 @@
 # Task y_mix + λ × alignment: what z1 keeps of y_mix (learned mean ± sd over 5 seeds)
-# written by alignsim plot from /tmp/paper_final/results.csv; run `gnuplot tradeoff.gp` in this directory to redraw tradeoff.svg and tradeoff.png
+# written by alignsim plot from results/paper/results.csv; run `gnuplot tradeoff.gp` in this directory to redraw tradeoff.svg and tradeoff.png
 do for [fmt in "svg png"] {
   if (fmt eq "svg") { set terminal svg size 1100,500 dynamic enhanced font "Helvetica,13" background rgb "white"; set output "tradeoff.svg" } else { set terminal pngcairo size 1100,500 enhanced font "Helvetica,11" background rgb "white"; set output "tradeoff.png" }
   reset
