@@ -123,5 +123,18 @@ else
   bad "alignsim bench failed: $(cat "$T/err")"
 fi
 
+# --- the BLAS kernel: a generic fallback is replaced by re-executing with the best kernel
+if grep -q -w avx2 /proc/cpuinfo && [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+  if ALIGNSIM_BLAS_ASSUME_FALLBACK=1 "$A" theory --json >"$T/fb.json" 2>"$T/err"; then
+    json_check "$T/fb.json" "j['meta']['blas_core'] in ('SkylakeX', 'Haswell')" \
+      "j['meta']['blas_coretype_source'].startswith('alignsim')"
+  else
+    bad "theory under an assumed BLAS fallback failed: $(cat "$T/err")"
+  fi
+  # whatever OpenBLAS detects on this machine, the kernel in use is never a generic fallback
+  "$A" theory --json >"$T/nofb.json" && json_check "$T/nofb.json" \
+    "j['meta']['blas_core'] not in ('Prescott', 'Core2', 'Katmai', 'Nehalem', 'Unknown', 'unknown', 'Generic')"
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
