@@ -356,6 +356,12 @@ void Config::validate() const {
     const double inf = HUGE_VAL;
     pos_int("data.d1", 1);
     pos_int("data.d2", 1);
+    // The closed forms work on d x d matrices (eigen-decompositions, O(d^3)): beyond a few
+    // thousand they take hours, so a larger value is a mistake, not a request.
+    for (const char* k : {"data.d1", "data.d2"})
+        if (i(k) > 4096) fail(std::string("'") + k + "' must be at most 4096, got " + std::to_string(i(k)));
+    if (i("data.k_shared") + i("data.k1") + i("data.k2") > 4096)
+        fail("data.k_shared + data.k1 + data.k2 must be at most 4096");
     pos_int("data.k_shared", 1);
     pos_int("data.k1", 1);
     pos_int("data.k2", 1);

@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     auto* sweep = app.add_subcommand("sweep", "run a parameter grid (resumable) into a results directory");
     add_config_options(sweep, sweep_args.cfg, false);
     sweep->add_option("--out", sweep_args.out_dir, "results directory")->required();
-    sweep->add_option("--jobs,-j", sweep_args.jobs, "parallel cells (default: all cores)")->check(CLI::NonNegativeNumber);
+    sweep->add_option("--jobs,-j", sweep_args.jobs, "parallel cells (default: all cores)")->check(CLI::Range(0, 4096));
     sweep->add_flag("--quiet,-q", sweep_args.quiet, "no progress output");
 
     sim::PlotArgs plot_args;
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"linear", "mlp", "mlp-big"}));
     bench->add_option("--dtype", bench_args.dtypes, "float64, float32 (repeatable; default both)")
         ->check(CLI::IsMember({"float64", "float32"}));
-    bench->add_option("--seconds", bench_args.seconds, "time budget per measurement")->check(CLI::PositiveNumber);
+    bench->add_option("--seconds", bench_args.seconds, "time budget per measurement")->check(CLI::Range(0.01, 3600.0));
 
     try {
         app.parse(argc, argv);
@@ -92,6 +92,11 @@ int main(int argc, char** argv) {
     } catch (const sim::ConfigError& e) {
         std::fprintf(stderr, "alignsim: error: %s\n", e.what());
         return 2;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr,
+                     "alignsim: error: out of memory: the configuration needs more memory than this machine has "
+                     "(reduce data.n_train, data.n_test, data.d1, data.d2 or model.hidden)\n");
+        return 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "alignsim: error: %s\n", e.what());
         return 1;
