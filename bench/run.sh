@@ -114,3 +114,20 @@ open(out, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines[:12 + len(A) + 2]))
 PY
 echo "bench: wrote $out" >&2
+
+# The README shows the same table: refresh it between its bench markers (only for docs/bench.md).
+if [[ "$out" == docs/bench.md && -f README.md ]] && grep -q '<!-- bench:start -->' README.md; then
+  "$py" - "$out" README.md <<'PY'
+import sys
+bench, readme = sys.argv[1:3]
+b = open(bench).read().splitlines()
+keep = [l for l in b if l.startswith(("- date:", "- CPU:", "- OpenBLAS kernel:"))]
+table = [l for l in b if l.startswith("|")]
+r = open(readme).read()
+start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+head, rest = r.split(start, 1)
+_, tail = rest.split(end, 1)
+open(readme, "w").write(head + start + "\n" + "\n".join(keep) + "\n\n" + "\n".join(table) + "\n" + end + tail)
+PY
+  echo "bench: refreshed the table in README.md" >&2
+fi

@@ -10,7 +10,7 @@ PKGS=(
   libxtensor-dev libxtensor-blas-dev libxsimd-dev xtl-dev
   libopenblas-dev                                   # BLAS + LAPACK
   libtbb-dev libboost-test-dev
-  libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
+  libtomlplusplus-dev libcli11-dev nlohmann-json3-dev  # Meson: tomlplusplus, CLI11, nlohmann_json
   gnuplot-nox                                       # figures
   openmpi-bin libopenmpi-dev                        # optional: multi-process sweeps
 )
