@@ -13,6 +13,7 @@ PKGS=(
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev  # Meson: tomlplusplus, CLI11, nlohmann_json
   gnuplot-nox                                       # figures
   openmpi-bin libopenmpi-dev                        # optional: multi-process sweeps
+  python3 python3-numpy                             # tests: JSON checks, numpy reads the exports
 )
 
 if [ -z "${ALIGNSIM_NO_APT:-}" ]; then
