@@ -116,6 +116,25 @@ BOOST_AUTO_TEST_CASE(learned_matches_analytic_for_every_alignment) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(above_k_shared_the_learned_span_contains_the_analytic_subspace) {
+    // p = k_shared + 1: the minimum-norm optimum spans only the k_shared canonical directions, so
+    // the principal angles are taken over those; the learned span must contain them (all of s
+    // kept), whatever the indifferent direction carries.
+    const double g = 1.0 / 1.25;
+    for (const std::string alignment : {"cca", "regression"}) {
+        sim::Config c = linear_config(alignment, 0);
+        c.set("model.dim", std::int64_t(3));
+        c.validate();
+        const sim::RunResult r = sim::run(c);
+        BOOST_TEST_REQUIRE(r.status == "ok", alignment << ": " << r.reason);
+        BOOST_TEST(r.subspace_distance >= 0.0, alignment);
+        BOOST_TEST(r.subspace_distance < 0.15, alignment << ": " << r.subspace_distance);
+        BOOST_TEST(std::abs(r.analytic_r2.at("s").z1 - g) < 1e-9, alignment);
+        BOOST_TEST(std::abs(r.learned_r2.at("s").z1 - g) < 0.03, alignment << ": " << r.learned_r2.at("s").z1);
+        BOOST_TEST(std::abs(r.learned_r2.at("y_shared").z1 - g) < 0.03, alignment);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(tradeoff_follows_the_analytic_curve) {
   for (long seed : {0L, 1L}) {
     std::vector<double> learned, analytic;
