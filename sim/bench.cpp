@@ -11,6 +11,7 @@
 #include "autodiff/optim.hpp"
 #include "autodiff/random.hpp"
 #include "models/encoder.hpp"
+#include "models/contrastive_step.hpp"
 #include "models/losses.hpp"
 
 namespace sim {
@@ -102,31 +103,16 @@ BenchResult run(const BenchShape& s, double seconds) {
     spec.out_dim = s.dims.back();
     spec.hidden.assign(s.dims.begin() + 1, s.dims.end() - 1);
     spec.activation = "relu";
-    auto e1 = models::make_encoder<T>(spec, rng);
-    auto e2 = models::make_encoder<T>(spec, rng);
-    std::vector<ad::Param<T>*> params = e1->params();
-    for (auto* p : e2->params()) params.push_back(p);
-    ad::Adam<T> opt(params, T(1e-3));
     typename models::AlignmentLoss<T>::Settings ls;
     ls.name = "infonce";
     ls.temperature = T(0.1);
     ls.cosine = true;
-    models::AlignmentLoss<T> loss(ls);
+    models::ContrastiveStep<T> train(spec, spec, ls, T(1e-3), rng);
     ad::Mat<T> x1(ad::Shape{s.batch, s.dims.front()}), x2(ad::Shape{s.batch, s.dims.front()});
     ad::fill_normal(x1, rng);
     ad::fill_normal(x2, rng);
-    ad::Tape<T> tape;
     T last = 0;
-    auto step = [&]() {
-        tape.reset();
-        opt.zero_grad();
-        auto z1 = e1->forward(tape, tape.constant(x1));
-        auto z2 = e2->forward(tape, tape.constant(x2));
-        auto l = loss(z1, z2);
-        tape.backward(l);
-        opt.step();
-        last = l.item();
-    };
+    auto step = [&]() { last = train.step(x1, x2); };
     for (int w = 0; w < 3; ++w) step();
     std::vector<double> times, walls;
     const auto start = Clock::now();

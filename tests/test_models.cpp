@@ -14,6 +14,7 @@
 #include "autodiff/ops.hpp"
 #include "autodiff/optim.hpp"
 #include "autodiff/random.hpp"
+#include "models/contrastive_step.hpp"
 #include "models/encoder.hpp"
 #include "models/losses.hpp"
 
@@ -344,30 +345,15 @@ void zero_allocation_step() {
     s1.hidden = {16, 16};
     s2.hidden = {10};
     Rng rng(3);
-    auto e1 = models::make_encoder<T>(s1, rng);
-    auto e2 = models::make_encoder<T>(s2, rng);
-    std::vector<Param<T>*> params = e1->params();
-    for (auto* p : e2->params()) params.push_back(p);
-    Adam<T> opt(params, T(1e-3));
     typename models::AlignmentLoss<T>::Settings ls;
     ls.name = "infonce";
-    models::AlignmentLoss<T> loss(ls);
+    models::ContrastiveStep<T> train(s1, s2, ls, T(1e-3), rng, T(100));  // with clipping
     Mat<T> x1({32, 12}), x2({32, 9});
     fill_normal(x1, rng);
     fill_normal(x2, rng);
-    Tape<T> tape;
+    const Tape<T>& tape = train.tape();
     T first = 0, last = 0;
-    auto step = [&]() {
-        tape.reset();
-        opt.zero_grad();
-        auto z1 = e1->forward(tape, tape.constant(x1));
-        auto z2 = e2->forward(tape, tape.constant(x2));
-        auto l = loss(z1, z2);
-        tape.backward(l);
-        opt.clip_grad_norm(T(100));
-        opt.step();
-        return l.item();
-    };
+    auto step = [&]() { return train.step(x1, x2); };
     first = step();
     step();  // warm-up: the tape and every buffer take their shapes
     const std::size_t buffers = tape.buffer_allocations();
