@@ -11,6 +11,17 @@ void Optimizer<T>::zero_grad() {
 }
 
 template <class T>
+std::vector<Mat<T>> Optimizer<T>::zeros_like_params() const {
+    std::vector<Mat<T>> z;
+    z.reserve(params_.size());
+    for (const Param<T>* p : params_) {
+        z.emplace_back(p->value.shape());
+        z.back().fill(T(0));
+    }
+    return z;
+}
+
+template <class T>
 T Optimizer<T>::grad_norm() const {
     T s = 0;
     for (const Param<T>* p : params_) {
@@ -37,10 +48,7 @@ template <class T>
 SGD<T>::SGD(std::vector<Param<T>*> params, T lr, T momentum, T weight_decay)
     : Optimizer<T>(std::move(params)), momentum_(momentum), wd_(weight_decay) {
     this->lr_ = lr;
-    for (Param<T>* p : this->params_) {
-        vel_.emplace_back(p->value.shape());
-        vel_.back().fill(T(0));
-    }
+    vel_ = this->zeros_like_params();
 }
 
 template <class T>
@@ -65,12 +73,8 @@ Adam<T>::Adam(std::vector<Param<T>*> params, T lr, T beta1, T beta2, T eps, T we
     : Optimizer<T>(std::move(params)), b1_(beta1), b2_(beta2), eps_(eps), wd_(weight_decay),
       decoupled_(decoupled) {
     this->lr_ = lr;
-    for (Param<T>* p : this->params_) {
-        m_.emplace_back(p->value.shape());
-        m_.back().fill(T(0));
-        v_.emplace_back(p->value.shape());
-        v_.back().fill(T(0));
-    }
+    m_ = this->zeros_like_params();
+    v_ = this->zeros_like_params();
 }
 
 template <class T>

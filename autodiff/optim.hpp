@@ -23,6 +23,8 @@ public:
     T lr() const { return lr_; }
 
 protected:
+    // One zero buffer shaped like each parameter (optimiser state), allocated once.
+    std::vector<Mat<T>> zeros_like_params() const;
     std::vector<Param<T>*> params_;
     T lr_ = T(0);
 };

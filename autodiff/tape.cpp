@@ -41,7 +41,6 @@ Node<T>& Tape<T>::next(Var<T>& out) {
     n.iarg = 0;
     n.labels = nullptr;
     n.backward = nullptr;
-    n.is_param = false;
     n.grad_written = false;
     out.tape = this;
     out.id = static_cast<int>(cursor_);
@@ -56,7 +55,6 @@ Var<T> Tape<T>::param(Param<T>& p) {
     if (p.grad.shape() != p.value.shape()) p.zero_grad();
     n.value = &p.value;
     n.grad = &p.grad;
-    n.is_param = true;
     n.grad_written = true;
     return v;
 }

@@ -45,7 +45,6 @@ struct Node {
     int iarg = 0;           // op integer flag (e.g. transposes of matmul)
     const std::vector<int>* labels = nullptr;
     BackwardFn<T> backward = nullptr;
-    bool is_param = false;
     // False from the node's creation until a backward function first writes its gradient: the
     // buffer is then garbage and is overwritten (BLAS beta = 0) instead of zero-filled and
     // accumulated into. Always true for parameters (their gradient accumulates across calls).

@@ -6,7 +6,8 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
+
+#include "sim/toml_parse.hpp"
 
 namespace sim {
 
@@ -216,24 +217,15 @@ void Config::set(const std::string& key, const Value& v) {
     values_[key] = x;
 }
 
-void Config::set_grid_axis(const std::string& key, std::vector<Value> vals, const std::string& origin) {
+void Config::set_grid_axis(const std::string& key, std::vector<Value> vals) {
     auto it = std::find_if(grid_.begin(), grid_.end(), [&](const GridAxis& a) { return a.key == key; });
     if (it != grid_.end()) it->values = std::move(vals);
     else grid_.push_back({key, std::move(vals)});
     std::sort(grid_.begin(), grid_.end(), [](const GridAxis& a, const GridAxis& b) { return a.key < b.key; });
-    (void)origin;
 }
 
 void Config::merge_toml(const std::string& text, const std::string& origin) {
-    toml::table root;
-    try {
-        root = toml::parse(text, origin);
-    } catch (const toml::parse_error& e) {
-        std::ostringstream os;
-        os << origin << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
-           << e.description();
-        throw ConfigError(os.str());
-    }
+    const toml::table root = parse_toml(text, origin);
     for (auto&& [sect_key, sect_node] : root) {
         const std::string sect(sect_key.str());
         const toml::table* tbl = sect_node.as_table();
@@ -266,7 +258,7 @@ void Config::merge_toml(const std::string& text, const std::string& origin) {
                     check_finite(key, v, origin);
                     vals.push_back(v);
                 }
-                set_grid_axis(key, std::move(vals), origin);
+                set_grid_axis(key, std::move(vals));
             }
             continue;
         }

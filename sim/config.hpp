@@ -72,7 +72,7 @@ public:
     const std::map<std::string, Value>& values() const { return values_; }
 
 private:
-    void set_grid_axis(const std::string& key, std::vector<Value> values, const std::string& origin);
+    void set_grid_axis(const std::string& key, std::vector<Value> values);
     std::map<std::string, Value> values_;
     std::vector<GridAxis> grid_;
     std::vector<std::int64_t> seeds_;

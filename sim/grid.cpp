@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
+#include "sim/toml_parse.hpp"
 
 namespace sim {
 
@@ -91,14 +91,7 @@ std::string Cell::describe(const SweepSpec& spec) const {
 
 SweepSpec sweep_spec_from_toml(const std::string& text, const std::string& origin,
                                const std::vector<std::string>& sets) {
-    toml::table root;
-    try {
-        root = toml::parse(text, origin);
-    } catch (const toml::parse_error& e) {
-        std::ostringstream os;
-        os << origin << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
-        throw ConfigError(os.str());
-    }
+    toml::table root = parse_toml(text, origin);
     std::vector<toml::table> ex_tables;
     if (auto* node = root.get("experiment")) {
         const toml::array* arr = node->as_array();

@@ -123,6 +123,16 @@ struct Analytic {
     std::map<std::string, R2Pair> r2;
 };
 
+// Population R^2 of every target and block from z1 = W1 x1 and z2 = W2 x2 (closed forms).
+std::map<std::string, R2Pair> population_r2(const theory::Model& m, const theory::Moments& mo, const Mat& W1,
+                                            const Mat& W2) {
+    std::map<std::string, R2Pair> r2;
+    for (int t = 0; t < theory::kNumTargets; ++t)
+        r2[theory::kTargetNames[t]] = {theory::r2_target(m, mo, 1, W1, t), theory::r2_target(m, mo, 2, W2, t)};
+    for (const char* b : kBlocks) r2[b] = {theory::r2_block(m, mo, 1, W1, b), theory::r2_block(m, mo, 2, W2, b)};
+    return r2;
+}
+
 Analytic analytic_side(const Problem& pb) {
     Analytic a;
     if (!pb.linear_data || pb.alignment == "none") return a;
@@ -148,9 +158,7 @@ Analytic analytic_side(const Problem& pb) {
         a.W1 = theory::aligned_encoder(mo, p, obj, Mat());
         a.W2 = theory::aligned_encoder_2(mo, p, obj);
     }
-    for (int t = 0; t < theory::kNumTargets; ++t)
-        a.r2[theory::kTargetNames[t]] = {theory::r2_target(m, mo, 1, a.W1, t), theory::r2_target(m, mo, 2, a.W2, t)};
-    for (const char* b : kBlocks) a.r2[b] = {theory::r2_block(m, mo, 1, a.W1, b), theory::r2_block(m, mo, 2, a.W2, b)};
+    a.r2 = population_r2(m, mo, a.W1, a.W2);
     return a;
 }
 
@@ -365,13 +373,8 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             const ad::Mat<T>* w1 = f1->linear_weight();
             const ad::Mat<T>* w2 = f2 ? f2->linear_weight() : nullptr;
             if (w1 && pb.linear_data && (pb.frozen2 || w2)) try {
-                const auto& m = pb.dm.linear;
                 const Mat W1 = to_double(*w1), W2 = pb.frozen2 ? pb.W2 : to_double(*w2);
-                for (int t = 0; t < theory::kNumTargets; ++t)
-                    res.learned_population_r2[theory::kTargetNames[t]] = {theory::r2_target(m, pb.mo, 1, W1, t),
-                                                                          theory::r2_target(m, pb.mo, 2, W2, t)};
-                for (const char* b : kBlocks)
-                    res.learned_population_r2[b] = {theory::r2_block(m, pb.mo, 1, W1, b), theory::r2_block(m, pb.mo, 2, W2, b)};
+                res.learned_population_r2 = population_r2(pb.dm.linear, pb.mo, W1, W2);
             } catch (const std::exception&) {
                 res.learned_population_r2.clear();  // optional diagnostic: never fails a run
             }

@@ -123,6 +123,14 @@ else
   bad "alignsim bench failed: $(cat "$T/err")"
 fi
 
+# --- the README's key table is the schema's (scripts/update_readme_keys.sh refreshes it)
+README="$(dirname "$0")/../README.md"
+if [ -f "$README" ]; then
+  sed -n '/<!-- keys:start -->/,/<!-- keys:end -->/p' "$README" | sed '1d;$d' >"$T/readme_keys.md"
+  "$A" config --markdown >"$T/schema_keys.md"
+  cmp -s "$T/readme_keys.md" "$T/schema_keys.md" && ok || bad "README key table is stale: run scripts/update_readme_keys.sh"
+fi
+
 # --- the BLAS kernel: a generic fallback is replaced by re-executing with the best kernel
 if grep -q -w avx2 /proc/cpuinfo && [ -z "${OPENBLAS_CORETYPE:-}" ]; then
   if ALIGNSIM_BLAS_ASSUME_FALLBACK=1 "$A" theory --json >"$T/fb.json" 2>"$T/err"; then
