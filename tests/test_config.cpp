@@ -5,8 +5,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "sim/commands.hpp"
-#include "sim/config.hpp"
+#include "sim/config/load.hpp"
+#include "sim/config/config.hpp"
 
 using sim::Config;
 using sim::ConfigError;

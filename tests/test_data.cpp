@@ -15,10 +15,10 @@
 #include <nlohmann/json.hpp>
 
 #include "autodiff/blas.hpp"
-#include "sim/data.hpp"
-#include "sim/export.hpp"
-#include "sim/npy.hpp"
-#include "sim/probe.hpp"
+#include "sim/data/samples.hpp"
+#include "sim/data/export.hpp"
+#include "sim/io/npy.hpp"
+#include "sim/run/probe.hpp"
 #include "theory/model.hpp"
 
 using sim::Mat;

@@ -15,11 +15,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/grid.hpp"
-#include "sim/plot.hpp"
-#include "sim/results.hpp"
-#include "sim/run.hpp"
-#include "sim/sweep.hpp"
+#include "sim/sweep/grid.hpp"
+#include "sim/plot/plot.hpp"
+#include "sim/sweep/results.hpp"
+#include "sim/run/run.hpp"
+#include "sim/sweep/sweep.hpp"
 
 namespace fs = std::filesystem;
 using sim::ConfigError;

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/run.hpp"
+#include "sim/run/run.hpp"
 
 namespace {
 

@@ -1,0 +1,61 @@
+// alignsim train [CONFIG] [--set key=value]... [--json]
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/cli/commands.hpp"
+#include "sim/io/meta.hpp"
+#include "sim/run/run.hpp"
+
+namespace sim {
+
+namespace {
+
+std::string num(double v, const char* fmt = "%8.4f") {
+    if (!std::isfinite(v)) return "     n/a";
+    char b[64];
+    std::snprintf(b, sizeof b, fmt, v);
+    return b;
+}
+
+}  // namespace
+
+int cmd_train(const ConfigArgs& a) {
+    const Config cfg = load_config(a);
+    RunOptions opt;
+    opt.progress = !a.json;
+    const RunResult r = run(cfg, opt);
+    if (a.json) {
+        nlohmann::json j = r.to_json();
+        j["config"] = cfg.to_json();
+        j["meta"] = run_metadata();
+        std::cout << j.dump(2) << "\n";
+        return 0;
+    }
+    std::printf("status        %s%s%s\n", r.status.c_str(), r.reason.empty() ? "" : ": ", r.reason.c_str());
+    std::printf("steps         %ld\n", r.steps);
+    std::printf("seconds       %.3f\n", r.seconds);
+    std::printf("final loss    %s\n", num(r.final_loss, "%.6g").c_str());
+    std::printf("test align.   %s  (%s)\n", num(r.alignment_loss, "%.6g").c_str(), cfg.s("objective.alignment").c_str());
+    std::printf("CKA(z1, z2)   %s\n", num(r.cka).c_str());
+    if (r.subspace_distance >= 0)
+        std::printf("subspace dist %s rad (largest principal angle to the analytic optimum)\n", num(r.subspace_distance).c_str());
+    std::printf("\nR^2 of a ridge probe on the test set");
+    if (!r.analytic_r2.empty()) std::printf(" (analytic: %s optimum)", r.analytic_kind.c_str());
+    std::printf("\n%-10s %9s %9s", "", "learned z1", "z2");
+    if (!r.analytic_r2.empty()) std::printf(" %10s %9s", "theory z1", "z2");
+    std::printf("\n");
+    for (const char* k : {"y_shared", "y1", "y2", "y_mix", "s", "u1", "u2"}) {
+        auto it = r.learned_r2.find(k);
+        if (it == r.learned_r2.end()) continue;
+        std::printf("%-10s %10s %9s", k, num(it->second.z1).c_str(), num(it->second.z2).c_str());
+        auto at = r.analytic_r2.find(k);
+        if (at != r.analytic_r2.end()) std::printf(" %10s %9s", num(at->second.z1).c_str(), num(at->second.z2).c_str());
+        std::printf("\n");
+    }
+    return 0;
+}
+
+}  // namespace sim

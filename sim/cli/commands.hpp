@@ -1,0 +1,39 @@
+// The alignsim subcommands. main.cpp parses the command line; each command lives in its own
+// cmd_<name>.cpp. Commands throw sim::ConfigError for bad input (exit 2, one line) and
+// std::runtime_error for failures (exit 1, one line).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "sim/config/config.hpp"
+#include "sim/config/load.hpp"
+
+namespace sim {
+
+
+struct SweepArgs {
+    ConfigArgs cfg;
+    std::string out_dir;
+    int jobs = 0;  // 0: all cores
+    bool quiet = false;
+};
+struct PlotArgs {
+    std::string dir;
+    std::string out_dir;  // empty: DIR/figures
+};
+struct BenchArgs {
+    bool json = false;
+    std::vector<std::string> shapes;  // empty: all
+    std::vector<std::string> dtypes;  // empty: float64 and float32
+    double seconds = 1.0;             // time budget per measurement
+};
+
+int cmd_config(const ConfigArgs& a, bool markdown);
+int cmd_theory(const ConfigArgs& a);
+int cmd_train(const ConfigArgs& a);
+int cmd_export(const ConfigArgs& a, const std::string& out_dir);
+int cmd_sweep(const SweepArgs& a);
+int cmd_plot(const PlotArgs& a);
+int cmd_bench(const BenchArgs& a);
+
+}  // namespace sim

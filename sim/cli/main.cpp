@@ -1,0 +1,105 @@
+// alignsim: closed forms and learned encoders for multimodal alignment, side by side.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "autodiff/blas.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/io/meta.hpp"
+
+namespace {
+
+void add_config_options(CLI::App* app, sim::ConfigArgs& a, bool with_json = true) {
+    app->add_option("config", a.config_path, "TOML config file (default: built-in defaults)")
+        ->check(CLI::ExistingFile);
+    app->add_option("--set", a.sets, "override a config key, e.g. --set data.redundancy=0.25 (repeatable)")
+        ->type_name("KEY=VALUE")
+        ->allow_extra_args(false);
+    if (with_json) app->add_flag("--json", a.json, "print one JSON object instead of a table");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ad::blas::ensure_fast_kernel(argc, argv);  // may re-execute with a faster OpenBLAS kernel
+    ad::blas::set_threads(1);                   // parallelism is across runs, never inside BLAS
+
+    CLI::App app{"alignsim: does aligning two modalities throw away what is specific to each?\n"
+                 "Closed forms and learned encoders for the linear-Gaussian model, side by side."};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", sim::version());
+
+    sim::ConfigArgs config_args, theory_args, train_args, export_args;
+    bool config_markdown = false;
+    auto* config = app.add_subcommand("config", "print the resolved configuration: every key, its value and meaning");
+    add_config_options(config, config_args);
+    config->add_flag("--markdown", config_markdown, "the key table of the README (defaults)");
+
+    auto* theory = app.add_subcommand("theory", "closed-form quantities of the configured model");
+    add_config_options(theory, theory_args);
+
+    auto* train = app.add_subcommand("train", "train encoders on samples and compare with the theory");
+    add_config_options(train, train_args);
+
+    std::string export_dir;
+    auto* exp = app.add_subcommand("export", "write samples and model parameters as .npy files");
+    add_config_options(exp, export_args, false);
+    exp->add_option("--out", export_dir, "output directory")->required();
+
+    sim::SweepArgs sweep_args;
+    auto* sweep = app.add_subcommand("sweep", "run a parameter grid (resumable) into a results directory");
+    add_config_options(sweep, sweep_args.cfg, false);
+    sweep->add_option("--out", sweep_args.out_dir, "results directory")->required();
+    sweep->add_option("--jobs,-j", sweep_args.jobs, "parallel cells (default: all cores)")->check(CLI::Range(0, 4096));
+    sweep->add_flag("--quiet,-q", sweep_args.quiet, "no progress output");
+
+    sim::PlotArgs plot_args;
+    auto* plot = app.add_subcommand("plot", "draw the figures of a results directory with gnuplot");
+    plot->add_option("dir", plot_args.dir, "results directory written by 'alignsim sweep'")->required()->check(CLI::ExistingDirectory);
+    plot->add_option("--out", plot_args.out_dir, "figure directory (default: DIR/figures)");
+
+    sim::BenchArgs bench_args;
+    auto* bench = app.add_subcommand("bench", "time one training step of the reference shapes");
+    bench->add_flag("--json", bench_args.json, "one JSON object per line");
+    bench->add_option("--shape", bench_args.shapes, "linear, mlp, mlp-big (repeatable; default all)")
+        ->check(CLI::IsMember({"linear", "mlp", "mlp-big"}));
+    bench->add_option("--dtype", bench_args.dtypes, "float64, float32 (repeatable; default both)")
+        ->check(CLI::IsMember({"float64", "float32"}));
+    bench->add_option("--seconds", bench_args.seconds, "time budget per measurement")->check(CLI::Range(0.01, 3600.0));
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::string msg = e.what();
+        std::fprintf(stderr, "alignsim: error: %s (see alignsim --help)\n", msg.c_str());
+        return 2;
+    }
+
+    try {
+        if (*config) return sim::cmd_config(config_args, config_markdown);
+        if (*theory) return sim::cmd_theory(theory_args);
+        if (*train) return sim::cmd_train(train_args);
+        if (*exp) return sim::cmd_export(export_args, export_dir);
+        if (*sweep) return sim::cmd_sweep(sweep_args);
+        if (*plot) return sim::cmd_plot(plot_args);
+        if (*bench) return sim::cmd_bench(bench_args);
+    } catch (const sim::ConfigError& e) {
+        std::fprintf(stderr, "alignsim: error: %s\n", e.what());
+        return 2;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr,
+                     "alignsim: error: out of memory: the configuration needs more memory than this machine has "
+                     "(reduce data.n_train, data.n_test, data.d1, data.d2 or model.hidden)\n");
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "alignsim: error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

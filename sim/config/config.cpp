@@ -1,0 +1,442 @@
+#include "sim/config/config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/config/toml_parse.hpp"
+
+namespace sim {
+
+namespace {
+using I = std::int64_t;
+using IL = std::vector<std::int64_t>;
+const std::vector<std::string> kTargets{"y_shared", "y1", "y2", "y_mix"};
+}  // namespace
+
+const std::vector<KeySpec>& schema() {
+    static const std::vector<KeySpec> s{
+        // data: the generative model (spec section 1) and the samples drawn from it
+        {"data.kind", Kind::String, std::string("linear"), "generative model: linear, or nonlinear (spec section 6)", {"linear", "nonlinear"}},
+        {"data.d1", Kind::Int, I(16), "dimension of modality 1", {}},
+        {"data.d2", Kind::Int, I(16), "dimension of modality 2", {}},
+        {"data.k_shared", Kind::Int, I(2), "number of shared latents s", {}},
+        {"data.k1", Kind::Int, I(2), "number of latents u1 specific to modality 1", {}},
+        {"data.k2", Kind::Int, I(2), "number of latents u2 specific to modality 2", {}},
+        {"data.a1", Kind::Float, 1.0, "shared strength a1", {}},
+        {"data.a2", Kind::Float, 1.0, "shared strength a2", {}},
+        {"data.b1", Kind::Float, 1.0, "specific strength b1", {}},
+        {"data.b2", Kind::Float, 1.0, "specific strength b2", {}},
+        {"data.noise1", Kind::Float, 0.5, "noise standard deviation sigma1", {}},
+        {"data.noise2", Kind::Float, 0.5, "noise standard deviation sigma2", {}},
+        {"data.mixing", Kind::String, std::string("orthogonal"), "mixing matrices: orthogonal or gaussian", {"orthogonal", "gaussian"}},
+        {"data.redundancy", Kind::Float, 0.5, "rho: shared share of y_mix, in [0, 1]", {}},
+        {"data.target_noise", Kind::Float, 0.0, "target noise standard deviation sigma_y", {}},
+        {"data.seed", Kind::Int, I(0), "seed of the model's parameters (mixing matrices, loadings, nonlinear maps)", {}},
+        {"data.n_train", Kind::Int, I(20000), "training samples", {}},
+        {"data.n_test", Kind::Int, I(10000), "held-out test samples", {}},
+        {"data.sample_seed", Kind::Int, I(-1), "seed of the samples; -1: derived from data.seed and train.seed", {}},
+        {"data.depth", Kind::Int, I(3), "nonlinear model: layers of the random invertible network", {}},
+        {"data.slope", Kind::Float, 0.2, "nonlinear model: leaky-ReLU negative slope, in (0, 1]", {}},
+        // model: the encoders
+        {"model.dim", Kind::Int, I(2), "p: dimension of the representations z1, z2", {}},
+        {"model.encoder", Kind::String, std::string("linear"), "encoder: linear or mlp", {"linear", "mlp"}},
+        {"model.hidden", Kind::IntList, IL{64, 64}, "MLP hidden widths", {}},
+        {"model.activation", Kind::String, std::string("relu"), "MLP activation", {"relu", "leaky_relu", "tanh", "sigmoid", "softplus"}},
+        // objective: alignment + task
+        {"objective.alignment", Kind::String, std::string("infonce"), "alignment loss", {"infonce", "regression", "cca", "spectral", "none"}},
+        {"objective.temperature", Kind::Float, 0.1, "InfoNCE temperature tau", {}},
+        {"objective.similarity", Kind::String, std::string("cosine"), "InfoNCE similarity", {"cosine", "dot"}},
+        {"objective.target_encoder", Kind::String, std::string("cca"), "frozen W2 of regression alignment and of the trade-off", {"cca", "random"}},
+        {"objective.task", Kind::String, std::string("none"), "supervised target of the task head on z1", {"none", "y_shared", "y1", "y2", "y_mix"}},
+        {"objective.lambda", Kind::Float, 1.0, "weight of the alignment loss: task + lambda * alignment", {}},
+        {"objective.cca_penalty", Kind::Float, 1.0, "weight of the whitening penalty of the cca loss", {}},
+        // train
+        {"train.optimizer", Kind::String, std::string("adam"), "optimiser", {"sgd", "adam", "adamw"}},
+        {"train.lr", Kind::Float, 0.01, "learning rate", {}},
+        {"train.steps", Kind::Int, I(2000), "optimisation steps", {}},
+        {"train.batch", Kind::Int, I(256), "minibatch size", {}},
+        {"train.weight_decay", Kind::Float, 0.0, "weight decay (L2 for sgd/adam, decoupled for adamw)", {}},
+        {"train.momentum", Kind::Float, 0.9, "sgd momentum", {}},
+        {"train.clip", Kind::Float, 0.0, "gradient-norm clipping threshold (0: off)", {}},
+        {"train.seed", Kind::Int, I(0), "seed of initialisation and minibatches", {}},
+        {"train.dtype", Kind::String, std::string("float64"), "training precision", {"float64", "float32"}},
+        // theory
+        {"theory.lambda_min", Kind::Float, 1e-3, "smallest lambda of the trade-off curve", {}},
+        {"theory.lambda_max", Kind::Float, 1e3, "largest lambda of the trade-off curve", {}},
+        {"theory.lambda_points", Kind::Int, I(25), "points of the trade-off curve (log grid)", {}},
+    };
+    return s;
+}
+
+const KeySpec* find_key(const std::string& key) {
+    for (const auto& k : schema())
+        if (k.key == key) return &k;
+    return nullptr;
+}
+
+std::string kind_name(Kind k) {
+    switch (k) {
+        case Kind::Int: return "an integer";
+        case Kind::Float: return "a number";
+        case Kind::Bool: return "a boolean";
+        case Kind::String: return "a string";
+        case Kind::IntList: return "a list of integers";
+    }
+    return "?";
+}
+
+std::string value_to_string(const Value& v) {
+    std::ostringstream os;
+    std::visit(
+        [&](const auto& x) {
+            using X = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<X, std::string>) os << x;
+            else if constexpr (std::is_same_v<X, bool>) os << (x ? "true" : "false");
+            else if constexpr (std::is_same_v<X, IL>) {
+                os << "[";
+                for (std::size_t i = 0; i < x.size(); ++i) os << (i ? ", " : "") << x[i];
+                os << "]";
+            } else if constexpr (std::is_same_v<X, double>) {
+                os.precision(17);
+                os << x;
+            } else os << x;
+        },
+        v);
+    return os.str();
+}
+
+namespace {
+
+std::string unknown_key_message(const std::string& key) {
+    std::string msg = "unknown config key '" + key + "'";
+    // suggest a key with the same last component, if any
+    const auto dot = key.rfind('.');
+    const std::string leaf = dot == std::string::npos ? key : key.substr(dot + 1);
+    for (const auto& k : schema()) {
+        const auto d = k.key.rfind('.');
+        if (k.key.substr(d + 1) == leaf) return msg + " (did you mean '" + k.key + "'?)";
+    }
+    return msg;
+}
+
+// Converts a TOML node to the schema's kind for key, or throws.
+Value convert(const KeySpec& spec, const toml::node& n, const std::string& origin) {
+    auto bad = [&](const std::string& got) {
+        return ConfigError(origin + ": '" + spec.key + "' must be " + kind_name(spec.kind) + ", got " + got);
+    };
+    auto describe = [&]() -> std::string {
+        switch (n.type()) {
+            case toml::node_type::string: return "the string \"" + std::string(*n.value<std::string>()) + "\"";
+            case toml::node_type::integer: return "the integer " + std::to_string(*n.value<I>());
+            case toml::node_type::floating_point: {
+                std::ostringstream os;
+                os << "the number " << *n.value<double>();
+                return os.str();
+            }
+            case toml::node_type::boolean: return *n.value<bool>() ? "true" : "false";
+            case toml::node_type::array: return "an array";
+            case toml::node_type::table: return "a table";
+            default: return "a value of another type";
+        }
+    };
+    switch (spec.kind) {
+        case Kind::Int:
+            if (n.is_integer()) return *n.value<I>();
+            if (n.is_floating_point()) {
+                const double d = *n.value<double>();
+                if (std::floor(d) == d && std::abs(d) < 9e15) return static_cast<I>(d);
+            }
+            throw bad(describe());
+        case Kind::Float:
+            if (n.is_floating_point()) return *n.value<double>();
+            if (n.is_integer()) return static_cast<double>(*n.value<I>());
+            throw bad(describe());
+        case Kind::Bool:
+            if (n.is_boolean()) return *n.value<bool>();
+            throw bad(describe());
+        case Kind::String: {
+            if (!n.is_string()) throw bad(describe());
+            std::string v(*n.value<std::string>());
+            if (!spec.choices.empty() &&
+                std::find(spec.choices.begin(), spec.choices.end(), v) == spec.choices.end()) {
+                std::string all;
+                for (const auto& c : spec.choices) all += (all.empty() ? "" : ", ") + c;
+                throw ConfigError(origin + ": '" + spec.key + "' must be one of " + all + ", got \"" + v + "\"");
+            }
+            return v;
+        }
+        case Kind::IntList: {
+            const toml::array* a = n.as_array();
+            if (!a) throw bad(describe());
+            IL out;
+            for (const auto& e : *a) {
+                if (!e.is_integer()) throw bad("an array with a non-integer element");
+                out.push_back(*e.value<I>());
+            }
+            return out;
+        }
+    }
+    throw bad(describe());
+}
+
+void check_finite(const std::string& key, const Value& v, const std::string& origin) {
+    if (auto d = std::get_if<double>(&v); d && !std::isfinite(*d))
+        throw ConfigError(origin + ": '" + key + "' must be finite");
+}
+
+}  // namespace
+
+Config::Config() {
+    for (const auto& k : schema()) values_[k.key] = k.def;
+}
+
+void Config::set(const std::string& key, const Value& v) {
+    const KeySpec* spec = find_key(key);
+    if (!spec) throw ConfigError(unknown_key_message(key));
+    Value x = v;
+    if (spec->kind == Kind::Float && std::holds_alternative<I>(x)) x = static_cast<double>(std::get<I>(x));
+    const bool ok = (spec->kind == Kind::Int && std::holds_alternative<I>(x)) ||
+                    (spec->kind == Kind::Float && std::holds_alternative<double>(x)) ||
+                    (spec->kind == Kind::Bool && std::holds_alternative<bool>(x)) ||
+                    (spec->kind == Kind::String && std::holds_alternative<std::string>(x)) ||
+                    (spec->kind == Kind::IntList && std::holds_alternative<IL>(x));
+    if (!ok) throw ConfigError("'" + key + "' must be " + kind_name(spec->kind) + ", got '" + value_to_string(v) + "'");
+    if (spec->kind == Kind::String && !spec->choices.empty()) {
+        const auto& sv = std::get<std::string>(x);
+        if (std::find(spec->choices.begin(), spec->choices.end(), sv) == spec->choices.end()) {
+            std::string all;
+            for (const auto& c : spec->choices) all += (all.empty() ? "" : ", ") + c;
+            throw ConfigError("'" + key + "' must be one of " + all + ", got \"" + sv + "\"");
+        }
+    }
+    check_finite(key, x, "config");
+    values_[key] = x;
+}
+
+void Config::set_grid_axis(const std::string& key, std::vector<Value> vals) {
+    auto it = std::find_if(grid_.begin(), grid_.end(), [&](const GridAxis& a) { return a.key == key; });
+    if (it != grid_.end()) it->values = std::move(vals);
+    else grid_.push_back({key, std::move(vals)});
+    std::sort(grid_.begin(), grid_.end(), [](const GridAxis& a, const GridAxis& b) { return a.key < b.key; });
+}
+
+void Config::merge_toml(const std::string& text, const std::string& origin) {
+    const toml::table root = parse_toml(text, origin);
+    for (auto&& [sect_key, sect_node] : root) {
+        const std::string sect(sect_key.str());
+        const toml::table* tbl = sect_node.as_table();
+        if (!tbl) {
+            throw ConfigError(origin + ": top-level key '" + sect +
+                              "' is not a section; write keys inside [data], [model], [objective], [train], [theory] or [grid]");
+        }
+        if (sect == "grid") {
+            for (auto&& [k, node] : *tbl) {
+                const std::string key(k.str());
+                const toml::array* arr = node.as_array();
+                if (key == "seeds") {
+                    if (!arr) throw ConfigError(origin + ": 'grid.seeds' must be a list of integers");
+                    std::vector<I> seeds;
+                    for (const auto& e : *arr) {
+                        if (!e.is_integer()) throw ConfigError(origin + ": 'grid.seeds' must be a list of integers");
+                        seeds.push_back(*e.value<I>());
+                    }
+                    if (seeds.empty()) throw ConfigError(origin + ": 'grid.seeds' is empty");
+                    seeds_ = seeds;
+                    continue;
+                }
+                const KeySpec* spec = find_key(key);
+                if (!spec) throw ConfigError(origin + ": grid axis: " + unknown_key_message(key));
+                if (!arr) throw ConfigError(origin + ": grid axis '" + key + "' must be a list of values");
+                if (arr->empty()) throw ConfigError(origin + ": grid axis '" + key + "' is empty");
+                std::vector<Value> vals;
+                for (const auto& e : *arr) {
+                    Value v = convert(*spec, e, origin + ": grid axis");
+                    check_finite(key, v, origin);
+                    vals.push_back(v);
+                }
+                set_grid_axis(key, std::move(vals));
+            }
+            continue;
+        }
+        for (auto&& [k, node] : *tbl) {
+            const std::string key = sect + "." + std::string(k.str());
+            const KeySpec* spec = find_key(key);
+            if (!spec) throw ConfigError(origin + ": " + unknown_key_message(key));
+            Value v = convert(*spec, node, origin);
+            check_finite(key, v, origin);
+            values_[key] = v;
+        }
+    }
+}
+
+Config Config::from_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError("cannot read config file '" + path + "'");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    Config c;
+    c.merge_toml(ss.str(), path);
+    return c;
+}
+
+void Config::set_from_cli(const std::string& assignment) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0)
+        throw ConfigError("--set expects key=value, got '" + assignment + "'");
+    const std::string key = assignment.substr(0, eq);
+    std::string val = assignment.substr(eq + 1);
+    const std::string origin = "--set " + key;
+    if (key.rfind("grid.", 0) == 0) {
+        const std::string axis = key.substr(5);
+        std::string text = "[grid]\n\"" + axis + "\" = " + val + "\n";
+        if (axis == "seeds") text = "[grid]\nseeds = " + val + "\n";
+        merge_toml(text, origin);
+        return;
+    }
+    const KeySpec* spec = find_key(key);
+    if (!spec) throw ConfigError(unknown_key_message(key));
+    toml::table t;
+    bool parsed = true;
+    try {
+        t = toml::parse("v = " + val);
+    } catch (const toml::parse_error&) {
+        parsed = false;
+    }
+    if (!parsed || !t.contains("v")) {
+        if (spec->kind == Kind::String) {
+            set(key, val);  // a bare word
+            return;
+        }
+        throw ConfigError(origin + ": cannot read '" + val + "' as " + kind_name(spec->kind));
+    }
+    values_[key] = convert(*spec, *t.get("v"), origin);
+    check_finite(key, values_[key], origin);
+}
+
+const Value& Config::get(const std::string& key) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) throw ConfigError(unknown_key_message(key));
+    return it->second;
+}
+I Config::i(const std::string& key) const { return std::get<I>(get(key)); }
+double Config::f(const std::string& key) const {
+    const Value& v = get(key);
+    if (auto p = std::get_if<I>(&v)) return static_cast<double>(*p);
+    return std::get<double>(v);
+}
+bool Config::b(const std::string& key) const { return std::get<bool>(get(key)); }
+const std::string& Config::s(const std::string& key) const { return std::get<std::string>(get(key)); }
+const IL& Config::ilist(const std::string& key) const { return std::get<IL>(get(key)); }
+
+void Config::validate() const {
+    auto fail = [](const std::string& m) { throw ConfigError(m); };
+    auto pos_int = [&](const char* k, I lo) {
+        if (i(k) < lo) fail(std::string("'") + k + "' must be at least " + std::to_string(lo) + ", got " + std::to_string(i(k)));
+    };
+    auto num_range = [&](const char* k, double lo, double hi, bool lo_open) {
+        const double v = f(k);
+        if ((lo_open ? v <= lo : v < lo) || v > hi) {
+            std::ostringstream os;
+            os << "'" << k << "' must be in " << (lo_open ? "(" : "[") << lo << ", " << hi << "], got " << v;
+            fail(os.str());
+        }
+    };
+    const double inf = HUGE_VAL;
+    pos_int("data.d1", 1);
+    pos_int("data.d2", 1);
+    // The closed forms work on d x d matrices (eigen-decompositions, O(d^3)): beyond a few
+    // thousand they take hours, so a larger value is a mistake, not a request.
+    for (const char* k : {"data.d1", "data.d2"})
+        if (i(k) > 4096) fail(std::string("'") + k + "' must be at most 4096, got " + std::to_string(i(k)));
+    if (i("data.k_shared") + i("data.k1") + i("data.k2") > 4096)
+        fail("data.k_shared + data.k1 + data.k2 must be at most 4096");
+    pos_int("data.k_shared", 1);
+    pos_int("data.k1", 1);
+    pos_int("data.k2", 1);
+    for (const char* k : {"data.a1", "data.a2", "data.b1", "data.b2"}) num_range(k, 0, inf, false);
+    num_range("data.noise1", 0, inf, true);
+    num_range("data.noise2", 0, inf, true);
+    num_range("data.redundancy", 0, 1, false);
+    num_range("data.target_noise", 0, inf, false);
+    if (i("data.seed") < 0) fail("'data.seed' must be non-negative");
+    if (s("data.mixing") == "orthogonal") {
+        for (int m : {1, 2}) {
+            const I d = i(m == 1 ? "data.d1" : "data.d2");
+            const I need = i("data.k_shared") + i(m == 1 ? "data.k1" : "data.k2");
+            if (d < need)
+                fail("orthogonal mixing needs data.d" + std::to_string(m) + " >= data.k_shared + data.k" +
+                     std::to_string(m) + " (" + std::to_string(d) + " < " + std::to_string(need) + ")");
+        }
+    }
+    pos_int("data.n_train", 10);
+    pos_int("data.n_test", 10);
+    pos_int("data.depth", 1);
+    num_range("data.slope", 0, 1, true);
+    pos_int("model.dim", 1);
+    if (i("model.dim") > std::min(i("data.d1"), i("data.d2")))
+        fail("'model.dim' (" + std::to_string(i("model.dim")) + ") cannot exceed min(data.d1, data.d2) (" +
+             std::to_string(std::min(i("data.d1"), i("data.d2"))) + ")");
+    for (I w : ilist("model.hidden"))
+        if (w < 1) fail("'model.hidden' widths must be at least 1");
+    if (s("model.encoder") == "mlp" && ilist("model.hidden").empty()) fail("'model.hidden' is empty for an mlp encoder");
+    num_range("objective.temperature", 0, inf, true);
+    num_range("objective.lambda", 0, inf, false);
+    num_range("objective.cca_penalty", 0, inf, false);
+    num_range("train.lr", 0, inf, true);
+    pos_int("train.steps", 0);
+    pos_int("train.batch", 2);
+    num_range("train.weight_decay", 0, inf, false);
+    num_range("train.momentum", 0, 1, false);
+    num_range("train.clip", 0, inf, false);
+    if (i("train.seed") < 0) fail("'train.seed' must be non-negative");
+    if (i("train.batch") > i("data.n_train"))
+        fail("'train.batch' (" + std::to_string(i("train.batch")) + ") exceeds 'data.n_train' (" +
+             std::to_string(i("data.n_train")) + ")");
+    num_range("theory.lambda_min", 0, inf, true);
+    num_range("theory.lambda_max", f("theory.lambda_min"), inf, false);
+    pos_int("theory.lambda_points", 1);
+}
+
+nlohmann::json Config::to_json() const {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [k, v] : values_) {
+        std::visit([&](const auto& x) { j[k] = x; }, v);
+    }
+    if (!grid_.empty() || !seeds_.empty()) {
+        nlohmann::json g = nlohmann::json::object();
+        for (const auto& a : grid_) {
+            nlohmann::json arr = nlohmann::json::array();
+            for (const auto& v : a.values) std::visit([&](const auto& x) { arr.push_back(x); }, v);
+            g[a.key] = arr;
+        }
+        if (!seeds_.empty()) g["seeds"] = seeds_;
+        j["grid"] = g;
+    }
+    return j;
+}
+
+theory::DataSpec data_spec(const Config& c) {
+    theory::DataSpec d;
+    d.d1 = static_cast<int>(c.i("data.d1"));
+    d.d2 = static_cast<int>(c.i("data.d2"));
+    d.k_shared = static_cast<int>(c.i("data.k_shared"));
+    d.k1 = static_cast<int>(c.i("data.k1"));
+    d.k2 = static_cast<int>(c.i("data.k2"));
+    d.a1 = c.f("data.a1");
+    d.a2 = c.f("data.a2");
+    d.b1 = c.f("data.b1");
+    d.b2 = c.f("data.b2");
+    d.noise1 = c.f("data.noise1");
+    d.noise2 = c.f("data.noise2");
+    d.mixing = c.s("data.mixing");
+    d.redundancy = c.f("data.redundancy");
+    d.target_noise = c.f("data.target_noise");
+    d.seed = static_cast<std::uint64_t>(c.i("data.seed"));
+    return d;
+}
+
+}  // namespace sim

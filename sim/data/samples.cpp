@@ -1,0 +1,151 @@
+// Samples from the generative model (spec sections 1 and 6).
+#include "sim/data/samples.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "autodiff/blas.hpp"
+
+namespace sim {
+
+namespace {
+
+// A random d x d orthogonal matrix: modified Gram-Schmidt (twice, for accuracy) on a Gaussian
+// matrix drawn from rng. Columns are orthonormal, so the matrix is exactly invertible and
+// perfectly conditioned.
+Mat random_orthogonal(std::size_t d, ad::Rng& rng) {
+    Mat q({d, d});
+    ad::fill_normal(q, rng);
+    for (int pass = 0; pass < 2; ++pass) {
+        for (std::size_t j = 0; j < d; ++j) {
+            for (std::size_t k = 0; k < j; ++k) {
+                double dot = 0;
+                for (std::size_t r = 0; r < d; ++r) dot += q(r, k) * q(r, j);
+                for (std::size_t r = 0; r < d; ++r) q(r, j) -= dot * q(r, k);
+            }
+            double nrm = 0;
+            for (std::size_t r = 0; r < d; ++r) nrm += q(r, j) * q(r, j);
+            nrm = std::sqrt(nrm);
+            if (!(nrm > 1e-12)) throw std::runtime_error("random_orthogonal: degenerate draw");
+            for (std::size_t r = 0; r < d; ++r) q(r, j) /= nrm;
+        }
+    }
+    return q;
+}
+
+// Gain that keeps the second moment of a standard normal input through leaky_relu(slope):
+// E[leaky(x)^2] = (1 + slope^2) / 2.
+double layer_gain(double slope) { return std::sqrt(2.0 / (1.0 + slope * slope)); }
+
+// rows of X (n x d) <- h(rows of X), h = layers of leaky(gain * W x).
+void apply_network(const std::vector<Mat>& layers, double slope, Mat& X) {
+    if (layers.empty()) return;
+    const double g = layer_gain(slope);
+    Mat tmp(X.shape());
+    for (const Mat& W : layers) {
+        // tmp = X W^T (each row x -> W x)
+        ad::blas::gemm(X, false, W, true, tmp, g, 0.0);
+        double* p = tmp.data();
+        for (std::size_t i = 0; i < tmp.size(); ++i) p[i] = p[i] >= 0 ? p[i] : slope * p[i];
+        std::swap(X, tmp);
+    }
+}
+
+}  // namespace
+
+DataModel make_data_model(const Config& cfg) {
+    DataModel dm;
+    dm.linear = theory::make_model(data_spec(cfg));
+    dm.kind = cfg.s("data.kind");
+    dm.slope = cfg.f("data.slope");
+    if (dm.kind == "nonlinear") {
+        const auto depth = static_cast<std::size_t>(cfg.i("data.depth"));
+        const auto seed = static_cast<std::uint64_t>(cfg.i("data.seed"));
+        ad::Rng r1(ad::derive_seed(seed, "nonlinear_h1"));
+        ad::Rng r2(ad::derive_seed(seed, "nonlinear_h2"));
+        const auto d1 = static_cast<std::size_t>(cfg.i("data.d1"));
+        const auto d2 = static_cast<std::size_t>(cfg.i("data.d2"));
+        for (std::size_t l = 0; l < depth; ++l) dm.h1.push_back(random_orthogonal(d1, r1));
+        for (std::size_t l = 0; l < depth; ++l) dm.h2.push_back(random_orthogonal(d2, r2));
+    } else if (dm.kind != "linear") {
+        throw ConfigError("'data.kind' must be linear or nonlinear, got \"" + dm.kind + "\"");
+    }
+    return dm;
+}
+
+Split draw(const DataModel& dm, std::size_t n, ad::Rng& rng) {
+    const theory::Model& m = dm.linear;
+    const auto& sp = m.spec;
+    const auto ks = static_cast<std::size_t>(m.ks()), k1 = static_cast<std::size_t>(m.k1()),
+               k2 = static_cast<std::size_t>(m.k2());
+    const auto d1 = static_cast<std::size_t>(sp.d1), d2 = static_cast<std::size_t>(sp.d2);
+    Split out;
+    out.s = Mat({n, ks});
+    out.u1 = Mat({n, k1});
+    out.u2 = Mat({n, k2});
+    // Draw order is part of the contract (same seed, same samples): s, u1, u2, eps1, eps2, eta.
+    ad::fill_normal(out.s, rng);
+    ad::fill_normal(out.u1, rng);
+    ad::fill_normal(out.u2, rng);
+    out.x1 = Mat({n, d1});
+    out.x2 = Mat({n, d2});
+    // x_i = s A_i^T + u_i B_i^T  (rows)
+    ad::blas::gemm(out.s, false, m.A1, true, out.x1, 1.0, 0.0);
+    ad::blas::gemm(out.u1, false, m.B1, true, out.x1, 1.0, 1.0);
+    ad::blas::gemm(out.s, false, m.A2, true, out.x2, 1.0, 0.0);
+    ad::blas::gemm(out.u2, false, m.B2, true, out.x2, 1.0, 1.0);
+    if (dm.kind == "nonlinear") {
+        apply_network(dm.h1, dm.slope, out.x1);
+        apply_network(dm.h2, dm.slope, out.x2);
+    }
+    Mat e1({n, d1}), e2({n, d2});
+    ad::fill_normal(e1, rng);
+    ad::fill_normal(e2, rng);
+    {
+        double* x = out.x1.data();
+        const double* e = e1.data();
+        for (std::size_t i = 0; i < out.x1.size(); ++i) x[i] += sp.noise1 * e[i];
+    }
+    {
+        double* x = out.x2.data();
+        const double* e = e2.data();
+        for (std::size_t i = 0; i < out.x2.size(); ++i) x[i] += sp.noise2 * e[i];
+    }
+    // y = v G^T + sigma_y eta, v = [s, u1, u2]
+    const std::size_t kv = ks + k1 + k2;
+    Mat v({n, kv});
+    for (std::size_t r = 0; r < n; ++r) {
+        for (std::size_t j = 0; j < ks; ++j) v(r, j) = out.s(r, j);
+        for (std::size_t j = 0; j < k1; ++j) v(r, ks + j) = out.u1(r, j);
+        for (std::size_t j = 0; j < k2; ++j) v(r, ks + k1 + j) = out.u2(r, j);
+    }
+    out.y = Mat({n, static_cast<std::size_t>(theory::kNumTargets)});
+    ad::blas::gemm(v, false, m.G, true, out.y, 1.0, 0.0);
+    Mat eta(out.y.shape());
+    ad::fill_normal(eta, rng);
+    if (sp.target_noise > 0) {
+        double* y = out.y.data();
+        const double* e = eta.data();
+        for (std::size_t i = 0; i < out.y.size(); ++i) y[i] += sp.target_noise * e[i];
+    }
+    return out;
+}
+
+std::uint64_t sample_seed(const Config& cfg) {
+    const auto ss = cfg.i("data.sample_seed");
+    if (ss >= 0) return static_cast<std::uint64_t>(ss);
+    return ad::derive_seed(ad::derive_seed(static_cast<std::uint64_t>(cfg.i("data.seed")), "samples"),
+                           static_cast<std::uint64_t>(cfg.i("train.seed")));
+}
+
+Samples make_samples(const Config& cfg, const DataModel& dm) {
+    const std::uint64_t seed = sample_seed(cfg);
+    ad::Rng rtrain(ad::derive_seed(seed, "train"));
+    ad::Rng rtest(ad::derive_seed(seed, "test"));
+    Samples s;
+    s.train = draw(dm, static_cast<std::size_t>(cfg.i("data.n_train")), rtrain);
+    s.test = draw(dm, static_cast<std::size_t>(cfg.i("data.n_test")), rtest);
+    return s;
+}
+
+}  // namespace sim

@@ -1,0 +1,173 @@
+#include "sim/run/bench.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <stdexcept>
+
+#include "autodiff/blas.hpp"
+#include "autodiff/ops.hpp"
+#include "autodiff/optim.hpp"
+#include "autodiff/random.hpp"
+#include "models/encoder.hpp"
+#include "models/contrastive_step.hpp"
+#include "models/losses.hpp"
+
+namespace sim {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+// CPU time of the process (all its threads): a single-threaded step on a shared machine is measured by
+// the time it ran, not by the time other processes held the core (wall time on an idle one).
+double cpu_seconds() {
+    timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+const std::vector<BenchShape>& shapes() {
+    static const std::vector<BenchShape> s = {
+        {"linear", 1024, {32, 8}, false},
+        {"mlp", 512, {64, 256, 256, 16}, true},
+        {"mlp-big", 1024, {256, 1024, 1024, 64}, true},
+    };
+    return s;
+}
+
+// One GEMM of the step: C (m x n) = op(A) op(B), with op(A) m x k.
+struct Gemm {
+    std::size_t m, n, k;
+    bool ta, tb;
+    double beta;
+    int count;  // how many times the step makes this call
+};
+
+// The GEMM calls one step makes, as the engine issues them (see autodiff/op_matmul.cpp):
+// per encoder layer (batch B, k -> n), forward Z = X W^T, backward dW += dZ^T X and, except
+// for the first layer whose input is data, dX = dZ W; then the loss
+// (ad::symmetric_cross_entropy_ab), which makes the logits L = A B^T block by block (rows of
+// blocks that fit in cache) and takes dA = dL B, dB = dL^T A per block.
+std::vector<Gemm> step_gemms(const BenchShape& s, std::size_t elem) {
+    std::vector<Gemm> g;
+    const std::size_t B = s.batch;
+    for (std::size_t l = 0; l + 1 < s.dims.size(); ++l) {
+        const std::size_t k = s.dims[l], n = s.dims[l + 1];
+        g.push_back({B, n, k, false, true, 0.0, 2});  // forward, both encoders
+        g.push_back({n, k, B, true, false, 1.0, 2});  // dW (parameters accumulate)
+        if (l > 0) g.push_back({B, k, n, false, false, 0.0, 2});  // dX
+    }
+    const std::size_t p = s.dims.back();
+    const std::size_t br = std::min(B, std::max<std::size_t>(8, (256 * 1024) / (B * elem)));  // as op_contrastive.cpp
+    const int blocks = static_cast<int>(B / br);
+    const std::size_t rest = B % br;
+    g.push_back({br, B, p, false, true, 0.0, blocks});   // logits block
+    g.push_back({br, p, B, false, false, 0.0, blocks});  // dA block = dL_blk B
+    g.push_back({B, p, br, true, false, 1.0, blocks});   // dB += dL_blk^T A_blk
+    if (rest) {
+        g.push_back({rest, B, p, false, true, 0.0, 1});
+        g.push_back({rest, p, B, false, false, 0.0, 1});
+        g.push_back({B, p, rest, true, false, 1.0, 1});
+    }
+    return g;
+}
+
+template <class T>
+double time_gemm(const Gemm& g, double budget, ad::Rng& rng) {
+    ad::Mat<T> A(ad::Shape{g.ta ? g.k : g.m, g.ta ? g.m : g.k});
+    ad::Mat<T> Bm(ad::Shape{g.tb ? g.n : g.k, g.tb ? g.k : g.n});
+    ad::Mat<T> C(ad::Shape{g.m, g.n});
+    ad::fill_normal(A, rng);
+    ad::fill_normal(Bm, rng);
+    C.fill(T(0));
+    for (int w = 0; w < 2; ++w) ad::blas::gemm(A, g.ta, Bm, g.tb, C, T(1), T(g.beta));
+    std::vector<double> t;
+    const auto start = Clock::now();
+    while (t.size() < 5 || (since(start) < budget && t.size() < 100000)) {
+        const double t0 = cpu_seconds();
+        ad::blas::gemm(A, g.ta, Bm, g.tb, C, T(1), T(g.beta));
+        t.push_back(cpu_seconds() - t0);
+    }
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+}
+
+template <class T>
+BenchResult run(const BenchShape& s, double seconds) {
+    ad::Rng rng(ad::derive_seed(12345, s.name.c_str()));
+    models::EncoderSpec spec;
+    spec.kind = s.mlp ? "mlp" : "linear";
+    spec.in_dim = s.dims.front();
+    spec.out_dim = s.dims.back();
+    spec.hidden.assign(s.dims.begin() + 1, s.dims.end() - 1);
+    spec.activation = "relu";
+    typename models::AlignmentLoss<T>::Settings ls;
+    ls.name = "infonce";
+    ls.temperature = T(0.1);
+    ls.cosine = true;
+    models::ContrastiveStep<T> train(spec, spec, ls, T(1e-3), rng);
+    ad::Mat<T> x1(ad::Shape{s.batch, s.dims.front()}), x2(ad::Shape{s.batch, s.dims.front()});
+    ad::fill_normal(x1, rng);
+    ad::fill_normal(x2, rng);
+    T last = 0;
+    auto step = [&]() { last = train.step(x1, x2); };
+    for (int w = 0; w < 3; ++w) step();
+    std::vector<double> times, walls;
+    const auto start = Clock::now();
+    while (times.size() < 3 || since(start) < seconds) {
+        const auto w0 = Clock::now();
+        const double t0 = cpu_seconds();
+        step();
+        times.push_back(cpu_seconds() - t0);
+        walls.push_back(since(w0));
+    }
+    if (!std::isfinite(double(last))) throw std::runtime_error("bench: the loss is not finite");
+    std::sort(times.begin(), times.end());
+    std::sort(walls.begin(), walls.end());
+
+    BenchResult r;
+    r.shape = s.name;
+    r.dtype = std::is_same<T, double>::value ? "float64" : "float32";
+    r.blas_core = ad::blas::core_name();
+    r.ms_per_step = 1e3 * times[times.size() / 2];
+    r.wall_ms_per_step = 1e3 * walls[walls.size() / 2];
+    r.steps = static_cast<int>(times.size());
+    r.batch = static_cast<int>(s.batch);
+    const auto gemms = step_gemms(s, sizeof(T));
+    const double budget = std::max(0.02, 0.5 * seconds / double(gemms.size()));
+    double floor_s = 0, flops = 0;
+    for (const Gemm& g : gemms) {
+        floor_s += g.count * time_gemm<T>(g, budget, rng);
+        flops += g.count * 2.0 * double(g.m) * double(g.n) * double(g.k);
+    }
+    r.floor_ms = 1e3 * floor_s;
+    r.gemm_flops = flops;
+    r.gemm_gflops = flops / floor_s * 1e-9;
+    return r;
+}
+
+}  // namespace
+
+const BenchShape& bench_shape(const std::string& name) {
+    for (const auto& s : shapes())
+        if (s.name == name) return s;
+    throw std::invalid_argument("unknown bench shape '" + name + "' (expected linear, mlp or mlp-big)");
+}
+
+std::vector<std::string> bench_shape_names() {
+    std::vector<std::string> n;
+    for (const auto& s : shapes()) n.push_back(s.name);
+    return n;
+}
+
+BenchResult run_bench(const std::string& shape, const std::string& dtype, double seconds) {
+    if (!(seconds > 0)) throw std::invalid_argument("bench: --seconds must be positive");
+    const BenchShape& s = bench_shape(shape);
+    if (dtype == "float64") return run<double>(s, seconds);
+    if (dtype == "float32") return run<float>(s, seconds);
+    throw std::invalid_argument("unknown dtype '" + dtype + "' (expected float64 or float32)");
+}
+
+}  // namespace sim

@@ -1,0 +1,438 @@
+// One training run and its evaluation (sim/run/run.hpp).
+#include "sim/run/run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "autodiff/ops.hpp"
+#include "autodiff/blas.hpp"
+#include "autodiff/optim.hpp"
+#include "autodiff/random.hpp"
+#include "models/encoder.hpp"
+#include "models/losses.hpp"
+#include "sim/data/samples.hpp"
+#include "sim/run/probe.hpp"
+#include "theory/closed_forms.hpp"
+
+namespace sim {
+
+namespace {
+
+const char* const kBlocks[3] = {"s", "u1", "u2"};
+
+template <class T>
+ad::Mat<T> convert(const Mat& a) {
+    ad::Mat<T> out(a.shape());
+    for (std::size_t i = 0; i < a.size(); ++i) out.data()[i] = static_cast<T>(a.data()[i]);
+    return out;
+}
+template <class T>
+Mat to_double(const ad::Mat<T>& a) {
+    Mat out(a.shape());
+    for (std::size_t i = 0; i < a.size(); ++i) out.data()[i] = static_cast<double>(a.data()[i]);
+    return out;
+}
+
+bool all_finite(const Mat& a) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (!std::isfinite(a.data()[i])) return false;
+    return true;
+}
+
+// rows idx[b0 .. b0 + B) of src into dst (B x cols), dst preallocated
+template <class T>
+void gather(const ad::Mat<T>& src, const std::vector<std::size_t>& idx, std::size_t b0, ad::Mat<T>& dst) {
+    const std::size_t B = dst.shape()[0], c = src.shape()[1];
+    for (std::size_t r = 0; r < B; ++r) {
+        const T* s = src.data() + idx[b0 + r] * c;
+        std::copy(s, s + c, dst.data() + r * c);
+    }
+}
+
+// Fisher-Yates with the engine's raw output (same permutation on every platform).
+void shuffle(std::vector<std::size_t>& v, ad::Rng& rng) {
+    for (std::size_t i = v.size(); i > 1; --i) {
+        const std::size_t j = static_cast<std::size_t>(rng() % i);
+        std::swap(v[i - 1], v[j]);
+    }
+}
+
+// The forward pass of an encoder on a whole data matrix, in double.
+template <class T>
+Mat encode_all(models::Encoder<T>& enc, const ad::Mat<T>& X) {
+    ad::Tape<T> tape;
+    ad::Var<T> z = enc.forward(tape, tape.constant(X));
+    return to_double(z.value());
+}
+
+struct Problem {
+    const Config* cfg;
+    DataModel dm;
+    Samples smp;
+    bool linear_data = true;
+    std::string alignment, task;
+    int task_index = -1;
+    std::size_t p = 0;
+    bool frozen2 = false;       // z2 is a frozen encoder's output (regression alignment)
+    Mat W2;                     // linear data + regression: theory::target_encoder
+    bool have_moments = false;
+    theory::Moments mo;
+};
+
+// Latent blocks and targets of a split as one matrix of columns: targets (4), then s, u1, u2.
+Mat probe_columns(const Split& s) {
+    const std::size_t n = s.size();
+    const std::size_t q = s.y.shape()[1] + s.s.shape()[1] + s.u1.shape()[1] + s.u2.shape()[1];
+    Mat out({n, q});
+    for (std::size_t r = 0; r < n; ++r) {
+        std::size_t c = 0;
+        for (const Mat* m : {&s.y, &s.s, &s.u1, &s.u2})
+            for (std::size_t j = 0; j < m->shape()[1]; ++j) out(r, c++) = (*m)(r, j);
+    }
+    return out;
+}
+
+// learned_r2 from ridge probes of z (train, test) on every target and block.
+std::map<std::string, double> probe_all(const Mat& ztr, const Mat& zte, const Split& tr, const Split& te) {
+    const Mat Ytr = probe_columns(tr), Yte = probe_columns(te);
+    const ProbeResult pr = ridge_probe(ztr, Ytr, zte, Yte);
+    std::map<std::string, double> out;
+    std::size_t c = 0;
+    for (int t = 0; t < theory::kNumTargets; ++t) out[theory::kTargetNames[t]] = pr.r2[c++];
+    const std::size_t sizes[3] = {tr.s.shape()[1], tr.u1.shape()[1], tr.u2.shape()[1]};
+    for (int b = 0; b < 3; ++b) {
+        double acc = 0;
+        for (std::size_t j = 0; j < sizes[b]; ++j) acc += pr.r2[c++];
+        out[kBlocks[b]] = acc / static_cast<double>(sizes[b]);
+    }
+    return out;
+}
+
+// Analytic side (linear data): the optimum the run should reach, and its R^2s.
+struct Analytic {
+    std::string kind;  // "aligned" | "tradeoff" | "" (none)
+    Mat W1, W2;
+    std::map<std::string, R2Pair> r2;
+};
+
+// Population R^2 of every target and block from z1 = W1 x1 and z2 = W2 x2 (closed forms).
+std::map<std::string, R2Pair> population_r2(const theory::Model& m, const theory::Moments& mo, const Mat& W1,
+                                            const Mat& W2) {
+    std::map<std::string, R2Pair> r2;
+    for (int t = 0; t < theory::kNumTargets; ++t)
+        r2[theory::kTargetNames[t]] = {theory::r2_target(m, mo, 1, W1, t), theory::r2_target(m, mo, 2, W2, t)};
+    for (const char* b : kBlocks) r2[b] = {theory::r2_block(m, mo, 1, W1, b), theory::r2_block(m, mo, 2, W2, b)};
+    return r2;
+}
+
+Analytic analytic_side(const Problem& pb) {
+    Analytic a;
+    if (!pb.linear_data || pb.alignment == "none") return a;
+    const auto& m = pb.dm.linear;
+    const auto& mo = pb.mo;
+    const int p = static_cast<int>(pb.p);
+    const double lambda = pb.cfg->f("objective.lambda");
+    if (pb.alignment == "regression") {
+        a.W2 = pb.W2;
+        if (pb.task_index >= 0) {
+            a.kind = "tradeoff";
+            a.W1 = theory::tradeoff_optimum(mo, pb.W2, pb.task_index, lambda).W1;
+        } else {
+            a.kind = "aligned";
+            a.W1 = theory::aligned_encoder(mo, p, "regression", pb.W2);
+        }
+    } else {
+        // cca / spectral have closed forms; infonce is compared with the cca optimum (spec 3).
+        // With a task added there is no closed form: the alignment-only optimum is reported,
+        // labelled "aligned".
+        const std::string obj = pb.alignment == "infonce" ? "cca" : pb.alignment;
+        a.kind = "aligned";
+        a.W1 = theory::aligned_encoder(mo, p, obj, Mat());
+        a.W2 = theory::aligned_encoder_2(mo, p, obj);
+    }
+    a.r2 = population_r2(m, mo, a.W1, a.W2);
+    return a;
+}
+
+template <class T>
+RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
+    const Config& cfg = *pb.cfg;
+    const auto t0 = std::chrono::steady_clock::now();
+    RunResult res;
+    const auto train_seed = static_cast<std::uint64_t>(cfg.i("train.seed"));
+    const std::size_t n = pb.smp.train.size();
+    const std::size_t B = static_cast<std::size_t>(cfg.i("train.batch"));
+    const long steps = static_cast<long>(cfg.i("train.steps"));
+    const double lambda = cfg.f("objective.lambda");
+
+    // --- encoders
+    models::EncoderSpec s1, s2;
+    s1.kind = s2.kind = cfg.s("model.encoder");
+    s1.in_dim = pb.smp.train.x1.shape()[1];
+    s2.in_dim = pb.smp.train.x2.shape()[1];
+    s1.out_dim = s2.out_dim = pb.p;
+    for (auto w : cfg.ilist("model.hidden")) {
+        s1.hidden.push_back(static_cast<std::size_t>(w));
+        s2.hidden.push_back(static_cast<std::size_t>(w));
+    }
+    s1.activation = s2.activation = cfg.s("model.activation");
+    ad::Rng rinit1(ad::derive_seed(train_seed, "init_f1"));
+    ad::Rng rinit2(ad::derive_seed(train_seed, "init_f2"));
+    ad::Rng rhead(ad::derive_seed(train_seed, "init_head"));
+    ad::Rng rbatch(ad::derive_seed(train_seed, "batches"));
+    auto f1 = models::make_encoder<T>(s1, rinit1);
+    std::unique_ptr<models::Encoder<T>> f2;
+    if (!pb.linear_data || !pb.frozen2) f2 = models::make_encoder<T>(s2, rinit2);
+
+    // --- data in the training precision
+    const ad::Mat<T> X1 = convert<T>(pb.smp.train.x1), X2 = convert<T>(pb.smp.train.x2);
+    ad::Mat<T> Y;  // task column
+    if (pb.task_index >= 0) {
+        Y = ad::Mat<T>({n, std::size_t(1)});
+        for (std::size_t r = 0; r < n; ++r) Y(r, 0) = static_cast<T>(pb.smp.train.y(r, static_cast<std::size_t>(pb.task_index)));
+    }
+    // frozen target z2 = W2 x2 (linear data) or a frozen random encoder (nonlinear data)
+    ad::Mat<T> Z2frozen;
+    Mat z2_train_frozen, z2_test_frozen;
+    if (pb.frozen2) {
+        if (pb.linear_data) {
+            z2_train_frozen = Mat({n, pb.p});
+            z2_test_frozen = Mat({pb.smp.test.size(), pb.p});
+            ad::blas::gemm(pb.smp.train.x2, false, pb.W2, true, z2_train_frozen);
+            ad::blas::gemm(pb.smp.test.x2, false, pb.W2, true, z2_test_frozen);
+        } else {
+            z2_train_frozen = encode_all(*f2, X2);
+            z2_test_frozen = encode_all(*f2, convert<T>(pb.smp.test.x2));
+        }
+        Z2frozen = convert<T>(z2_train_frozen);
+    }
+
+    // --- parameters and optimiser
+    ad::Param<T> head("head", pb.p, 1);
+    if (pb.task_index >= 0) ad::xavier_uniform(head.value, rhead);
+    std::vector<ad::Param<T>*> params = f1->params();
+    if (f2 && !pb.frozen2)
+        for (auto* q : f2->params()) params.push_back(q);
+    if (pb.task_index >= 0) params.push_back(&head);
+    std::unique_ptr<ad::Optimizer<T>> optim;
+    try {
+        optim = ad::make_optimizer<T>(cfg.s("train.optimizer"), params, static_cast<T>(cfg.f("train.lr")),
+                                      static_cast<T>(cfg.f("train.weight_decay")), static_cast<T>(cfg.f("train.momentum")));
+    } catch (const std::invalid_argument& e) {
+        throw ConfigError(std::string("train.optimizer: ") + e.what());
+    }
+    typename models::AlignmentLoss<T>::Settings as;
+    as.name = pb.alignment;
+    as.temperature = static_cast<T>(cfg.f("objective.temperature"));
+    as.cosine = cfg.s("objective.similarity") == "cosine";
+    as.cca_penalty = static_cast<T>(cfg.f("objective.cca_penalty"));
+    models::AlignmentLoss<T> align(as);
+    const bool has_align = pb.alignment != "none";
+    const bool has_task = pb.task_index >= 0;
+    const T clip = static_cast<T>(cfg.f("train.clip"));
+
+    // --- training loop: one tape, batch buffers allocated once
+    ad::Tape<T> tape;
+    ad::Mat<T> X1b({B, X1.shape()[1]}), X2b({B, X2.shape()[1]}), Yb, Z2b;
+    if (has_task) Yb = ad::Mat<T>({B, std::size_t(1)});
+    if (pb.frozen2) Z2b = ad::Mat<T>({B, pb.p});
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t(0));
+    std::size_t cursor = n;  // forces a shuffle on the first step
+    double initial = std::numeric_limits<double>::quiet_NaN();
+    const long tail = std::max<long>(1, steps / 20);
+    double tail_sum = 0;
+    long tail_count = 0;
+    long done = 0;
+    const bool trainable = has_align || has_task;
+    for (long step = 0; trainable && step < steps; ++step) {
+        if (cursor + B > n) {
+            shuffle(order, rbatch);
+            cursor = 0;
+        }
+        gather(X1, order, cursor, X1b);
+        if (pb.frozen2) gather(Z2frozen, order, cursor, Z2b);
+        else gather(X2, order, cursor, X2b);
+        if (has_task) gather(Y, order, cursor, Yb);
+        cursor += B;
+
+        tape.reset();
+        ad::Var<T> z1 = f1->forward(tape, tape.constant(X1b));
+        ad::Var<T> loss;
+        if (has_align) {
+            ad::Var<T> z2 = pb.frozen2 ? tape.constant(Z2b) : f2->forward(tape, tape.constant(X2b));
+            loss = align(z1, z2);
+        }
+        if (has_task) {
+            ad::Var<T> pred = ad::matmul(z1, tape.param(head));
+            ad::Var<T> task = models::mse(pred, tape.constant(Yb));
+            loss = has_align ? ad::add(task, ad::scale(loss, static_cast<T>(lambda))) : task;
+        }
+        const double L = static_cast<double>(loss.item());
+        if (step == 0) initial = L;
+        if (!std::isfinite(L)) {
+            res.status = "diverged";
+            res.reason = "loss is not finite at step " + std::to_string(step);
+            break;
+        }
+        if (std::abs(L) > 1e6 * std::max(1.0, std::abs(initial))) {
+            res.status = "diverged";
+            res.reason = "loss exploded at step " + std::to_string(step) + " (" + std::to_string(L) +
+                         ", initial " + std::to_string(initial) + ")";
+            break;
+        }
+        optim->zero_grad();
+        tape.backward(loss);
+        if (clip > 0) {
+            const double gn = static_cast<double>(optim->clip_grad_norm(clip));
+            if (!std::isfinite(gn)) {
+                res.status = "diverged";
+                res.reason = "gradient is not finite at step " + std::to_string(step);
+                break;
+            }
+        }
+        optim->step();
+        ++done;
+        if (step >= steps - tail) {
+            tail_sum += L;
+            ++tail_count;
+        }
+        if (opt.progress && (step + 1) % std::max<long>(1, steps / 10) == 0)
+            std::fprintf(stderr, "step %ld/%ld  loss %.6g\n", step + 1, steps, L);
+    }
+    res.steps = done;
+    res.final_loss = tail_count > 0 ? tail_sum / static_cast<double>(tail_count)
+                                    : (std::isfinite(initial) ? initial : std::numeric_limits<double>::quiet_NaN());
+
+    // --- evaluation on the test set
+    Analytic an;
+    try {
+        an = analytic_side(pb);
+    } catch (const std::exception& e) {  // a closed form that fails must not lose the learned result
+        an = Analytic{};
+        an.kind = std::string("unavailable: ") + e.what();
+    }
+    res.analytic_r2 = an.r2;
+    res.analytic_kind = an.kind;
+    auto nan_all = [&]() {
+        const double q = std::numeric_limits<double>::quiet_NaN();
+        for (int t = 0; t < theory::kNumTargets; ++t) res.learned_r2[theory::kTargetNames[t]] = {q, q};
+        for (const char* b : kBlocks) res.learned_r2[b] = {q, q};
+        res.cka = res.alignment_loss = q;
+    };
+    if (res.status == "diverged") {
+        nan_all();
+    } else {
+        const Mat z1_tr = encode_all(*f1, X1), z1_te = encode_all(*f1, convert<T>(pb.smp.test.x1));
+        Mat z2_tr, z2_te;
+        if (pb.frozen2) {
+            z2_tr = z2_train_frozen;
+            z2_te = z2_test_frozen;
+        } else {
+            z2_tr = encode_all(*f2, X2);
+            z2_te = encode_all(*f2, convert<T>(pb.smp.test.x2));
+        }
+        if (!all_finite(z1_tr) || !all_finite(z1_te) || !all_finite(z2_tr) || !all_finite(z2_te)) {
+            res.status = "diverged";
+            res.reason = "representation is not finite after training";
+            nan_all();
+        } else {
+            const auto l1 = probe_all(z1_tr, z1_te, pb.smp.train, pb.smp.test);
+            const auto l2 = probe_all(z2_tr, z2_te, pb.smp.train, pb.smp.test);
+            for (const auto& [k, v] : l1) res.learned_r2[k] = {v, l2.at(k)};
+            res.cka = linear_cka(z1_te, z2_te);
+            // alignment loss on the test set: mean over consecutive batches of train.batch rows
+            if (has_align) {
+                const ad::Mat<T> z1t = convert<T>(z1_te), z2t = convert<T>(z2_te);
+                const std::size_t nt = z1t.shape()[0];
+                const std::size_t bs = std::min(B, nt);
+                ad::Mat<T> a({bs, pb.p}), b({bs, pb.p});
+                std::vector<std::size_t> id(nt);
+                std::iota(id.begin(), id.end(), std::size_t(0));
+                ad::Tape<T> et;
+                double acc = 0;
+                long cnt = 0;
+                for (std::size_t b0 = 0; b0 + bs <= nt; b0 += bs) {
+                    gather(z1t, id, b0, a);
+                    gather(z2t, id, b0, b);
+                    et.reset();
+                    acc += static_cast<double>(align(et.constant(a), et.constant(b)).item());
+                    ++cnt;
+                }
+                res.alignment_loss = cnt > 0 ? acc / static_cast<double>(cnt) : 0.0;
+            }
+            // subspace distance: linear encoders on linear data, to the analytic optimum
+            const ad::Mat<T>* w1 = f1->linear_weight();
+            const ad::Mat<T>* w2 = f2 ? f2->linear_weight() : nullptr;
+            if (w1 && pb.linear_data && (pb.frozen2 || w2)) try {
+                const Mat W1 = to_double(*w1), W2 = pb.frozen2 ? pb.W2 : to_double(*w2);
+                res.learned_population_r2 = population_r2(pb.dm.linear, pb.mo, W1, W2);
+            } catch (const std::exception&) {
+                res.learned_population_r2.clear();  // optional diagnostic: never fails a run
+            }
+            if (w1 && !an.kind.empty() && an.W1.size() > 0) {
+                const auto ang = theory::principal_angles(to_double(*w1), an.W1);
+                if (!ang.empty()) res.subspace_distance = *std::max_element(ang.begin(), ang.end());
+            }
+        }
+    }
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return res;
+}
+
+}  // namespace
+
+RunResult run(const Config& cfg, const RunOptions& opt) {
+    cfg.validate();
+    Problem pb;
+    pb.cfg = &cfg;
+    pb.dm = make_data_model(cfg);
+    pb.linear_data = pb.dm.kind == "linear";
+    pb.alignment = cfg.s("objective.alignment");
+    pb.task = cfg.s("objective.task");
+    pb.task_index = pb.task == "none" ? -1 : theory::target_index(pb.task);
+    pb.p = static_cast<std::size_t>(cfg.i("model.dim"));
+    pb.frozen2 = pb.alignment == "regression";
+    if (pb.linear_data) {
+        pb.mo = theory::moments(pb.dm.linear);
+        pb.have_moments = true;
+        if (pb.frozen2)
+            pb.W2 = theory::target_encoder(pb.mo, static_cast<int>(pb.p), cfg.s("objective.target_encoder"),
+                                           ad::derive_seed(static_cast<std::uint64_t>(cfg.i("data.seed")), "target_encoder"));
+    }
+    pb.smp = make_samples(cfg, pb.dm);
+    const std::string& dtype = cfg.s("train.dtype");
+    if (dtype == "float32") return train_and_evaluate<float>(pb, opt);
+    return train_and_evaluate<double>(pb, opt);
+}
+
+nlohmann::json RunResult::to_json() const {
+    nlohmann::json j;
+    j["status"] = status;
+    if (!reason.empty()) j["reason"] = reason;
+    j["steps"] = steps;
+    j["seconds"] = seconds;
+    j["final_loss"] = final_loss;
+    j["alignment_loss"] = alignment_loss;
+    auto table = [](const std::map<std::string, R2Pair>& m) {
+        nlohmann::json t = nlohmann::json::object();
+        for (const auto& [k, v] : m) t[k] = {{"z1", v.z1}, {"z2", v.z2}};
+        return t;
+    };
+    j["learned"] = {{"r2", table(learned_r2)}};
+    if (!learned_population_r2.empty()) j["learned"]["population_r2"] = table(learned_population_r2);
+    j["analytic"] = {{"r2", table(analytic_r2)}, {"kind", analytic_kind}};
+    j["subspace_distance"] = subspace_distance;
+    j["cka"] = cka;
+    return j;
+}
+
+}  // namespace sim

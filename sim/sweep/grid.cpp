@@ -1,0 +1,237 @@
+#include "sim/sweep/grid.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include "sim/config/toml_parse.hpp"
+
+namespace sim {
+
+namespace {
+
+// Keys that say what a cell is: always columns of results.csv, so figures can select cells.
+const std::vector<std::string> kContextKeys{
+    "data.kind",         "data.k_shared",      "data.redundancy", "model.dim",
+    "model.encoder",     "objective.alignment", "objective.lambda", "objective.task",
+    "train.weight_decay"};
+
+std::string toml_text(const toml::table& t) {
+    std::ostringstream os;
+    os << toml::toml_formatter(t);
+    return os.str();
+}
+
+bool valid_name(const std::string& n) {
+    if (n.empty() || n.size() > 64) return false;
+    for (char ch : n)
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-')) return false;
+    return true;
+}
+
+// Checks of a finished experiment config that Config itself does not make.
+void check_grid(const Config& c, const std::string& where) {
+    for (const auto& ax : c.grid()) {
+        for (std::size_t i = 0; i < ax.values.size(); ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                if (ax.values[i] == ax.values[j])
+                    throw ConfigError(where + "grid axis '" + ax.key + "' lists " + value_to_string(ax.values[i]) +
+                                      " twice");
+        if (ax.key == "train.seed" && !c.grid_seeds().empty())
+            throw ConfigError(where + "grid axis 'train.seed' and grid.seeds both set the seed; keep one");
+    }
+    const auto& s = c.grid_seeds();
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] < 0) throw ConfigError(where + "'grid.seeds' must be non-negative, got " + std::to_string(s[i]));
+        for (std::size_t j = 0; j < i; ++j)
+            if (s[i] == s[j]) throw ConfigError(where + "'grid.seeds' lists " + std::to_string(s[i]) + " twice");
+    }
+}
+
+std::size_t cell_count(const Config& c) {
+    std::size_t n = std::max<std::size_t>(1, c.grid_seeds().size());
+    for (const auto& ax : c.grid()) {
+        if (n > kMaxCells / ax.values.size() + 1) return kMaxCells + 1;
+        n *= ax.values.size();
+    }
+    return n;
+}
+
+// FNV-1a, 64 bits.
+std::string digest(const std::string& s) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (unsigned char ch : s) {
+        h ^= ch;
+        h *= 1099511628211ull;
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+}
+
+}  // namespace
+
+nlohmann::json SweepSpec::definition() const {
+    nlohmann::json ex = nlohmann::json::array();
+    for (const auto& e : experiments) ex.push_back({{"name", e.name}, {"config", e.config.to_json()}});
+    return {{"experiments", ex}};
+}
+
+std::string SweepSpec::fingerprint() const { return digest(definition().dump()); }
+
+std::string Cell::describe(const SweepSpec& spec) const {
+    std::string s;
+    if (spec.experiments.size() > 1) s = spec.experiments[experiment].name + ": ";
+    for (const auto& [k, v] : point) s += k + "=" + value_to_string(v) + ", ";
+    return s + "seed=" + std::to_string(seed);
+}
+
+SweepSpec sweep_spec_from_toml(const std::string& text, const std::string& origin,
+                               const std::vector<std::string>& sets) {
+    toml::table root = parse_toml(text, origin);
+    std::vector<toml::table> ex_tables;
+    if (auto* node = root.get("experiment")) {
+        const toml::array* arr = node->as_array();
+        if (!arr || !arr->is_array_of_tables())
+            throw ConfigError(origin + ": 'experiment' must be a list of tables, written [[experiment]]");
+        if (arr->empty()) throw ConfigError(origin + ": the experiment list is empty");
+        for (const auto& e : *arr) ex_tables.push_back(*e.as_table());
+        root.erase("experiment");
+    }
+
+    SweepSpec spec;
+    spec.base.merge_toml(toml_text(root), origin);
+    for (const auto& s : sets) spec.base.set_from_cli(s);
+
+    if (ex_tables.empty()) {
+        check_grid(spec.base, "");
+        spec.experiments.push_back({"main", spec.base});
+        return spec;
+    }
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < ex_tables.size(); ++i) {
+        toml::table t = ex_tables[i];
+        const std::string where0 = origin + ": experiment " + std::to_string(i + 1);
+        auto* nm = t.get("name");
+        if (!nm) throw ConfigError(where0 + " has no name");
+        if (!nm->is_string()) throw ConfigError(where0 + ": 'name' must be a string");
+        const std::string name(*nm->value<std::string>());
+        if (!valid_name(name))
+            throw ConfigError(where0 + ": name '" + name + "' must be 1-64 letters, digits, '_' or '-'");
+        if (!names.insert(name).second) throw ConfigError(origin + ": two experiments are named '" + name + "'");
+        t.erase("name");
+        const std::string where = origin + ": experiment '" + name + "'";
+        Experiment e{name, spec.base};
+        for (auto&& [k, node] : t)
+            if (!node.is_table())
+                throw ConfigError(where + ": '" + std::string(k.str()) +
+                                  "' is not a section; write keys inside [experiment.data], [experiment.grid], ...");
+        e.config.merge_toml(toml_text(t), where);
+        for (const auto& s : sets) e.config.set_from_cli(s);  // the command line has the last word
+        check_grid(e.config, where + ": ");
+        spec.experiments.push_back(std::move(e));
+    }
+    return spec;
+}
+
+SweepSpec load_sweep_spec(const ConfigArgs& a) {
+    if (a.config_path.empty()) return sweep_spec_from_toml("", "defaults", a.sets);
+    std::ifstream in(a.config_path);
+    if (!in) throw ConfigError("cannot read config file '" + a.config_path + "'");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return sweep_spec_from_toml(ss.str(), a.config_path, a.sets);
+}
+
+SweepSpec sweep_spec_from_definition(const nlohmann::json& def) {
+    SweepSpec spec;
+    try {
+        for (const auto& e : def.at("experiments")) {
+            Experiment ex{e.at("name").get<std::string>(), Config()};
+            for (const auto& [k, v] : e.at("config").items()) {
+                if (k == "grid") continue;
+                const KeySpec* ks = find_key(k);
+                if (!ks) throw ConfigError("unknown config key '" + k + "'");
+                switch (ks->kind) {
+                    case Kind::Int: ex.config.set(k, v.get<std::int64_t>()); break;
+                    case Kind::Float: ex.config.set(k, v.get<double>()); break;
+                    case Kind::Bool: ex.config.set(k, v.get<bool>()); break;
+                    case Kind::String: ex.config.set(k, v.get<std::string>()); break;
+                    case Kind::IntList: ex.config.set(k, v.get<std::vector<std::int64_t>>()); break;
+                }
+            }
+            if (e.at("config").contains("grid"))
+                for (const auto& [k, v] : e.at("config").at("grid").items())
+                    ex.config.set_from_cli("grid." + k + "=" + v.dump());
+            spec.experiments.push_back(std::move(ex));
+        }
+    } catch (const nlohmann::json::exception& e) {
+        throw ConfigError(std::string("malformed sweep definition: ") + e.what());
+    }
+    if (spec.experiments.empty()) throw ConfigError("malformed sweep definition: no experiments");
+    spec.base = spec.experiments.front().config;
+    return spec;
+}
+
+std::vector<Cell> expand(const SweepSpec& spec) {
+    std::size_t total = 0;
+    for (const auto& e : spec.experiments) {
+        total += cell_count(e.config);
+        if (total > kMaxCells)
+            throw ConfigError("the grid has more than " + std::to_string(kMaxCells) + " cells");
+    }
+    std::vector<Cell> cells;
+    cells.reserve(total);
+    for (std::size_t ei = 0; ei < spec.experiments.size(); ++ei) {
+        const Config& ec = spec.experiments[ei].config;
+        const auto& axes = ec.grid();
+        std::vector<std::int64_t> seeds = ec.grid_seeds();
+        const bool seeded = !seeds.empty();
+        if (!seeded) seeds = {ec.i("train.seed")};
+        std::vector<std::size_t> idx(axes.size(), 0);
+        while (true) {
+            for (std::int64_t seed : seeds) {
+                Cell c;
+                c.id = cells.size();
+                c.experiment = ei;
+                c.config = ec;
+                for (std::size_t a = 0; a < axes.size(); ++a) {
+                    c.point.emplace_back(axes[a].key, axes[a].values[idx[a]]);
+                    c.config.set(axes[a].key, axes[a].values[idx[a]]);
+                }
+                if (seeded) c.config.set("train.seed", seed);
+                c.seed = c.config.i("train.seed");
+                try {
+                    c.config.validate();
+                } catch (const ConfigError& err) {
+                    throw ConfigError("grid cell " + std::to_string(c.id) + " (" + c.describe(spec) + "): " + err.what());
+                }
+                cells.push_back(std::move(c));
+            }
+            // next point, last axis fastest
+            bool done = true;
+            for (std::size_t a = axes.size(); a-- > 0;) {
+                if (++idx[a] < axes[a].values.size()) {
+                    done = false;
+                    break;
+                }
+                idx[a] = 0;
+            }
+            if (done) break;
+        }
+    }
+    return cells;
+}
+
+std::vector<std::string> result_keys(const SweepSpec& spec) {
+    std::set<std::string> keys(kContextKeys.begin(), kContextKeys.end());
+    for (const auto& e : spec.experiments)
+        for (const auto& ax : e.config.grid()) keys.insert(ax.key);
+    keys.erase("train.seed");  // the seed column
+    return {keys.begin(), keys.end()};
+}
+
+}  // namespace sim

@@ -1,0 +1,44 @@
+// results.csv: one row per cell x (target or block) x representation, written cell by cell
+// (each cell's rows appended, flushed and fsync'ed as soon as it finishes), read back to resume.
+#pragma once
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/io/csv.hpp"
+#include "sim/io/files.hpp"
+#include "sim/sweep/grid.hpp"
+#include "sim/run/run.hpp"
+
+namespace sim {
+
+// Rows of one cell, in this order: targets then blocks, each z1 then z2.
+inline const std::vector<std::string>& result_names() {
+    static const std::vector<std::string> n{"y_shared", "y1", "y2", "y_mix", "s", "u1", "u2"};
+    return n;
+}
+inline constexpr std::size_t kRowsPerCell = 14;  // 7 names x {z1, z2}
+
+// Columns: cell, experiment, <keys...>, seed, kind, name, rep, learned_r2, learned_population_r2,
+// analytic_r2, analytic_kind, status, seconds, steps, final_loss, subspace_distance, cka,
+// alignment_loss, reason.
+std::vector<std::string> results_header(const std::vector<std::string>& keys);
+
+// The rows of one finished cell, as CSV text (kRowsPerCell lines).
+std::string cell_rows(const Cell& cell, const SweepSpec& spec, const std::vector<std::string>& keys,
+                      const RunResult& r);
+
+// What an existing results.csv holds, for resuming.
+struct ResumeScan {
+    bool exists = false;
+    std::map<std::size_t, std::string> cells;  // complete cells: id -> their rows' text
+    std::size_t dropped_lines = 0;             // partial or incomplete lines thrown away
+    bool sorted_and_clean = false;             // file is exactly header + cells in id order
+};
+// Reads path; a half-written last line and the rows of incomplete cells are dropped. Throws
+// std::runtime_error if the header differs from the expected one or a row contradicts the grid.
+ResumeScan scan_results(const std::string& path, const std::vector<std::string>& header,
+                        const std::vector<Cell>& cells, const SweepSpec& spec);
+
+}  // namespace sim

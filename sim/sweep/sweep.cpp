@@ -1,0 +1,414 @@
+#include "sim/sweep/sweep.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include "sim/io/meta.hpp"
+#include "sim/sweep/mpi_dist.hpp"
+#include "sim/sweep/progress.hpp"
+#include "sim/sweep/results.hpp"
+
+namespace sim {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// One finished (or failed) cell, as passed from a worker to the writer (possibly over MPI).
+struct Done {
+    bool ok = true;
+    std::size_t id = 0;
+    double seconds = 0;
+    std::string status;  // run status, or the error message
+    std::string rows;    // CSV text
+};
+
+std::string encode(const Done& d) {
+    std::ostringstream os;
+    os << (d.ok ? 'R' : 'E') << ' ' << d.id << ' ' << fmt_num(d.seconds) << ' ' << d.status.size() << '\n'
+       << d.status << d.rows;
+    return os.str();
+}
+
+Done decode(const std::string& m) {
+    Done d;
+    std::istringstream is(m);
+    char kind = 0;
+    std::string secs;
+    std::size_t n = 0;
+    is >> kind >> d.id >> secs >> n;
+    is.get();
+    if (!is || (kind != 'R' && kind != 'E')) throw std::runtime_error("malformed message from an MPI rank");
+    d.ok = kind == 'R';
+    d.seconds = parse_num(secs);
+    const auto body = static_cast<std::size_t>(is.tellg());
+    d.status = m.substr(body, n);
+    d.rows = m.substr(body + n);
+    return d;
+}
+
+// Relative cost of a cell, to start the longest first (better packing on the threads).
+double cost(const Config& c) {
+    const double steps = static_cast<double>(c.i("train.steps")) * static_cast<double>(c.i("train.batch"));
+    double width = static_cast<double>(c.i("data.d1") + c.i("data.d2")) * static_cast<double>(c.i("model.dim"));
+    if (c.s("model.encoder") == "mlp") {
+        double prev = static_cast<double>(c.i("data.d1")), w = 0;
+        for (auto h : c.ilist("model.hidden")) {
+            w += prev * static_cast<double>(h);
+            prev = static_cast<double>(h);
+        }
+        width = 2 * (w + prev * static_cast<double>(c.i("model.dim")));
+    }
+    if (c.s("data.kind") == "nonlinear") width *= 1.5;
+    return steps * width + static_cast<double>(c.i("data.n_train") + c.i("data.n_test")) * width;
+}
+
+std::string dir_error(const std::string& dir, const std::string& what) {
+    return "cannot use results directory '" + dir + "': " + what;
+}
+
+// The first key where two experiment definitions differ, for the refusal message.
+std::string first_difference(const nlohmann::json& had, const nlohmann::json& want) {
+    const auto& a = had.at("experiments");
+    const auto& b = want.at("experiments");
+    if (a.size() != b.size())
+        return "it has " + std::to_string(a.size()) + " experiments, this config " + std::to_string(b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const std::string an = a[i].value("name", ""), bn = b[i].value("name", "");
+        if (an != bn) return "experiment " + std::to_string(i + 1) + " is '" + an + "' there, '" + bn + "' here";
+        const auto& ca = a[i].at("config");
+        const auto& cb = b[i].at("config");
+        auto flat_a = ca.flatten(), flat_b = cb.flatten();
+        for (auto it = flat_b.begin(); it != flat_b.end(); ++it) {
+            auto f = flat_a.find(it.key());
+            if (f == flat_a.end() || *f != *it)
+                return (b.size() > 1 ? "experiment '" + bn + "': " : std::string()) + it.key().substr(1) + " is " +
+                       (f == flat_a.end() ? std::string("unset") : f->dump()) + " there, " + it->dump() + " here";
+        }
+        for (auto it = flat_a.begin(); it != flat_a.end(); ++it)
+            if (!flat_b.contains(it.key()))
+                return (b.size() > 1 ? "experiment '" + bn + "': " : std::string()) + it.key().substr(1) +
+                       " is " + it->dump() + " there, unset here";
+    }
+    return "the definitions differ";
+}
+
+struct Prepared {
+    std::map<std::size_t, std::string> blocks;  // finished cells
+    nlohmann::json manifest;
+    std::string message;  // for the log
+};
+
+// Rank 0: checks and prepares the directory, reads what is already done. Throws.
+Prepared prepare_dir(const SweepSpec& spec, const std::vector<Cell>& cells, const std::vector<std::string>& header,
+                     const std::string& dir, int& lock_fd) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw std::runtime_error(dir_error(dir, ec.message()));
+    if (!fs::is_directory(dir)) throw std::runtime_error(dir_error(dir, "not a directory"));
+    const std::string lock_path = dir + "/.sweep.lock";
+    lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd < 0) throw std::runtime_error(dir_error(dir, std::strerror(errno)));
+    if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0)
+        throw std::runtime_error("another 'alignsim sweep' is writing '" + dir + "'");
+
+    const std::string mpath = dir + "/" + kManifestFile, rpath = dir + "/" + kResultsFile;
+    Prepared p;
+    const nlohmann::json def = spec.definition();
+    if (fs::exists(mpath)) {
+        std::ifstream in(mpath);
+        try {
+            in >> p.manifest;
+        } catch (const std::exception& e) {
+            throw std::runtime_error("cannot read '" + mpath + "': " + e.what());
+        }
+        if (!p.manifest.is_object() || !p.manifest.contains("fingerprint") || !p.manifest.contains("experiments"))
+            throw std::runtime_error("'" + mpath + "' is not a sweep manifest");
+        if (p.manifest["fingerprint"] != spec.fingerprint()) {
+            std::string why;
+            try {
+                why = first_difference({{"experiments", p.manifest["experiments"]}}, def);
+            } catch (const std::exception&) {
+                why = "the definitions differ";
+            }
+            throw ConfigError("'" + dir + "' holds a sweep of another config (" + why +
+                              "); choose another --out directory");
+        }
+    } else if (fs::exists(rpath)) {
+        throw std::runtime_error("'" + rpath + "' exists without a manifest.json; not resuming into it");
+    }
+    const ResumeScan scan = scan_results(rpath, header, cells, spec);
+    p.blocks = scan.cells;
+    if (!scan.exists || !scan.sorted_and_clean) {
+        // (re)write: the header and the complete cells, in id order
+        std::string text = csv_line(header);
+        for (const auto& [id, b] : p.blocks) text += b;
+        write_file_atomic(rpath, text);
+    }
+    if (scan.dropped_lines)
+        p.message = "sweep: dropped " + std::to_string(scan.dropped_lines) +
+                    " row(s) of cells cut short by an interruption; they run again";
+    // a fresh manifest, or the old one with this session added
+    nlohmann::json m = run_metadata();
+    m.erase("time");
+    if (p.manifest.is_object()) {
+        m["start"] = p.manifest.value("start", utc_now());
+        m["sessions"] = p.manifest.value("sessions", nlohmann::json::array());
+    } else {
+        m["start"] = utc_now();
+        m["sessions"] = nlohmann::json::array();
+    }
+    m["config"] = spec.base.to_json();
+    m["experiments"] = def["experiments"];
+    m["fingerprint"] = spec.fingerprint();
+    m["cells"] = cells.size();
+    m["rows_per_cell"] = kRowsPerCell;
+    m["columns"] = header;
+    m["end"] = nullptr;
+    m["complete"] = false;
+    p.manifest = m;
+    return p;
+}
+
+}  // namespace
+
+SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
+    if (!opt.cell) throw std::logic_error("run_sweep without a cell function");
+    if (opt.out_dir.empty()) throw ConfigError("sweep needs --out DIR");
+    mpi::Session* mp = opt.mpi && opt.mpi->active() ? opt.mpi : nullptr;
+    const int rank = mp ? mp->rank() : 0, nproc = mp ? mp->size() : 1;
+    if (!mp && mpi::launched_by_launcher() && std::getenv("OMPI_COMM_WORLD_SIZE") &&
+        std::atoi(std::getenv("OMPI_COMM_WORLD_SIZE")) > 1)
+        throw std::runtime_error("launched by mpirun with several ranks, but this alignsim was built without MPI");
+
+    // every rank expands and checks the grid: the same file gives the same cells everywhere
+    const std::vector<Cell> cells = expand(spec);
+    const std::vector<std::string> keys = result_keys(spec);
+    const std::vector<std::string> header = results_header(keys);
+    const std::string dir = opt.out_dir;
+    const std::string rpath = dir + "/" + kResultsFile, mpath = dir + "/" + kManifestFile;
+
+    // rank 0 prepares the directory and tells the others which cells are done (or what failed)
+    int lock_fd = -1;
+    struct LockGuard {
+        int& fd;
+        ~LockGuard() {
+            if (fd >= 0) ::close(fd);
+        }
+    } lock_guard{lock_fd};
+    Prepared prep;
+    std::string verdict;
+    if (rank == 0) {
+        try {
+            prep = prepare_dir(spec, cells, header, dir, lock_fd);
+            verdict = "ok";
+            for (const auto& [id, b] : prep.blocks) verdict += " " + std::to_string(id);
+        } catch (const ConfigError& e) {
+            verdict = std::string("2") + e.what();
+            if (!mp) throw;
+        } catch (const std::exception& e) {
+            verdict = std::string("1") + e.what();
+            if (!mp) throw;
+        }
+    }
+    if (mp) mp->broadcast(verdict);
+    if (verdict.compare(0, 2, "ok") != 0) {
+        if (verdict[0] == '2') throw ConfigError(verdict.substr(1));
+        throw std::runtime_error(verdict.substr(1));
+    }
+    std::vector<char> finished(cells.size(), 0);
+    {
+        std::istringstream is(verdict.substr(2));
+        std::size_t id;
+        while (is >> id) finished.at(id) = 1;
+    }
+
+    SweepSummary sum;
+    sum.total = cells.size();
+    for (char f : finished) sum.skipped += f;
+
+    // pending cells, longest first, dealt round-robin to the ranks
+    std::vector<std::size_t> pending;
+    for (const auto& c : cells)
+        if (!finished[c.id]) pending.push_back(c.id);
+    std::vector<double> costs(cells.size());
+    for (std::size_t id : pending) costs[id] = cost(cells[id].config);
+    std::stable_sort(pending.begin(), pending.end(), [&](std::size_t a, std::size_t b) { return costs[a] > costs[b]; });
+    std::vector<std::size_t> mine;
+    for (std::size_t i = 0; i < pending.size(); ++i)
+        if (static_cast<int>(i % static_cast<std::size_t>(nproc)) == rank) mine.push_back(pending[i]);
+    if (mine.size() > opt.stop_after) mine.resize(opt.stop_after);
+    const std::size_t expected = rank == 0 ? (nproc == 1 ? mine.size() : pending.size()) : mine.size();
+    if (nproc > 1 && opt.stop_after != std::numeric_limits<std::size_t>::max())
+        throw std::logic_error("stop_after is for single-process tests");
+
+    int threads = opt.jobs > 0 ? opt.jobs
+                               : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / mpi::local_size());
+    threads = std::max(1, threads);
+    sum.threads = threads;
+    const int run_threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<std::size_t>(1, mine.size()))));
+
+    Progress progress(cells.size(), sum.skipped, opt.quiet || rank != 0);
+    std::unique_ptr<Appender> out;
+    if (rank == 0) {
+        prep.manifest["threads"] = threads;
+        prep.manifest["processes"] = nproc;
+        write_file_atomic(mpath, prep.manifest.dump(2) + "\n");
+        if (!prep.message.empty()) progress.message(prep.message);
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "sweep: %zu cells (%zu done before), %d thread(s) x %d process(es) -> %s",
+                      cells.size(), sum.skipped, threads, nproc, dir.c_str());
+        progress.message(buf);
+        out = std::make_unique<Appender>(rpath);
+    }
+    const auto session_start = utc_now();
+
+    // workers: a task arena of `threads` threads takes cells from a shared counter
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<Done> queue;
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> cancel{false};
+    bool workers_done = false;
+    std::thread worker([&] {
+        tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(run_threads));
+        tbb::task_arena arena(run_threads);
+        arena.execute([&] {
+            tbb::parallel_for(
+                tbb::blocked_range<int>(0, run_threads, 1),
+                [&](const tbb::blocked_range<int>&) {
+                    while (!cancel.load()) {
+                        const std::size_t k = next.fetch_add(1);
+                        if (k >= mine.size()) break;
+                        const Cell& c = cells[mine[k]];
+                        Done d;
+                        d.id = c.id;
+                        const auto t0 = std::chrono::steady_clock::now();
+                        try {
+                            const RunResult r = opt.cell(c.config);
+                            d.rows = cell_rows(c, spec, keys, r);
+                            d.status = r.status;
+                            d.seconds = r.seconds;
+                        } catch (const std::exception& e) {
+                            d.ok = false;
+                            d.status = e.what();
+                            d.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                        }
+                        std::lock_guard<std::mutex> lk(mu);
+                        queue.push_back(std::move(d));
+                        cv.notify_one();
+                    }
+                },
+                tbb::simple_partitioner());
+        });
+        std::lock_guard<std::mutex> lk(mu);
+        workers_done = true;
+        cv.notify_one();
+    });
+
+    // the main thread writes (rank 0) or forwards (other ranks) finished cells
+    std::size_t handled = 0;
+    auto handle = [&](const Done& d) {
+        ++handled;
+        const Cell& c = cells.at(d.id);
+        if (d.ok) {
+            out->append(d.rows);
+            prep.blocks[d.id] = d.rows;
+            ++sum.ran;
+            progress.cell_done("cell " + std::to_string(d.id) + " (" + c.describe(spec) + ")", d.status, d.seconds);
+        } else {
+            ++sum.failed;
+            const std::string msg = "cell " + std::to_string(d.id) + " (" + c.describe(spec) + ") failed: " + d.status;
+            if (sum.first_failure.empty()) sum.first_failure = msg;
+            progress.message("sweep: " + msg);
+        }
+    };
+    try {
+        while (handled < expected) {
+            std::deque<Done> got;
+            bool wdone = false;
+            {
+                std::unique_lock<std::mutex> lk(mu);
+                cv.wait_for(lk, std::chrono::milliseconds(mp ? 20 : 500),
+                            [&] { return !queue.empty() || workers_done; });
+                got.swap(queue);
+                wdone = workers_done;
+            }
+            for (const Done& d : got) {
+                if (rank == 0) handle(d);
+                else {
+                    mp->send_to_root(encode(d));
+                    ++handled;
+                }
+            }
+            if (rank == 0) progress.tick();
+            if (rank == 0 && mp) {
+                std::string msg;
+                int src = 0;
+                while (mp->try_receive(msg, src)) handle(decode(msg));
+            }
+            if (wdone && !mp && handled < expected) {
+                std::lock_guard<std::mutex> lk(mu);
+                if (queue.empty()) throw std::logic_error("sweep workers ended early");
+            }
+        }
+    } catch (const std::exception& e) {
+        cancel = true;
+        worker.join();
+        if (mp && mp->size() > 1) {
+            std::fprintf(stderr, "alignsim: error: %s\n", e.what());
+            mp->abort(1);
+        }
+        throw;
+    }
+    worker.join();
+
+    if (rank == 0) {
+        sum.complete = prep.blocks.size() == cells.size();
+        if (sum.complete) {  // canonical order: by cell id
+            std::string text = csv_line(header);
+            for (const auto& [id, b] : prep.blocks) text += b;
+            std::ifstream in(rpath, std::ios::binary);
+            std::stringstream ss;
+            ss << in.rdbuf();
+            if (ss.str() != text) write_file_atomic(rpath, text);
+        }
+        const auto now = utc_now();
+        prep.manifest["sessions"].push_back({{"start", session_start},
+                                             {"end", now},
+                                             {"threads", threads},
+                                             {"processes", nproc},
+                                             {"cells_run", sum.ran},
+                                             {"cells_failed", sum.failed}});
+        prep.manifest["end"] = now;
+        prep.manifest["complete"] = sum.complete;
+        write_file_atomic(mpath, prep.manifest.dump(2) + "\n");
+        progress.finish();
+    }
+    if (mp) mp->barrier();
+    return sum;
+}
+
+}  // namespace sim
