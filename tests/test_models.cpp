@@ -1,6 +1,6 @@
 // Encoders and losses: every loss and both encoders through the gradient-check harness, loss
-// values against direct formulas, float32 against float64, seeded initialisation, and a full
-// training step (two MLP encoders, InfoNCE, backward, Adam) that allocates nothing after warm-up.
+// values against direct formulas, float32 against float64, seeded initialisation, and the
+// trainer's step (models/trainer.hpp, every loss) allocating nothing after warm-up.
 // Budget: a few seconds.
 #include <boost/test/unit_test.hpp>
 
@@ -14,7 +14,7 @@
 #include "autodiff/ops.hpp"
 #include "autodiff/optim.hpp"
 #include "autodiff/random.hpp"
-#include "models/contrastive_step.hpp"
+#include "models/trainer.hpp"
 #include "models/encoder.hpp"
 #include "models/losses.hpp"
 
@@ -335,35 +335,67 @@ BOOST_AUTO_TEST_CASE(initialisation_is_seeded_and_thread_independent) {
     BOOST_TEST(mx > 0.95 * std::sqrt(6.0 / 500));
 }
 
+// One Trainer (the loop `train`, `sweep` and `bench` run) on random data: after two warm-up
+// steps, five more steps allocate nothing, and the loss goes down.
+template <class T>
+void zero_allocation_steps(models::TrainerSpec<T> ts, const char* what) {
+    BOOST_TEST_CONTEXT(what) {
+        const std::size_t n = 96;  // three batches of 32: the steps cross an epoch (a reshuffle)
+        Rng rng(3);
+        Mat<T> x1({n, ts.enc1.in_dim}), x2({n, ts.enc2.in_dim}), z2({n, ts.enc1.out_dim}), y({n, std::size_t(1)});
+        fill_normal(x1, rng);
+        fill_normal(x2, rng);
+        fill_normal(z2, rng);
+        fill_normal(y, rng);
+        models::TrainData<T> td;
+        td.x1 = &x1;
+        td.x2 = &x2;
+        if (ts.frozen_targets) td.z2 = &z2;
+        if (ts.task) td.y = &y;
+        ts.batch = 32;
+        models::Trainer<T> train(ts, td);
+        const Tape<T>& tape = train.tape();
+        const T first = train.step();
+        train.step();  // warm-up: the tape and every buffer take their shapes
+        const std::size_t buffers = tape.buffer_allocations();
+        T last = 0;
+        g_allocs = 0;
+        g_count_allocs = true;
+        for (int k = 0; k < 5; ++k) last = train.step();
+        g_count_allocs = false;
+        BOOST_TEST(g_allocs.load() == 0);
+        BOOST_TEST(tape.buffer_allocations() == buffers);
+        BOOST_TEST(train.diverged().empty());
+        BOOST_TEST(last < first);  // and it trains
+    }
+}
+
 template <class T>
 void zero_allocation_step() {
-    models::EncoderSpec s1, s2;
-    s1.kind = s2.kind = "mlp";
-    s1.in_dim = 12;
-    s2.in_dim = 9;
-    s1.out_dim = s2.out_dim = 4;
-    s1.hidden = {16, 16};
-    s2.hidden = {10};
-    Rng rng(3);
-    typename models::AlignmentLoss<T>::Settings ls;
-    ls.name = "infonce";
-    models::ContrastiveStep<T> train(s1, s2, ls, T(1e-3), rng, T(100));  // with clipping
-    Mat<T> x1({32, 12}), x2({32, 9});
-    fill_normal(x1, rng);
-    fill_normal(x2, rng);
-    const Tape<T>& tape = train.tape();
-    T first = 0, last = 0;
-    auto step = [&]() { return train.step(x1, x2); };
-    first = step();
-    step();  // warm-up: the tape and every buffer take their shapes
-    const std::size_t buffers = tape.buffer_allocations();
-    g_allocs = 0;
-    g_count_allocs = true;
-    for (int k = 0; k < 5; ++k) last = step();
-    g_count_allocs = false;
-    BOOST_TEST(g_allocs.load() == 0);
-    BOOST_TEST(tape.buffer_allocations() == buffers);
-    BOOST_TEST(last < first);  // and it trains
+    models::TrainerSpec<T> ts;
+    ts.enc1.kind = ts.enc2.kind = "mlp";
+    ts.enc1.in_dim = 12;
+    ts.enc2.in_dim = 9;
+    ts.enc1.out_dim = ts.enc2.out_dim = 4;
+    ts.enc1.hidden = {16, 16};
+    ts.enc2.hidden = {10};
+    ts.lr = T(1e-2);
+    ts.clip = T(100);  // with clipping
+    for (const char* loss : {"infonce", "cca", "spectral"}) {
+        ts.alignment.name = loss;
+        zero_allocation_steps(ts, loss);
+    }
+    // regression to frozen targets plus a task head, linear encoder
+    models::TrainerSpec<T> tr;
+    tr.enc1.kind = "linear";
+    tr.enc1.in_dim = 12;
+    tr.enc1.out_dim = 4;
+    tr.alignment.name = "regression";
+    tr.frozen_targets = true;
+    tr.task = true;
+    tr.lambda = T(0.5);
+    tr.lr = T(1e-2);
+    zero_allocation_steps(tr, "regression + task");
 }
 
 BOOST_AUTO_TEST_CASE(training_step_allocates_nothing_after_warmup) {

@@ -8,11 +8,8 @@
 
 #include "autodiff/blas.hpp"
 #include "autodiff/ops.hpp"
-#include "autodiff/optim.hpp"
 #include "autodiff/random.hpp"
-#include "models/encoder.hpp"
-#include "models/contrastive_step.hpp"
-#include "models/losses.hpp"
+#include "models/trainer.hpp"
 
 namespace sim {
 
@@ -97,22 +94,31 @@ double time_gemm(const Gemm& g, double budget, ad::Rng& rng) {
 template <class T>
 BenchResult run(const BenchShape& s, double seconds) {
     ad::Rng rng(ad::derive_seed(12345, s.name.c_str()));
-    models::EncoderSpec spec;
-    spec.kind = s.mlp ? "mlp" : "linear";
-    spec.in_dim = s.dims.front();
-    spec.out_dim = s.dims.back();
-    spec.hidden.assign(s.dims.begin() + 1, s.dims.end() - 1);
-    spec.activation = "relu";
-    typename models::AlignmentLoss<T>::Settings ls;
-    ls.name = "infonce";
-    ls.temperature = T(0.1);
-    ls.cosine = true;
-    models::ContrastiveStep<T> train(spec, spec, ls, T(1e-3), rng);
-    ad::Mat<T> x1(ad::Shape{s.batch, s.dims.front()}), x2(ad::Shape{s.batch, s.dims.front()});
+    // The trainer users run (models/trainer.hpp), on 4 batches of random data: each timed step
+    // draws its minibatch, runs both encoders, the loss, backward and Adam.
+    models::TrainerSpec<T> ts;
+    ts.enc1.kind = s.mlp ? "mlp" : "linear";
+    ts.enc1.in_dim = s.dims.front();
+    ts.enc1.out_dim = s.dims.back();
+    ts.enc1.hidden.assign(s.dims.begin() + 1, s.dims.end() - 1);
+    ts.enc1.activation = "relu";
+    ts.enc2 = ts.enc1;
+    ts.alignment.name = "infonce";
+    ts.alignment.temperature = T(0.1);
+    ts.alignment.cosine = true;
+    ts.optimizer = "adam";
+    ts.lr = T(1e-3);
+    ts.batch = s.batch;
+    ts.seed = ad::derive_seed(12345, s.name.c_str());
+    ad::Mat<T> x1(ad::Shape{4 * s.batch, s.dims.front()}), x2(ad::Shape{4 * s.batch, s.dims.front()});
     ad::fill_normal(x1, rng);
     ad::fill_normal(x2, rng);
+    models::TrainData<T> td;
+    td.x1 = &x1;
+    td.x2 = &x2;
+    models::Trainer<T> train(ts, td);
     T last = 0;
-    auto step = [&]() { last = train.step(x1, x2); };
+    auto step = [&]() { last = train.step(); };
     for (int w = 0; w < 3; ++w) step();
     std::vector<double> times, walls;
     const auto start = Clock::now();

@@ -1,5 +1,6 @@
-// `alignsim bench`: the time of one full training step (forward of two encoders, symmetric
-// InfoNCE with cosine similarity and temperature 0.1, backward, Adam), single thread, against
+// `alignsim bench`: the time of one step of models::Trainer, the loop `train` and `sweep` run
+// (minibatch, forward of two encoders, symmetric InfoNCE with cosine similarity and temperature
+// 0.1, backward, Adam), single thread, against
 // its floor: the step's GEMM work at the GEMM rate measured on the spot, with calls of exactly
 // the step's shapes and transpositions. bench/torch_bench.py runs the same steps in PyTorch.
 #pragma once

@@ -14,10 +14,10 @@
 
 #include "autodiff/ops.hpp"
 #include "autodiff/blas.hpp"
-#include "autodiff/optim.hpp"
 #include "autodiff/random.hpp"
 #include "models/encoder.hpp"
 #include "models/losses.hpp"
+#include "models/trainer.hpp"
 #include "sim/data/samples.hpp"
 #include "sim/run/probe.hpp"
 #include "theory/closed_forms.hpp"
@@ -45,24 +45,6 @@ bool all_finite(const Mat& a) {
     for (std::size_t i = 0; i < a.size(); ++i)
         if (!std::isfinite(a.data()[i])) return false;
     return true;
-}
-
-// rows idx[b0 .. b0 + B) of src into dst (B x cols), dst preallocated
-template <class T>
-void gather(const ad::Mat<T>& src, const std::vector<std::size_t>& idx, std::size_t b0, ad::Mat<T>& dst) {
-    const std::size_t B = dst.shape()[0], c = src.shape()[1];
-    for (std::size_t r = 0; r < B; ++r) {
-        const T* s = src.data() + idx[b0 + r] * c;
-        std::copy(s, s + c, dst.data() + r * c);
-    }
-}
-
-// Fisher-Yates with the engine's raw output (same permutation on every platform).
-void shuffle(std::vector<std::size_t>& v, ad::Rng& rng) {
-    for (std::size_t i = v.size(); i > 1; --i) {
-        const std::size_t j = static_cast<std::size_t>(rng() % i);
-        std::swap(v[i - 1], v[j]);
-    }
 }
 
 // The forward pass of an encoder on a whole data matrix, in double.
@@ -173,35 +155,44 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     const long steps = static_cast<long>(cfg.i("train.steps"));
     const double lambda = cfg.f("objective.lambda");
 
-    // --- encoders
-    models::EncoderSpec s1, s2;
-    s1.kind = s2.kind = cfg.s("model.encoder");
-    s1.in_dim = pb.smp.train.x1.shape()[1];
-    s2.in_dim = pb.smp.train.x2.shape()[1];
-    s1.out_dim = s2.out_dim = pb.p;
+    // --- the trainer (models/trainer.hpp): encoders, frozen targets, task head, minibatches
+    models::TrainerSpec<T> ts;
+    ts.enc1.kind = ts.enc2.kind = cfg.s("model.encoder");
+    ts.enc1.in_dim = pb.smp.train.x1.shape()[1];
+    ts.enc2.in_dim = pb.smp.train.x2.shape()[1];
+    ts.enc1.out_dim = ts.enc2.out_dim = pb.p;
     for (auto w : cfg.ilist("model.hidden")) {
-        s1.hidden.push_back(static_cast<std::size_t>(w));
-        s2.hidden.push_back(static_cast<std::size_t>(w));
+        ts.enc1.hidden.push_back(static_cast<std::size_t>(w));
+        ts.enc2.hidden.push_back(static_cast<std::size_t>(w));
     }
-    s1.activation = s2.activation = cfg.s("model.activation");
-    ad::Rng rinit1(ad::derive_seed(train_seed, "init_f1"));
-    ad::Rng rinit2(ad::derive_seed(train_seed, "init_f2"));
-    ad::Rng rhead(ad::derive_seed(train_seed, "init_head"));
-    ad::Rng rbatch(ad::derive_seed(train_seed, "batches"));
-    auto f1 = models::make_encoder<T>(s1, rinit1);
-    std::unique_ptr<models::Encoder<T>> f2;
-    if (!pb.linear_data || !pb.frozen2) f2 = models::make_encoder<T>(s2, rinit2);
+    ts.enc1.activation = ts.enc2.activation = cfg.s("model.activation");
+    ts.alignment.name = pb.alignment;
+    ts.alignment.temperature = static_cast<T>(cfg.f("objective.temperature"));
+    ts.alignment.cosine = cfg.s("objective.similarity") == "cosine";
+    ts.alignment.cca_penalty = static_cast<T>(cfg.f("objective.cca_penalty"));
+    ts.frozen_targets = pb.frozen2;
+    ts.task = pb.task_index >= 0;
+    ts.lambda = static_cast<T>(lambda);
+    ts.optimizer = cfg.s("train.optimizer");
+    ts.lr = static_cast<T>(cfg.f("train.lr"));
+    ts.weight_decay = static_cast<T>(cfg.f("train.weight_decay"));
+    ts.momentum = static_cast<T>(cfg.f("train.momentum"));
+    ts.clip = static_cast<T>(cfg.f("train.clip"));
+    ts.batch = B;
+    ts.seed = train_seed;
 
     // --- data in the training precision
     const ad::Mat<T> X1 = convert<T>(pb.smp.train.x1), X2 = convert<T>(pb.smp.train.x2);
     ad::Mat<T> Y;  // task column
-    if (pb.task_index >= 0) {
+    if (ts.task) {
         Y = ad::Mat<T>({n, std::size_t(1)});
         for (std::size_t r = 0; r < n; ++r) Y(r, 0) = static_cast<T>(pb.smp.train.y(r, static_cast<std::size_t>(pb.task_index)));
     }
-    // frozen target z2 = W2 x2 (linear data) or a frozen random encoder (nonlinear data)
+    // frozen targets z2 = W2 x2 (linear data) or the output of a frozen random encoder (nonlinear
+    // data), drawn from the seed the trainer would use for a second encoder
     ad::Mat<T> Z2frozen;
     Mat z2_train_frozen, z2_test_frozen;
+    std::unique_ptr<models::Encoder<T>> frozen_f2;
     if (pb.frozen2) {
         if (pb.linear_data) {
             z2_train_frozen = Mat({n, pb.p});
@@ -209,108 +200,36 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             ad::blas::gemm(pb.smp.train.x2, false, pb.W2, true, z2_train_frozen);
             ad::blas::gemm(pb.smp.test.x2, false, pb.W2, true, z2_test_frozen);
         } else {
-            z2_train_frozen = encode_all(*f2, X2);
-            z2_test_frozen = encode_all(*f2, convert<T>(pb.smp.test.x2));
+            ad::Rng rinit2(ad::derive_seed(train_seed, "init_f2"));
+            frozen_f2 = models::make_encoder<T>(ts.enc2, rinit2);
+            z2_train_frozen = encode_all(*frozen_f2, X2);
+            z2_test_frozen = encode_all(*frozen_f2, convert<T>(pb.smp.test.x2));
         }
         Z2frozen = convert<T>(z2_train_frozen);
     }
-
-    // --- parameters and optimiser
-    ad::Param<T> head("head", pb.p, 1);
-    if (pb.task_index >= 0) ad::xavier_uniform(head.value, rhead);
-    std::vector<ad::Param<T>*> params = f1->params();
-    if (f2 && !pb.frozen2)
-        for (auto* q : f2->params()) params.push_back(q);
-    if (pb.task_index >= 0) params.push_back(&head);
-    std::unique_ptr<ad::Optimizer<T>> optim;
+    models::TrainData<T> td;
+    td.x1 = &X1;
+    td.x2 = &X2;
+    if (pb.frozen2) td.z2 = &Z2frozen;
+    if (ts.task) td.y = &Y;
+    std::unique_ptr<models::Trainer<T>> trainer;
     try {
-        optim = ad::make_optimizer<T>(cfg.s("train.optimizer"), params, static_cast<T>(cfg.f("train.lr")),
-                                      static_cast<T>(cfg.f("train.weight_decay")), static_cast<T>(cfg.f("train.momentum")));
+        trainer = std::make_unique<models::Trainer<T>>(ts, td);
     } catch (const std::invalid_argument& e) {
-        throw ConfigError(std::string("train.optimizer: ") + e.what());
+        throw ConfigError(e.what());
     }
-    typename models::AlignmentLoss<T>::Settings as;
-    as.name = pb.alignment;
-    as.temperature = static_cast<T>(cfg.f("objective.temperature"));
-    as.cosine = cfg.s("objective.similarity") == "cosine";
-    as.cca_penalty = static_cast<T>(cfg.f("objective.cca_penalty"));
-    models::AlignmentLoss<T> align(as);
-    const bool has_align = pb.alignment != "none";
-    const bool has_task = pb.task_index >= 0;
-    const T clip = static_cast<T>(cfg.f("train.clip"));
-
-    // --- training loop: one tape, batch buffers allocated once
-    ad::Tape<T> tape;
-    ad::Mat<T> X1b({B, X1.shape()[1]}), X2b({B, X2.shape()[1]}), Yb, Z2b;
-    if (has_task) Yb = ad::Mat<T>({B, std::size_t(1)});
-    if (pb.frozen2) Z2b = ad::Mat<T>({B, pb.p});
-    std::vector<std::size_t> order(n);
-    std::iota(order.begin(), order.end(), std::size_t(0));
-    std::size_t cursor = n;  // forces a shuffle on the first step
-    double initial = std::numeric_limits<double>::quiet_NaN();
-    const long tail = std::max<long>(1, steps / 20);
-    double tail_sum = 0;
-    long tail_count = 0;
-    long done = 0;
-    const bool trainable = has_align || has_task;
-    for (long step = 0; trainable && step < steps; ++step) {
-        if (cursor + B > n) {
-            shuffle(order, rbatch);
-            cursor = 0;
-        }
-        gather(X1, order, cursor, X1b);
-        if (pb.frozen2) gather(Z2frozen, order, cursor, Z2b);
-        else gather(X2, order, cursor, X2b);
-        if (has_task) gather(Y, order, cursor, Yb);
-        cursor += B;
-
-        tape.reset();
-        ad::Var<T> z1 = f1->forward(tape, tape.constant(X1b));
-        ad::Var<T> loss;
-        if (has_align) {
-            ad::Var<T> z2 = pb.frozen2 ? tape.constant(Z2b) : f2->forward(tape, tape.constant(X2b));
-            loss = align(z1, z2);
-        }
-        if (has_task) {
-            ad::Var<T> pred = ad::matmul(z1, tape.param(head));
-            ad::Var<T> task = models::mse(pred, tape.constant(Yb));
-            loss = has_align ? ad::add(task, ad::scale(loss, static_cast<T>(lambda))) : task;
-        }
-        const double L = static_cast<double>(loss.item());
-        if (step == 0) initial = L;
-        if (!std::isfinite(L)) {
-            res.status = "diverged";
-            res.reason = "loss is not finite at step " + std::to_string(step);
-            break;
-        }
-        if (std::abs(L) > 1e6 * std::max(1.0, std::abs(initial))) {
-            res.status = "diverged";
-            res.reason = "loss exploded at step " + std::to_string(step) + " (" + std::to_string(L) +
-                         ", initial " + std::to_string(initial) + ")";
-            break;
-        }
-        optim->zero_grad();
-        tape.backward(loss);
-        if (clip > 0) {
-            const double gn = static_cast<double>(optim->clip_grad_norm(clip));
-            if (!std::isfinite(gn)) {
-                res.status = "diverged";
-                res.reason = "gradient is not finite at step " + std::to_string(step);
-                break;
-            }
-        }
-        optim->step();
-        ++done;
-        if (step >= steps - tail) {
-            tail_sum += L;
-            ++tail_count;
-        }
+    const models::FitReport fit = trainer->fit(steps, [&](long step, double L) {
         if (opt.progress && (step + 1) % std::max<long>(1, steps / 10) == 0)
             std::fprintf(stderr, "step %ld/%ld  loss %.6g\n", step + 1, steps, L);
-    }
-    res.steps = done;
-    res.final_loss = tail_count > 0 ? tail_sum / static_cast<double>(tail_count)
-                                    : (std::isfinite(initial) ? initial : std::numeric_limits<double>::quiet_NaN());
+    });
+    res.status = fit.status;
+    res.reason = fit.reason;
+    res.steps = fit.steps;
+    res.final_loss = fit.final_loss;
+    models::Encoder<T>* f1 = &trainer->encoder1();
+    models::Encoder<T>* f2 = trainer->encoder2();
+    models::AlignmentLoss<T> align(ts.alignment);
+    const bool has_align = pb.alignment != "none";
 
     // --- evaluation on the test set
     Analytic an;
@@ -355,14 +274,12 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
                 const std::size_t nt = z1t.shape()[0];
                 const std::size_t bs = std::min(B, nt);
                 ad::Mat<T> a({bs, pb.p}), b({bs, pb.p});
-                std::vector<std::size_t> id(nt);
-                std::iota(id.begin(), id.end(), std::size_t(0));
                 ad::Tape<T> et;
                 double acc = 0;
                 long cnt = 0;
-                for (std::size_t b0 = 0; b0 + bs <= nt; b0 += bs) {
-                    gather(z1t, id, b0, a);
-                    gather(z2t, id, b0, b);
+                for (std::size_t b0 = 0; b0 + bs <= nt; b0 += bs) {  // consecutive blocks of rows
+                    std::copy(z1t.data() + b0 * pb.p, z1t.data() + (b0 + bs) * pb.p, a.data());
+                    std::copy(z2t.data() + b0 * pb.p, z2t.data() + (b0 + bs) * pb.p, b.data());
                     et.reset();
                     acc += static_cast<double>(align(et.constant(a), et.constant(b)).item());
                     ++cnt;
