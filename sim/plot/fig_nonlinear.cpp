@@ -1,0 +1,89 @@
+// Figure `nonlinear`: what MLP encoders on nonlinear data keep of s, u1, y_shared, y1 and y_mix as
+// lambda (panels: redundancy) or redundancy varies.
+// Selects: ok cells with data.kind = "nonlinear" at two or more values of objective.lambda or
+//   data.redundancy (other keys held fixed).
+// Writes: nonlinear.dat, per panel and series: x, learned R^2 mean, sd, n; nonlinear.gp / .svg /
+//   .png.
+// Reading: no closed form; raising lambda should remove u1, y1 and the non-redundant part of y_mix
+//   while s and y_shared stay.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/plot/figure.hpp"
+
+namespace sim::figures {
+
+bool draw_nonlinear(const Data& d, Fig& f, std::string& why, std::vector<std::string>& /*notes*/) {
+    auto ids = where(d, all_ok(d), [](const Config& c) { return c.s("data.kind") == "nonlinear"; });
+    if (ids.empty()) {
+        why = "no nonlinear cells";
+        return false;
+    }
+    std::string xkey, pkey;
+    {
+        std::string n1;
+        auto t = hold_fixed(d, ids, {"objective.lambda", "data.redundancy"}, n1);
+        const bool lam = distinct(d, t, "objective.lambda").size() >= 2, red = distinct(d, t, "data.redundancy").size() >= 2;
+        if (lam) {
+            xkey = "objective.lambda";
+            if (red) pkey = "data.redundancy";
+        } else if (red) xkey = "data.redundancy";
+    }
+    if (xkey.empty()) {
+        why = "nonlinear cells vary neither objective.lambda nor data.redundancy";
+        return false;
+    }
+    std::string note;
+    std::set<std::string> free{xkey};
+    if (!pkey.empty()) free.insert(pkey);
+    ids = hold_fixed(d, ids, free, note);
+    const auto xs = distinct(d, ids, xkey);
+    std::vector<double> ps = pkey.empty() ? std::vector<double>{NAN} : distinct(d, ids, pkey);
+    const bool logx = xkey == "objective.lambda" && xs.front() > 0;
+    const std::vector<std::string> series{"s", "u1", "y_shared", "y1", "y_mix"};
+    const Config& c0 = d.cfg(ids.front());
+    f.name = "nonlinear";
+    f.title = "Nonlinear data, " + c0.s("model.encoder") + " encoders, " + c0.s("objective.alignment") +
+              (c0.s("objective.task") != "none" ? " + task " + c0.s("objective.task") : std::string());
+    std::tie(f.w, f.h) = size_for(ps.size());
+    std::ostringstream data, body;
+    body << "  set multiplot layout " << layout(ps.size()) << " title " << lab(f.title + "@SEEDS@") << " font \",13\"\n";
+    std::size_t index = 0;
+    int seeds = 0;
+    for (double pv : ps) {
+        const std::size_t first = index;
+        for (const auto& s : series) {
+            data << (index ? "\n\n" : "") << "# " << (pkey.empty() ? "" : pkey + "=" + num(pv) + " ") << s << "\n# "
+                 << xkey << " learned_mean learned_sd n\n";
+            for (double x : xs) {
+                std::vector<double> l;
+                for (auto id : ids)
+                    if (d.cfg(id).f(xkey) == x && (pkey.empty() || d.cfg(id).f(pkey) == pv)) l.push_back(d.L(id, s));
+                if (l.empty()) continue;
+                const Stats st = stats(l);
+                seeds = std::max(seeds, st.n);
+                data << num(x) << " " << num(st.mean) << " " << num(st.sd) << " " << st.n << "\n";
+            }
+            ++index;
+        }
+        body << "  set title " << lab(pkey.empty() ? std::string("R^2 of probes on z1") : pkey + " = " + num(pv)) << "\n"
+             << (logx ? "  set logscale x\n  set format x \"10^{%L}\"\n" : "") << "  set xlabel " << lab(xkey == "objective.lambda" ? "λ (weight of the alignment loss)" : "redundancy ρ")
+             << "\n  set ylabel \"R^2(· | z1)\"\n  set yrange [-0.02:1.0]\n  set key top right\n  plot ";
+        for (std::size_t si = 0; si < series.size(); ++si)
+            body << (si ? ", " : "") << "\"nonlinear.dat\" index " << first + si << " using 1:2:3 with yerrorlines pt "
+                 << (si < 2 ? 5 : 7) << " ps 0.8 lw 1.5 lc rgb " << lab(color_of(series[si])) << " title " << lab(series[si]);
+        body << "\n";
+    }
+    body << "  unset multiplot\n";
+    finish(f, body, note, ", mean ± sd over " + std::to_string(seeds) + " seeds");
+    f.data = data.str();
+    return true;
+}
+
+}  // namespace sim::figures

@@ -1,0 +1,123 @@
+// Figure `tradeoff`: task + lambda x alignment, what z1 keeps of the task target as lambda grows,
+// and the Pareto front of regression alignment.
+// Selects: ok cells on linear data with a task, an alignment and lambda > 0, at two or more values
+//   of objective.lambda (per alignment objective; other keys held fixed).
+// Writes: tradeoff.dat, per objective: lambda, learned R^2 mean, sd, n, the analytic optimum,
+//   the test alignment loss mean and sd; then the dense analytic curve of regression alignment
+//   (lambda, R^2, alignment loss) from theory::tradeoff_curve; tradeoff.gp / .svg / .png.
+// Reading: learned regression runs follow the closed-form curve from the oracle to the aligned
+//   representation; other objectives show where they give the specific information up.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/plot/figure.hpp"
+#include "autodiff/random.hpp"
+#include "theory/closed_forms.hpp"
+#include "theory/model.hpp"
+
+namespace sim::figures {
+
+bool draw_tradeoff(const Data& d, Fig& f, std::string& why, std::vector<std::string>& notes) {
+    auto ids = where(d, all_ok(d), [](const Config& c) {
+        return c.s("data.kind") == "linear" && c.s("objective.task") != "none" && c.s("objective.alignment") != "none" &&
+               c.f("objective.lambda") > 0;
+    });
+    std::string note;
+    ids = hold_fixed(d, ids, {"objective.lambda", "objective.alignment"}, note);
+    const auto lams = distinct(d, ids, "objective.lambda");
+    if (lams.size() < 2) {
+        why = "no cells with a task on linear data at two or more positive values of objective.lambda";
+        return false;
+    }
+    const auto objs = distinct_s(d, ids, "objective.alignment");
+    const std::string task = d.cfg(ids.front()).s("objective.task");
+    f.name = "tradeoff";
+    f.title = "Task " + task + " + λ × alignment: what z1 keeps of " + task;
+    std::ostringstream data, body;
+    // learned, per objective: lambda mean sd n analytic align_mean align_sd
+    int seeds = 0;
+    for (std::size_t oi = 0; oi < objs.size(); ++oi) {
+        data << (oi ? "\n\n" : "") << "# objective " << objs[oi]
+             << "\n# lambda learned_mean learned_sd n analytic alignment_loss_mean alignment_loss_sd\n";
+        for (double lam : lams) {
+            std::vector<double> l, a, al;
+            for (auto id : ids)
+                if (d.cfg(id).s("objective.alignment") == objs[oi] && d.cfg(id).f("objective.lambda") == lam) {
+                    l.push_back(d.L(id, task));
+                    a.push_back(d.akind[id] == "tradeoff" ? d.A(id, task) : std::nan(""));
+                    al.push_back(d.align_loss[id]);
+                }
+            if (l.empty()) continue;
+            const Stats sl = stats(l), sa = stats(a), sal = stats(al);
+            seeds = std::max(seeds, sl.n);
+            data << num(lam) << " " << num(sl.mean) << " " << num(sl.sd) << " " << sl.n << " " << num(sa.mean) << " "
+                 << num(sal.mean) << " " << num(sal.sd) << "\n";
+        }
+    }
+    // the analytic curve of regression alignment (spec section 5), dense in lambda
+    const auto reg = std::find(objs.begin(), objs.end(), "regression");
+    bool dense = false;
+    const std::size_t dense_index = objs.size();
+    if (reg != objs.end()) {
+        try {
+            const Config* c = nullptr;
+            for (auto id : ids)
+                if (d.cfg(id).s("objective.alignment") == "regression") {
+                    c = &d.cfg(id);
+                    break;
+                }
+            const theory::Model m = theory::make_model(data_spec(*c));
+            const theory::Moments mo = theory::moments(m);
+            const int p = static_cast<int>(c->i("model.dim"));
+            const theory::Mat W2 = theory::target_encoder(
+                mo, p, c->s("objective.target_encoder"),
+                ad::derive_seed(static_cast<std::uint64_t>(c->i("data.seed")), "target_encoder"));
+            const auto curve = theory::tradeoff_curve(mo, W2, theory::target_index(task), lams.front() / 10,
+                                                      lams.back() * 10, 60);
+            data << "\n\n# analytic trade-off of regression alignment\n# lambda r2 alignment_loss\n";
+            for (const auto& pt : curve) data << num(pt.lambda) << " " << num(pt.r2) << " " << num(pt.alignment_loss) << "\n";
+            dense = true;
+        } catch (const std::exception& e) {
+            notes.push_back(std::string("tradeoff: no analytic curve (") + e.what() + ")");
+        }
+    }
+    const std::size_t panels = dense ? 2 : 1;
+    std::tie(f.w, f.h) = size_for(panels);
+    body << "  set multiplot layout 1," << panels << " title " << lab(f.title + "@SEEDS@") << " font \",13\"\n"
+         << "  set title " << lab("R^2(" + task + " | z1) versus λ") << "\n  set logscale x\n  set format x \"10^{%L}\"\n"
+         << "  set xlabel \"λ (weight of the alignment loss)\"\n  set ylabel " << lab("R^2(" + task + " | z1)")
+         << "\n  set yrange [-0.02:1.0]\n  set key bottom left\n  plot ";
+    std::string sep;
+    if (dense) {
+        body << "\"tradeoff.dat\" index " << dense_index
+             << " using 1:2 with lines lw 2 lc rgb \"#ff7f0e\" title \"analytic (regression)\"";
+        sep = ", ";
+    }
+    for (std::size_t oi = 0; oi < objs.size(); ++oi) {
+        body << sep << "\"tradeoff.dat\" index " << oi << " using 1:2:3 with yerrorbars pt 7 ps 0.8 lc rgb "
+             << lab(color_of(objs[oi])) << " title " << lab("learned, " + objs[oi]);
+        sep = ", ";
+    }
+    body << "\n";
+    if (dense) {
+        const std::size_t ri = static_cast<std::size_t>(reg - objs.begin());
+        body << "  unset logscale x\n  set format x \"%g\"\n  set title \"Pareto front (regression alignment)\"\n"
+             << "  set xlabel \"alignment loss E‖z1 − W2 x2‖^2\"\n  set key bottom right\n"
+             << "  plot \"tradeoff.dat\" index " << dense_index
+             << " using 3:2 with lines lw 2 lc rgb \"#ff7f0e\" title \"analytic front\", "
+             << "\"tradeoff.dat\" index " << ri
+             << " using 6:2:7:3 with xyerrorbars pt 7 ps 0.8 lc rgb \"#ff7f0e\" title \"learned (test set)\"\n";
+    }
+    body << "  unset multiplot\n";
+    finish(f, body, note, ", learned mean ± sd over " + std::to_string(seeds) + " seeds");
+    f.data = data.str();
+    return true;
+}
+
+}  // namespace sim::figures

@@ -1,0 +1,104 @@
+// The toolkit of `alignsim plot`'s figures: the results of a sweep directory cell by cell, the
+// selections and statistics figures make of them, and the shared gnuplot style (style.cpp). Each
+// figure is one file fig_<name>.cpp with one function, listed in sim/plot/meson.build.
+#pragma once
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/plot/plot.hpp"
+#include "sim/sweep/grid.hpp"
+#include "sim/sweep/results.hpp"
+
+namespace sim::figures {
+
+// --- the results of a directory (results_view.cpp)
+constexpr std::size_t kSlots = kRowsPerCell;
+// The slot of (target or block, representation) in a cell's rows.
+int slot_of(const std::string& name, bool z2);
+
+// One entry per cell of the grid its manifest defines, filled from results.csv.
+struct Data {
+    SweepSpec spec;
+    std::vector<Cell> cells;
+    std::vector<std::string> keys;  // result keys
+    std::vector<char> present, ok;
+    std::vector<std::array<double, kSlots>> learned, analytic;
+    std::vector<double> align_loss;
+    std::vector<std::string> akind;
+    std::size_t not_ok = 0;
+
+    const Config& cfg(std::size_t id) const { return cells[id].config; }
+    double L(std::size_t id, const std::string& name, bool z2 = false) const { return learned[id][slot_of(name, z2)]; }
+    double A(std::size_t id, const std::string& name, bool z2 = false) const { return analytic[id][slot_of(name, z2)]; }
+};
+
+// Reads DIR/manifest.json and DIR/results.csv. Throws std::runtime_error.
+Data load(const std::string& dir);
+
+// --- selections
+std::vector<std::size_t> all_ok(const Data& d);  // the cells that ended "ok"
+template <class F>
+std::vector<std::size_t> where(const Data& d, const std::vector<std::size_t>& ids, F pred) {
+    std::vector<std::size_t> out;
+    for (auto id : ids)
+        if (pred(d.cfg(id))) out.push_back(id);
+    return out;
+}
+std::string text_of(const Config& c, const std::string& key);  // a key's value as results.csv writes it
+// Cells where every key outside `free` has one value: where a key varies, the most common value
+// is kept and named in the note.
+std::vector<std::size_t> hold_fixed(const Data& d, std::vector<std::size_t> ids, const std::set<std::string>& free,
+                                    std::string& note);
+// Distinct values of a numeric key over cells, ascending; of a string key, in order of appearance.
+std::vector<double> distinct(const Data& d, const std::vector<std::size_t>& ids, const std::string& key);
+std::vector<std::string> distinct_s(const Data& d, const std::vector<std::size_t>& ids, const std::string& key);
+
+// --- statistics
+struct Stats {
+    double mean = std::nan(""), sd = std::nan("");
+    int n = 0;
+};
+Stats stats(const std::vector<double>& v);  // over the finite values
+std::string num(double x);                  // a number for a .dat file; "?" (missing) if not finite
+// R^2 of a target from all of x1: what any representation of x1 could keep (closed form).
+double oracle_r2(const Config& c, const std::string& target);
+
+// --- one figure and the shared style (style.cpp)
+struct Fig {
+    std::string name, title;
+    int w = 640, h = 460;
+    std::string data;  // <name>.dat
+    std::string body;  // gnuplot commands drawing the figure
+};
+// The second line of a figure's title: the values held fixed (note) and the number of seeds
+// (suffix, ", ..."); replaces @SEEDS@ in the body.
+void finish(Fig& f, std::ostringstream& body, const std::string& note, const std::string& suffix);
+std::string color_of(const std::string& what);  // one colour per objective, target and block
+std::string layout(std::size_t n);              // multiplot layout of n panels
+std::pair<int, int> size_for(std::size_t n);    // figure size for n panels
+std::string q(const std::string& s);            // a gnuplot double-quoted string (file names)
+std::string lab(const std::string& s);          // a label for enhanced text ('_' stays an underscore)
+
+// Writes <name>.dat and <name>.gp (terminals, fonts and defaults shared by every figure) and runs
+// gnuplot on it.
+class Writer {
+public:
+    Writer(std::string dir, std::string src, bool run) : dir_(std::move(dir)), src_(std::move(src)), run_(run) {}
+    void write(const Fig& f, PlotReport& rep);  // throws std::runtime_error when gnuplot fails
+
+private:
+    int gnuplot(const std::string& script);
+    std::string dir_, src_;
+    bool run_, missing_ = false;
+};
+
+// A figure: fills f and returns true, or returns false and says why it does not apply.
+using DrawFn = bool (*)(const Data& d, Fig& f, std::string& why, std::vector<std::string>& notes);
+
+}  // namespace sim::figures

@@ -1,0 +1,157 @@
+// The results of a sweep directory as `alignsim plot`'s figures see them (figure.hpp).
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/plot/figure.hpp"
+#include "sim/sweep/sweep.hpp"
+#include "theory/closed_forms.hpp"
+#include "theory/model.hpp"
+
+namespace sim::figures {
+
+namespace fs = std::filesystem;
+
+int slot_of(const std::string& name, bool z2) {
+    const auto& n = result_names();
+    for (std::size_t i = 0; i < n.size(); ++i)
+        if (n[i] == name) return static_cast<int>(2 * i + (z2 ? 1 : 0));
+    throw std::logic_error("unknown result name " + name);
+}
+
+Data load(const std::string& dir) {
+    const std::string mpath = dir + "/" + kManifestFile, rpath = dir + "/" + kResultsFile;
+    if (!fs::exists(mpath)) throw std::runtime_error("'" + dir + "' is not a sweep results directory (no manifest.json)");
+    if (!fs::exists(rpath)) throw std::runtime_error("'" + dir + "' has no results.csv");
+    nlohmann::json m;
+    try {
+        std::ifstream in(mpath);
+        in >> m;
+    } catch (const std::exception& e) {
+        throw std::runtime_error("cannot read '" + mpath + "': " + e.what());
+    }
+    Data d;
+    try {
+        d.spec = sweep_spec_from_definition(m);
+        d.cells = expand(d.spec);
+    } catch (const std::exception& e) {
+        throw std::runtime_error("cannot read the sweep definition in '" + mpath + "': " + e.what());
+    }
+    d.keys = result_keys(d.spec);
+    const std::size_t n = d.cells.size();
+    d.present.assign(n, 0);
+    d.ok.assign(n, 0);
+    std::array<double, kSlots> nan;
+    nan.fill(std::nan(""));
+    d.learned.assign(n, nan);
+    d.analytic.assign(n, nan);
+    d.align_loss.assign(n, std::nan(""));
+    d.akind.assign(n, "");
+    const CsvTable t = read_csv(rpath);
+    const int c_cell = t.col("cell"), c_name = t.col("name"), c_rep = t.col("rep"), c_l = t.col("learned_r2"),
+              c_a = t.col("analytic_r2"), c_s = t.col("status"), c_al = t.col("alignment_loss"),
+              c_k = t.col("analytic_kind");
+    for (int c : {c_cell, c_name, c_rep, c_l, c_a, c_s, c_al, c_k})
+        if (c < 0) throw std::runtime_error("'" + rpath + "' lacks a column alignsim plot needs");
+    for (const auto& r : t.rows) {
+        const std::size_t id = std::stoul(r[c_cell]);
+        if (id >= n) throw std::runtime_error("'" + rpath + "' has a cell " + r[c_cell] + " outside the grid of its manifest");
+        d.present[id] = 1;
+        d.ok[id] = r[c_s] == "ok";
+        const int s = slot_of(r[c_name], r[c_rep] == "z2");
+        d.learned[id][s] = parse_num(r[c_l]);
+        d.analytic[id][s] = parse_num(r[c_a]);
+        d.align_loss[id] = parse_num(r[c_al]);
+        d.akind[id] = r[c_k];
+    }
+    for (std::size_t i = 0; i < n; ++i) d.not_ok += d.present[i] && !d.ok[i];
+    return d;
+}
+
+std::vector<std::size_t> all_ok(const Data& d) {
+    std::vector<std::size_t> ids;
+    for (std::size_t i = 0; i < d.cells.size(); ++i)
+        if (d.ok[i]) ids.push_back(i);
+    return ids;
+}
+
+Stats stats(const std::vector<double>& v) {
+    Stats s;
+    double acc = 0;
+    for (double x : v)
+        if (std::isfinite(x)) {
+            acc += x;
+            ++s.n;
+        }
+    if (s.n == 0) return s;
+    s.mean = acc / s.n;
+    double q = 0;
+    for (double x : v)
+        if (std::isfinite(x)) q += (x - s.mean) * (x - s.mean);
+    s.sd = s.n > 1 ? std::sqrt(q / (s.n - 1)) : 0.0;
+    return s;
+}
+
+std::string num(double x) { return std::isfinite(x) ? fmt_num(x) : "?"; }
+
+std::string text_of(const Config& c, const std::string& key) {
+    const Value& v = c.get(key);
+    if (auto p = std::get_if<double>(&v)) return fmt_num(*p);
+    return value_to_string(v);
+}
+
+// Cells where every key outside `free` has one value: where a key varies, the most common value
+// is kept and named in the note.
+std::vector<std::size_t> hold_fixed(const Data& d, std::vector<std::size_t> ids, const std::set<std::string>& free,
+                                    std::string& note) {
+    if (ids.empty()) return ids;
+    for (const auto& [k, v0] : d.cfg(ids.front()).values()) {
+        (void)v0;
+        if (free.count(k) || k == "train.seed") continue;
+        std::map<std::string, std::size_t> count;
+        std::vector<std::string> order;
+        for (auto id : ids) {
+            const std::string v = text_of(d.cfg(id), k);
+            if (!count[v]++) order.push_back(v);
+        }
+        if (count.size() < 2) continue;
+        std::string best = order.front();
+        for (const auto& v : order)
+            if (count[v] > count[best]) best = v;
+        std::vector<std::size_t> kept;
+        for (auto id : ids)
+            if (text_of(d.cfg(id), k) == best) kept.push_back(id);
+        ids = kept;
+        note += (note.empty() ? "" : ", ") + k + "=" + best;
+    }
+    return ids;
+}
+
+// Distinct values of a numeric key over cells, ascending.
+std::vector<double> distinct(const Data& d, const std::vector<std::size_t>& ids, const std::string& key) {
+    std::set<double> s;
+    for (auto id : ids) s.insert(d.cfg(id).f(key));
+    return {s.begin(), s.end()};
+}
+std::vector<std::string> distinct_s(const Data& d, const std::vector<std::size_t>& ids, const std::string& key) {
+    std::vector<std::string> out;
+    for (auto id : ids) {
+        const std::string v = d.cfg(id).s(key);
+        if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+    }
+    return out;
+}
+
+// R^2 of a target from all of x1: what any representation of x1 could keep.
+double oracle_r2(const Config& c, const std::string& target) {
+    const theory::Model m = theory::make_model(data_spec(c));
+    const theory::Moments mo = theory::moments(m);
+    return theory::r2_target(m, mo, 1, theory::Mat(), theory::target_index(target));
+}
+
+}  // namespace sim::figures

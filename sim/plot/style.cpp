@@ -1,0 +1,128 @@
+// The look every figure shares: colours, panel layouts and sizes, gnuplot quoting, the title's
+// second line, and the .gp preamble (terminals, fonts, grid) with the gnuplot run (figure.hpp).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+
+#include "sim/plot/figure.hpp"
+
+namespace sim::figures {
+
+namespace fs = std::filesystem;
+
+std::string color_of(const std::string& what) {
+    static const std::map<std::string, std::string> c{
+        {"infonce", "#1f77b4"}, {"regression", "#ff7f0e"}, {"cca", "#2ca02c"},  {"spectral", "#d62728"},
+        {"none", "#7f7f7f"},    {"s", "#2ca02c"},          {"u1", "#d62728"},   {"u2", "#9467bd"},
+        {"y_shared", "#1f77b4"}, {"y1", "#ff7f0e"},        {"y2", "#8c564b"},   {"y_mix", "#000000"}};
+    auto it = c.find(what);
+    return it == c.end() ? "#17becf" : it->second;
+}
+
+std::string layout(std::size_t n) {
+    if (n <= 3) return "1," + std::to_string(n);
+    if (n == 4) return "2,2";
+    return std::to_string((n + 2) / 3) + ",3";
+}
+std::pair<int, int> size_for(std::size_t n) {
+    if (n <= 1) return {680, 520};
+    if (n == 2) return {1100, 500};
+    if (n == 3) return {1500, 500};
+    if (n == 4) return {1100, 900};
+    return {1500, static_cast<int>(430 * ((n + 2) / 3) + 60)};
+}
+
+std::string q(const std::string& s) {  // a gnuplot double-quoted string (file names)
+    std::string o = "\"";
+    for (char ch : s) {
+        if (ch == '"' || ch == '\\') o += '\\';
+        o += ch;
+    }
+    return o + "\"";
+}
+// A label for enhanced text: '_' stays an underscore (not a subscript).
+std::string lab(const std::string& s) {
+    std::string o = "\"";
+    for (char ch : s) {
+        if (ch == '_') o += "\\\\_";
+        else if (ch == '"' || ch == '\\') o += std::string("\\") + ch;
+        else o += ch;
+    }
+    return o + "\"";
+}
+
+// The second line of a figure's title: the values held fixed and the number of seeds.
+void finish(Fig& f, std::ostringstream& body, const std::string& note, const std::string& suffix) {
+    std::string line2 = note.empty() ? "" : "at " + note;
+    if (!suffix.empty()) line2 += (line2.empty() ? "" : "; ") + suffix.substr(2);
+    f.title += line2.empty() ? "" : " (" + line2 + ")";
+    std::string esc;  // as lab() writes it, after a line break
+    for (char ch : line2) esc += ch == '_' ? std::string("\\\\_") : std::string(1, ch);
+    std::string b = body.str();
+    const std::string rep = line2.empty() ? "" : "\\n" + esc;
+    for (auto at = b.find("@SEEDS@"); at != std::string::npos; at = b.find("@SEEDS@")) b.replace(at, 7, rep);
+    f.body = b;
+}
+
+void Writer::write(const Fig& f, PlotReport& rep) {
+    std::ofstream(dir_ + "/" + f.name + ".dat") << "# " << f.title << "\n# written by alignsim plot from " << src_
+                                                << "\n" << f.data;
+    std::ostringstream gp;
+    gp << "# " << f.title << "\n# written by alignsim plot from " << src_
+       << "; run `gnuplot " << f.name << ".gp` in this directory to redraw " << f.name << ".svg and " << f.name
+       << ".png\n"
+       << "do for [fmt in \"svg png\"] {\n"
+       << "  if (fmt eq \"svg\") { set terminal svg size " << f.w << "," << f.h
+       << " dynamic enhanced font \"Helvetica,13\" background rgb \"white\"; set output " << q(f.name + ".svg")
+       << " } else { set terminal pngcairo size " << f.w << "," << f.h
+       << " enhanced font \"Helvetica,11\" background rgb \"white\"; set output " << q(f.name + ".png") << " }\n"
+       << "  reset\n  set datafile missing \"?\"\n  set grid lc rgb \"#dddddd\"\n  set key samplen 2 spacing 1.1\n"
+       << f.body << "  set output\n}\n";
+    std::ofstream(dir_ + "/" + f.name + ".gp") << gp.str();
+    rep.drawn.push_back(f.name);
+    if (!run_ || missing_) return;
+    const int rc = gnuplot(f.name + ".gp");
+    if (rc == 127) {
+        missing_ = true;
+        rep.images = false;
+        rep.notes.push_back("gnuplot was not found: wrote the .dat and .gp files only");
+        return;
+    }
+    if (rc != 0) {
+        std::ifstream in(dir_ + "/gnuplot.log");
+        std::string first;
+        std::string line;
+        while (std::getline(in, line))
+            if (!line.empty()) {
+                first = line;
+                break;
+            }
+        throw std::runtime_error("gnuplot failed on '" + dir_ + "/" + f.name + ".gp'" + (first.empty() ? "" : ": " + first));
+    }
+    fs::remove(dir_ + "/gnuplot.log");
+}
+
+int Writer::gnuplot(const std::string& script) {
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("cannot start gnuplot: fork failed");
+    if (pid == 0) {
+        if (::chdir(dir_.c_str()) != 0) ::_exit(126);
+        std::FILE* log = std::freopen("gnuplot.log", "w", stderr);
+        (void)log;
+        std::freopen("/dev/null", "w", stdout);
+        ::execlp("gnuplot", "gnuplot", script.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    int st = 0;
+    while (::waitpid(pid, &st, 0) < 0) {
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+}  // namespace sim::figures
