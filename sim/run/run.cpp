@@ -19,6 +19,7 @@
 #include "models/losses.hpp"
 #include "models/trainer.hpp"
 #include "sim/data/samples.hpp"
+#include "sim/run/analytic.hpp"
 #include "sim/run/probe.hpp"
 #include "theory/closed_forms.hpp"
 
@@ -96,52 +97,6 @@ std::map<std::string, double> probe_all(const Mat& ztr, const Mat& zte, const Sp
         out[kBlocks[b]] = acc / static_cast<double>(sizes[b]);
     }
     return out;
-}
-
-// Analytic side (linear data): the optimum the run should reach, and its R^2s.
-struct Analytic {
-    std::string kind;  // "aligned" | "tradeoff" | "" (none)
-    Mat W1, W2;
-    std::map<std::string, R2Pair> r2;
-};
-
-// Population R^2 of every target and block from z1 = W1 x1 and z2 = W2 x2 (closed forms).
-std::map<std::string, R2Pair> population_r2(const theory::Model& m, const theory::Moments& mo, const Mat& W1,
-                                            const Mat& W2) {
-    std::map<std::string, R2Pair> r2;
-    for (int t = 0; t < theory::kNumTargets; ++t)
-        r2[theory::kTargetNames[t]] = {theory::r2_target(m, mo, 1, W1, t), theory::r2_target(m, mo, 2, W2, t)};
-    for (const char* b : kBlocks) r2[b] = {theory::r2_block(m, mo, 1, W1, b), theory::r2_block(m, mo, 2, W2, b)};
-    return r2;
-}
-
-Analytic analytic_side(const Problem& pb) {
-    Analytic a;
-    if (!pb.linear_data || pb.alignment == "none") return a;
-    const auto& m = pb.dm.linear;
-    const auto& mo = pb.mo;
-    const int p = static_cast<int>(pb.p);
-    const double lambda = pb.cfg->f("objective.lambda");
-    if (pb.alignment == "regression") {
-        a.W2 = pb.W2;
-        if (pb.task_index >= 0) {
-            a.kind = "tradeoff";
-            a.W1 = theory::tradeoff_optimum(mo, pb.W2, pb.task_index, lambda).W1;
-        } else {
-            a.kind = "aligned";
-            a.W1 = theory::aligned_encoder(mo, p, "regression", pb.W2);
-        }
-    } else {
-        // cca / spectral have closed forms; infonce is compared with the cca optimum (spec 3).
-        // With a task added there is no closed form: the alignment-only optimum is reported,
-        // labelled "aligned".
-        const std::string obj = pb.alignment == "infonce" ? "cca" : pb.alignment;
-        a.kind = "aligned";
-        a.W1 = theory::aligned_encoder(mo, p, obj, Mat());
-        a.W2 = theory::aligned_encoder_2(mo, p, obj);
-    }
-    a.r2 = population_r2(m, mo, a.W1, a.W2);
-    return a;
 }
 
 template <class T>
@@ -232,11 +187,11 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     const bool has_align = pb.alignment != "none";
 
     // --- evaluation on the test set
-    Analytic an;
+    AnalyticOptimum an;
     try {
-        an = analytic_side(pb);
+        if (pb.linear_data) an = analytic_optimum(cfg, pb.dm.linear, pb.mo, pb.W2);
     } catch (const std::exception& e) {  // a closed form that fails must not lose the learned result
-        an = Analytic{};
+        an = AnalyticOptimum{};
         an.kind = std::string("unavailable: ") + e.what();
     }
     res.analytic_r2 = an.r2;
@@ -322,8 +277,7 @@ RunResult run(const Config& cfg, const RunOptions& opt) {
         pb.mo = theory::moments(pb.dm.linear);
         pb.have_moments = true;
         if (pb.frozen2)
-            pb.W2 = theory::target_encoder(pb.mo, static_cast<int>(pb.p), cfg.s("objective.target_encoder"),
-                                           ad::derive_seed(static_cast<std::uint64_t>(cfg.i("data.seed")), "target_encoder"));
+            pb.W2 = target_encoder_of(cfg, pb.mo);
     }
     pb.smp = make_samples(cfg, pb.dm);
     const std::string& dtype = cfg.s("train.dtype");
