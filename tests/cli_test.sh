@@ -59,9 +59,65 @@ if "$A" theory --json >"$T/theory.json" 2>"$T/err"; then
     "abs(j['r2']['y1']['aligned_x1']) < 1e-9 and abs(j['r2']['y_shared']['aligned_x1'] - 0.8) < 1e-9" \
     "len(j['tradeoff']) >= 2 and set(j['tradeoff'][0]) >= {'lambda','r2_y_mix','alignment_loss'}"
   "$A" theory >"$T/theory.txt" && grep -q y_mix "$T/theory.txt" && ok || bad "theory table"
+  # analytic: what a run with this config reaches (infonce at p = k_shared: the cca optimum)
+  json_check "$T/theory.json" \
+    "j['analytic']['kind'] == 'aligned'" \
+    "all(abs(j['analytic']['r2'][t]['z1'] - j['r2'][t]['aligned_x1']) < 1e-12 for t in ['y_shared','y1','y2','y_mix'])"
 else
   bad "alignsim theory --json failed: $(cat "$T/err")"
 fi
+
+# --- theory --curve: the keys of theory --json along one key, each point equal to theory --json there
+if "$A" theory --curve data.noise1=0.2:2:4 --set objective.alignment=regression >"$T/curve.jsonl" 2>"$T/err" &&
+   "$A" theory --curve data.noise1=0.2:2:4 --set objective.alignment=regression --format csv >"$T/curve.csv" 2>>"$T/err" &&
+   "$A" theory --json --set data.noise1=0.8 --set objective.alignment=regression >"$T/at08.json" 2>>"$T/err"; then
+  ok
+  $PY - "$T" <<'PY' && ok || bad "theory --curve: JSON lines or CSV disagree with theory --json"
+import json, csv, sys, os
+T = sys.argv[1]
+lines = [json.loads(l) for l in open(os.path.join(T, "curve.jsonl"))]
+full = json.load(open(os.path.join(T, "theory.json")))
+at = json.load(open(os.path.join(T, "at08.json")))
+assert len(lines) == 4, len(lines)
+assert [l["value"] for l in lines] == [0.2, 0.8, 1.4, 2.0], [l["value"] for l in lines]
+for l in lines:
+    assert l["key"] == "data.noise1"
+    assert set(l) == (set(full) - {"config", "meta"}) | {"key", "value"}, set(l) ^ set(full)
+p = lines[1]
+for t in ["y_shared", "y1", "y2", "y_mix"]:
+    assert p["r2"][t] == at["r2"][t], t
+for k in ["analytic", "r2_blocks", "info_nats", "canonical_correlations", "by_objective", "tradeoff"]:
+    assert p[k] == at[k], k
+assert p["analytic"]["kind"] == "aligned"
+# sigma1 grows, x1 holds less: the oracle falls
+o = [l["r2"]["y_shared"]["oracle_x1"] for l in lines]
+assert all(a > b for a, b in zip(o, o[1:])), o
+rows = list(csv.DictReader(open(os.path.join(T, "curve.csv"))))
+assert len(rows) == 4 and list(rows[0])[0] == "data.noise1"
+for r, l in zip(rows, lines):
+    assert float(r["data.noise1"]) == l["value"]
+    assert float(r["analytic.r2.y_mix.z1"]) == l["analytic"]["r2"]["y_mix"]["z1"]
+    assert float(r["r2_blocks.oracle_x1.s"]) == l["r2_blocks"]["oracle_x1"]["s"]
+    assert float(r["canonical_correlations.1"]) == l["canonical_correlations"][1]
+    assert "tradeoff.0.lambda" not in r
+PY
+else
+  bad "alignsim theory --curve failed: $(cat "$T/err")"
+fi
+# log spacing (decades exact), integer keys (rounded, repeats dropped)
+"$A" theory --curve objective.lambda=0.01:100:5 --log --format csv 2>/dev/null | cut -d, -f1 | tr '\n' ' ' \
+  | grep -qx "objective.lambda 0.01 0.1 1 10 100 " && ok || bad "theory --curve --log: not the log grid"
+"$A" theory --curve model.dim=1:4:7 2>/dev/null | $PY -c "import json,sys; v=[json.loads(l)['value'] for l in sys.stdin]; sys.exit(0 if v == [1,2,3,4] else 1)" \
+  && ok || bad "theory --curve model.dim: integer points"
+expect_error 2 "train.lr" -- "$A" theory --curve train.lr=0.1:1:3
+expect_error 2 "unknown config key 'data.bogus'" -- "$A" theory --curve data.bogus=1:2:3
+expect_error 2 "data.redundancy = 1.5" -- "$A" theory --curve data.redundancy=0:1.5:4
+expect_error 2 "START must be below STOP" -- "$A" theory --curve data.noise1=2:1:3
+expect_error 2 "START > 0" -- "$A" theory --curve objective.lambda=0:1:3 --log
+expect_error 2 "N must be" -- "$A" theory --curve data.noise1=0.1:1:x
+expect_error 2 "KEY=START:STOP:N" -- "$A" theory --curve data.noise1
+expect_error 2 "applies to --curve" -- "$A" theory --log
+expect_error 2 "xml" -- "$A" theory --curve data.noise1=0.1:1:3 --format xml
 
 # --- train: the public JSON contract on a small run
 if "$A" train --json --set data.n_train=2000 --set data.n_test=1000 --set train.steps=200 \

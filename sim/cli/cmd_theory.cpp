@@ -1,6 +1,10 @@
 // `alignsim theory [CONFIG] [--set key=value]... [--json]`: every closed form of the configured
-// linear-Gaussian model (../shared/spec/theory.md; derivations in docs/theory.md).
+// linear-Gaussian model (../shared/spec/theory.md; derivations in docs/theory.md), or with
+// `--curve KEY=START:STOP:N [--log] [--format jsonl|csv]` the same along one key.
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <vector>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -9,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/cli/commands.hpp"
+#include "sim/io/csv.hpp"
 #include "sim/io/meta.hpp"
 #include "sim/run/analytic.hpp"
 
@@ -90,21 +95,99 @@ void print_table(const Config& cfg, const json& j) {
     std::cout << o.str();
 }
 
+// The numbers (and strings) of a report as columns named by their path, lists indexed from 0;
+// the tradeoff list (a curve along lambda of its own) and the warnings are left to JSON.
+void flatten(const json& j, const std::string& path, std::vector<std::pair<std::string, std::string>>& out) {
+    if (j.is_object()) {
+        for (const auto& [k, v] : j.items()) {
+            if (path.empty() && (k == "tradeoff" || k == "warnings")) continue;
+            flatten(v, path.empty() ? k : path + "." + k, out);
+        }
+    } else if (j.is_array()) {
+        for (std::size_t i = 0; i < j.size(); ++i) flatten(j[i], path + "." + std::to_string(i), out);
+    } else if (j.is_number()) {
+        out.emplace_back(path, fmt_num(j.get<double>()));
+    } else if (j.is_boolean()) {
+        out.emplace_back(path, j.get<bool>() ? "true" : "false");
+    } else if (j.is_string()) {
+        out.emplace_back(path, j.get<std::string>());
+    }
+}
+
+// `alignsim theory --curve KEY=START:STOP:N [--log] [--format jsonl|csv]`
+int theory_curve(const TheoryArgs& a, const Config& cfg) {
+    const CurveSpec c = parse_curve(a.curve, a.log);
+    const std::vector<Config> cfgs = curve_configs(cfg, c);
+    const bool integer = find_key(c.key)->kind == Kind::Int;
+    auto value_text = [&](const Config& k) { return integer ? std::to_string(k.i(c.key)) : fmt_num(k.f(c.key)); };
+    std::vector<json> rows;  // every point before any output: an error prints nothing else
+    std::vector<std::string> xs;
+    for (const auto& k : cfgs) {
+        json j;
+        try {
+            j = theory_report(k);
+        } catch (const ConfigError& e) {
+            throw ConfigError("--curve " + c.text() + ": at " + c.key + " = " + value_text(k) + ": " + e.what());
+        }
+        j["key"] = c.key;
+        if (integer) j["value"] = k.i(c.key);
+        else j["value"] = k.f(c.key);
+        rows.push_back(std::move(j));
+        xs.push_back(value_text(k));
+    }
+    std::ostringstream o;
+    if (a.format != "csv") {
+        for (const auto& j : rows) o << j.dump() << "\n";
+    } else {
+        std::vector<std::string> cols;  // in order of first appearance
+        std::vector<std::map<std::string, std::string>> cells;
+        for (std::size_t r = 0; r < rows.size(); ++r) {
+            json rest = rows[r];
+            rest.erase("key");
+            rest.erase("value");
+            std::vector<std::pair<std::string, std::string>> flat;
+            flatten(rest, "", flat);
+            std::map<std::string, std::string> m;
+            for (const auto& [k, v] : flat) {
+                if (std::find(cols.begin(), cols.end(), k) == cols.end()) cols.push_back(k);
+                m[k] = v;
+            }
+            m[c.key] = xs[r];
+            cells.push_back(std::move(m));
+        }
+        cols.insert(cols.begin(), c.key);
+        o << csv_line(cols);
+        for (auto& m : cells) {
+            std::vector<std::string> f;
+            for (const auto& k : cols) f.push_back(m[k]);
+            o << csv_line(f);
+        }
+    }
+    std::cout << o.str();
+    return 0;
+}
+
 }  // namespace
 
-int cmd_theory(const ConfigArgs& a) {
-    const Config cfg = load_config(a);
+int cmd_theory(const TheoryArgs& a) {
+    if (a.curve.empty()) {
+        if (a.log) throw ConfigError("--log applies to --curve (log-spaced points along a key)");
+        if (!a.format.empty()) throw ConfigError("--format applies to --curve (jsonl or csv)");
+    } else if (a.cfg.json && a.format == "csv") {
+        throw ConfigError("--json and --format csv contradict each other (--curve prints JSON lines by default)");
+    }
+    const Config cfg = load_config(a.cfg);
+    if (!a.curve.empty()) return theory_curve(a, cfg);
     json j = theory_report(cfg);
     j["config"] = cfg.to_json();
     j["meta"] = run_metadata();
 
-    if (a.json) {
+    if (a.cfg.json) {
         std::cout << j.dump(2) << "\n";
         return 0;
     }
     print_table(cfg, j);
     return 0;
 }
-
 
 }  // namespace sim

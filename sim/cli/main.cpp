@@ -6,6 +6,7 @@
 #include "autodiff/blas.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/io/meta.hpp"
+#include "sim/run/analytic.hpp"
 
 namespace {
 
@@ -29,14 +30,32 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", sim::version());
 
-    sim::ConfigArgs config_args, theory_args, train_args, export_args;
+    sim::ConfigArgs config_args, train_args, export_args;
+    sim::TheoryArgs theory_args;
     bool config_markdown = false;
     auto* config = app.add_subcommand("config", "print the resolved configuration: every key, its value and meaning");
     add_config_options(config, config_args);
     config->add_flag("--markdown", config_markdown, "the key table of the README (defaults)");
 
     auto* theory = app.add_subcommand("theory", "closed-form quantities of the configured model");
-    add_config_options(theory, theory_args);
+    add_config_options(theory, theory_args.cfg);
+    theory->add_option("--curve", theory_args.curve,
+                       "the closed forms along one key: N points from START to STOP, one JSON line each (the keys "
+                       "of --json without config and meta, plus key and value), e.g. --curve data.noise1=0.1:2:50")
+        ->type_name("KEY=START:STOP:N");
+    theory->add_flag("--log", theory_args.log, "with --curve: log-spaced points (START > 0), e.g. for objective.lambda");
+    theory->add_option("--format", theory_args.format,
+                       "with --curve: jsonl (default) or csv (a table: the key, then every number of a JSON line "
+                       "as a column named by its path; tradeoff and warnings stay in jsonl)")
+        ->check(CLI::IsMember({"jsonl", "csv"}));
+    {
+        std::string keys;
+        for (const auto& k : sim::curve_keys()) keys += (keys.empty() ? "" : ", ") + k;
+        theory->footer("--curve runs along " + keys +
+                       "; points of an integer key are rounded, repeats dropped. Every point is validated before "
+                       "anything is printed.\nExample: alignsim theory --curve objective.lambda=0.001:1000:61 --log "
+                       "--set objective.task=y_mix --set objective.alignment=regression --format csv");
+    }
 
     auto* train = app.add_subcommand("train", "train encoders on samples and compare with the theory");
     add_config_options(train, train_args);

@@ -273,7 +273,7 @@ std::vector<double> curve_values(const CurveSpec& c) {
     const bool integer = find_key(c.key) && find_key(c.key)->kind == Kind::Int;
     for (int i = 0; i < c.n; ++i) {
         const double t = static_cast<double>(i) / static_cast<double>(c.n - 1);
-        double x = c.log ? std::exp(std::log(c.start) + t * (std::log(c.stop) - std::log(c.start)))
+        double x = c.log ? std::pow(10.0, std::log10(c.start) + t * (std::log10(c.stop) - std::log10(c.start)))
                          : c.start + t * (c.stop - c.start);
         if (i == 0) x = c.start;
         if (i == c.n - 1) x = c.stop;
