@@ -4,6 +4,7 @@
 //   model.dim (per objective and train.weight_decay; other keys held fixed).
 // Writes: capacity.dat, per objective and weight decay: dim, s mean, sd, u1 mean, sd, n; then the
 //   analytic (minimum-norm optimum) s and u1 per dim; capacity.gp / .svg / .png.
+// Covers: model.dim, and train.weight_decay and objective.alignment when they vary here.
 // Reading: below k_shared even shared information is lost; at k_shared all of s and none of u1;
 //   above it the directions alignment is indifferent to may carry some u1.
 #include <algorithm>
@@ -34,6 +35,9 @@ bool draw_capacity(const Data& d, Fig& f, std::string& why, std::vector<std::str
     const auto wds = distinct(d, ids, "train.weight_decay");
     const double ks = d.cfg(ids.front()).f("data.k_shared");
     f.name = "capacity";
+    f.covers = {"model.dim"};
+    if (wds.size() >= 2) f.covers.push_back("train.weight_decay");
+    if (objs.size() >= 2) f.covers.push_back("objective.alignment");
     f.title = "Capacity: what z1 keeps of s and u1 as model.dim crosses k_shared = " + num(ks);
     std::tie(f.w, f.h) = size_for(objs.size());
     std::ostringstream data, body;

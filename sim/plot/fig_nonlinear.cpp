@@ -4,6 +4,7 @@
 //   data.redundancy (other keys held fixed).
 // Writes: nonlinear.dat, per panel and series: x, learned R^2 mean, sd, n; nonlinear.gp / .svg /
 //   .png.
+// Covers: objective.lambda and data.redundancy, where they vary here.
 // Reading: no closed form; raising lambda should remove u1, y1 and the non-redundant part of y_mix
 //   while s and y_shared stay.
 #include <algorithm>
@@ -49,6 +50,8 @@ bool draw_nonlinear(const Data& d, Fig& f, std::string& why, std::vector<std::st
     const std::vector<std::string> series{"s", "u1", "y_shared", "y1", "y_mix"};
     const Config& c0 = d.cfg(ids.front());
     f.name = "nonlinear";
+    f.covers = {xkey};
+    if (!pkey.empty()) f.covers.push_back(pkey);
     f.title = "Nonlinear data, " + c0.s("model.encoder") + " encoders, " + c0.s("objective.alignment") +
               (c0.s("objective.task") != "none" ? " + task " + c0.s("objective.task") : std::string());
     std::tie(f.w, f.h) = size_for(ps.size());

@@ -68,6 +68,10 @@ Stats stats(const std::vector<double>& v);  // over the finite values
 std::string num(double x);                  // a number for a .dat file; "?" (missing) if not finite
 // R^2 of a target from all of x1: what any representation of x1 could keep (closed form).
 double oracle_r2(const Config& c, const std::string& target);
+// Whether a cell's analytic optimum is what its training must reach: the trade-off optimum, or
+// the alignment-only optimum of a run without a task where it is unique (regression alignment,
+// or model.dim = data.k_shared). Elsewhere it is a reference, not a prediction.
+bool analytic_is_reached(const Data& d, std::size_t id);
 
 // --- one figure and the shared style (style.cpp)
 struct Fig {
@@ -75,6 +79,9 @@ struct Fig {
     int w = 640, h = 460;
     std::string data;  // <name>.dat
     std::string body;  // gnuplot commands drawing the figure
+    // The swept keys this figure shows along its x axis, panels or series: a drawn figure
+    // covering a key replaces its by_<key> figure (fig_by_axis.cpp).
+    std::vector<std::string> covers;
 };
 // The second line of a figure's title: the values held fixed (note) and the number of seeds
 // (suffix, ", ..."); replaces @SEEDS@ in the body.
@@ -86,16 +93,18 @@ std::string q(const std::string& s);            // a gnuplot double-quoted strin
 std::string lab(const std::string& s);          // a label for enhanced text ('_' stays an underscore)
 
 // Writes <name>.dat and <name>.gp (terminals, fonts and defaults shared by every figure) and runs
-// gnuplot on it.
+// gnuplot on it, for the image formats given (image_formats(); default svg and png).
 class Writer {
 public:
-    Writer(std::string dir, std::string src, bool run) : dir_(std::move(dir)), src_(std::move(src)), run_(run) {}
+    Writer(std::string dir, std::string src, bool run, std::vector<std::string> formats = {"svg", "png"})
+        : dir_(std::move(dir)), src_(std::move(src)), run_(run), formats_(std::move(formats)) {}
     void write(const Fig& f, PlotReport& rep);  // throws std::runtime_error when gnuplot fails
 
 private:
     int gnuplot(const std::string& script);
     std::string dir_, src_;
     bool run_, missing_ = false;
+    std::vector<std::string> formats_;
 };
 
 // A figure: fills f and returns true, or returns false and says why it does not apply.

@@ -154,4 +154,12 @@ double oracle_r2(const Config& c, const std::string& target) {
     return theory::r2_target(m, mo, 1, theory::Mat(), theory::target_index(target));
 }
 
+bool analytic_is_reached(const Data& d, std::size_t id) {
+    const Config& c = d.cfg(id);
+    if (c.s("data.kind") != "linear") return false;
+    if (d.akind[id] == "tradeoff") return true;
+    return d.akind[id] == "aligned" && c.s("objective.task") == "none" &&
+           (c.s("objective.alignment") == "regression" || c.i("model.dim") == c.i("data.k_shared"));
+}
+
 }  // namespace sim::figures

@@ -72,15 +72,36 @@ void finish(Fig& f, std::ostringstream& body, const std::string& note, const std
 void Writer::write(const Fig& f, PlotReport& rep) {
     std::ofstream(dir_ + "/" + f.name + ".dat") << "# " << f.title << "\n# written by alignsim plot from " << src_
                                                 << "\n" << f.data;
+    // one terminal per format: svg (gnuplot's own), png and pdf (cairo); the last is the else branch
+    auto terminal = [&](const std::string& fmt) {
+        const std::string out = "; set output " + q(f.name + "." + fmt);
+        if (fmt == "svg")
+            return "set terminal svg size " + std::to_string(f.w) + "," + std::to_string(f.h) +
+                   " dynamic enhanced font \"Helvetica,13\" background rgb \"white\"" + out;
+        if (fmt == "png")
+            return "set terminal pngcairo size " + std::to_string(f.w) + "," + std::to_string(f.h) +
+                   " enhanced font \"Helvetica,11\" background rgb \"white\"" + out;
+        // pdf: the png's layout at 72 points per inch, so a pixel there is a point here
+        std::ostringstream sz;
+        sz << f.w / 72.0 << "in," << f.h / 72.0 << "in";
+        return "set terminal pdfcairo size " + sz.str() + " enhanced font \"Helvetica,11\" background rgb \"white\"" + out;
+    };
+    std::string list, names;
+    for (std::size_t i = 0; i < formats_.size(); ++i) {
+        list += (i ? " " : "") + formats_[i];
+        names += (i == 0 ? "" : i + 1 == formats_.size() ? " and " : ", ") + f.name + "." + formats_[i];
+    }
+    std::string select;  // if (fmt eq "svg") { ... } else { if (...) { ... } else { ... } }
+    for (std::size_t i = formats_.size(); i-- > 0;) {
+        const std::string t = terminal(formats_[i]);
+        select = i + 1 == formats_.size() ? t
+                                          : "if (fmt eq \"" + formats_[i] + "\") { " + t + " } else { " + select + " }";
+    }
     std::ostringstream gp;
     gp << "# " << f.title << "\n# written by alignsim plot from " << src_
-       << "; run `gnuplot " << f.name << ".gp` in this directory to redraw " << f.name << ".svg and " << f.name
-       << ".png\n"
-       << "do for [fmt in \"svg png\"] {\n"
-       << "  if (fmt eq \"svg\") { set terminal svg size " << f.w << "," << f.h
-       << " dynamic enhanced font \"Helvetica,13\" background rgb \"white\"; set output " << q(f.name + ".svg")
-       << " } else { set terminal pngcairo size " << f.w << "," << f.h
-       << " enhanced font \"Helvetica,11\" background rgb \"white\"; set output " << q(f.name + ".png") << " }\n"
+       << "; run `gnuplot " << f.name << ".gp` in this directory to redraw " << names << "\n"
+       << "do for [fmt in \"" << list << "\"] {\n"
+       << "  " << select << "\n"
        << "  reset\n  set datafile missing \"?\"\n  set grid lc rgb \"#dddddd\"\n  set key samplen 2 spacing 1.1\n"
        << f.body << "  set output\n}\n";
     std::ofstream(dir_ + "/" + f.name + ".gp") << gp.str();
