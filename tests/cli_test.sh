@@ -171,6 +171,72 @@ else
   bad "alignsim sweep failed: $(cat "$T/err")"
 fi
 
+# --- plot: a grid over a key no named figure shows gets its by_<key> figure, whose analytic curve
+# is what `theory --curve` prints (the command is in the .dat) and whose points are results.csv's means
+printf '[data]\nn_train = 1000\nn_test = 500\n[train]\nsteps = 100\n[objective]\nalignment = "regression"\n[grid]\n"data.noise1" = [0.25, 0.5, 1.0]\nseeds = [1, 2]\n' >"$T/noise.toml"
+if "$A" sweep "$T/noise.toml" --out "$T/nz" --jobs 2 --quiet 2>"$T/err" && "$A" plot "$T/nz" >"$T/plot.out" 2>"$T/err"; then
+  ok
+  grep -qx "$T/nz/figures/by_data.noise1.svg" "$T/plot.out" && grep -qx "$T/nz/figures/by_data.noise1.png" "$T/plot.out" \
+    && ok || bad "plot: no by_data.noise1 figure listed ($(cat "$T/plot.out"))"
+  for e in dat gp; do [ -s "$T/nz/figures/by_data.noise1.$e" ] && ok || bad "plot: by_data.noise1.$e missing"; done
+  curve=$(sed -n 's/.*alignsim theory --curve \([^ ]*\).*/\1/p' "$T/nz/figures/by_data.noise1.dat" | head -1)
+  if [ -n "$curve" ] && "$A" theory "$T/noise.toml" --curve "$curve" --format csv >"$T/nz_curve.csv" 2>"$T/err"; then
+    $PY - "$T/nz" "$T/nz_curve.csv" <<'PY' && ok || bad "plot: by_data.noise1.dat disagrees with theory --curve or results.csv"
+import csv, sys, os
+d, curve = sys.argv[1], sys.argv[2]
+blocks, cur = [], None
+for line in open(os.path.join(d, "figures", "by_data.noise1.dat")):
+    line = line.rstrip("\n")
+    if not line:
+        cur = None
+        continue
+    if cur is None or (line.startswith("#") and cur["rows"]):
+        cur = {"cols": [], "rows": []}
+        blocks.append(cur)
+    if line.startswith("#"):
+        cur["cols"] = line[1:].split()
+    else:
+        cur["rows"].append(dict(zip(cur["cols"], map(float, line.split()))))
+learned, an = blocks
+grid = sorted({float(r["data.noise1"]) for r in csv.DictReader(open(os.path.join(d, "results.csv")))})
+assert len(an["rows"]) > 10 * len(grid), len(an["rows"])
+assert an["rows"][0]["data.noise1"] < grid[0] and an["rows"][-1]["data.noise1"] > grid[-1]
+th = list(csv.DictReader(open(curve)))
+assert len(th) == len(an["rows"])
+for r, t in zip(an["rows"], th):
+    assert r["data.noise1"] == float(t["data.noise1"])
+    for n in ["y_shared", "y1", "y_mix"]:
+        assert abs(r[n + ".z1.analytic"] - float(t["analytic.r2.%s.z1" % n])) < 1e-12, n
+        assert abs(r[n + ".z1.oracle"] - float(t["r2.%s.oracle_x1" % n])) < 1e-12, n
+    for n in ["s", "u1"]:
+        assert abs(r[n + ".z1.oracle"] - float(t["r2_blocks.oracle_x1." + n])) < 1e-12, n
+res = {}
+for r in csv.DictReader(open(os.path.join(d, "results.csv"))):
+    if r["rep"] == "z1":
+        res.setdefault((r["name"], float(r["data.noise1"])), []).append(float(r["learned_r2"]))
+assert [r["data.noise1"] for r in learned["rows"]] == grid
+for r in learned["rows"]:
+    for n in ["y_shared", "y1", "y2", "y_mix", "s", "u1", "u2"]:
+        v = res[(n, r["data.noise1"])]
+        assert len(v) == 2 and r[n + ".z1.n"] == 2
+        assert abs(r[n + ".z1.mean"] - sum(v) / len(v)) < 1e-12, n
+PY
+  else
+    bad "plot: no theory --curve command in by_data.noise1.dat, or it failed: $(cat "$T/err")"
+  fi
+  "$A" plot "$T/nz" --out "$T/nzf" --only by_data.noise1 --targets y_mix,s --rep both --format svg,pdf >"$T/plot2.out" 2>/dev/null \
+    && [ "$(cat "$T/plot2.out")" = "$(printf '%s\n' "$T/nzf/by_data.noise1.svg" "$T/nzf/by_data.noise1.pdf")" ] \
+    && [ -s "$T/nzf/by_data.noise1.pdf" ] && ok || bad "plot --only --targets --rep --format: $(cat "$T/plot2.out")"
+  expect_error 2 "data.noise2.*swept keys: data.noise1" -- "$A" plot "$T/nz" --x data.noise2
+  expect_error 2 "capacity.*figures available: learned_vs_analytic, by_data.noise1" -- "$A" plot "$T/nz" --only capacity
+  expect_error 2 "y9" -- "$A" plot "$T/nz" --targets y_mix,y9
+  expect_error 2 "z3" -- "$A" plot "$T/nz" --rep z3
+  expect_error 2 "jpg.*svg, png, pdf" -- "$A" plot "$T/nz" --format svg,jpg
+  expect_error 2 "by_<key>" -- "$A" plot "$T/nz" --only learned_vs_analytic --rep z2
+else
+  bad "sweep or plot of a noise grid failed: $(cat "$T/err")"
+fi
+
 # --- bench: one JSON object per line with the contract keys
 if "$A" bench --json --shape linear --dtype float64 --seconds 0.2 >"$T/bench.jsonl" 2>"$T/err"; then
   head -1 "$T/bench.jsonl" >"$T/bench1.json"

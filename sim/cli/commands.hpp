@@ -26,6 +26,8 @@ struct SweepArgs {
 struct PlotArgs {
     std::string dir;
     std::string out_dir;  // empty: DIR/figures
+    std::vector<std::string> formats, targets;  // --format, --targets (comma lists)
+    std::string only, x, rep;                   // --only, --x, --rep
 };
 struct BenchArgs {
     bool json = false;

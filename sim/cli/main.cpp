@@ -6,6 +6,7 @@
 #include "autodiff/blas.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/io/meta.hpp"
+#include "sim/plot/plot.hpp"
 #include "sim/run/analytic.hpp"
 
 namespace {
@@ -76,6 +77,31 @@ int main(int argc, char** argv) {
     auto* plot = app.add_subcommand("plot", "draw the figures of a results directory with gnuplot");
     plot->add_option("dir", plot_args.dir, "results directory written by 'alignsim sweep'")->required()->check(CLI::ExistingDirectory);
     plot->add_option("--out", plot_args.out_dir, "figure directory (default: DIR/figures)");
+    plot->add_option("--only", plot_args.only, "draw one figure, by name: a named figure or by_<key>")->type_name("NAME");
+    plot->add_option("--x", plot_args.x, "draw only the by_<key> figure of this swept key, covered by a named figure or not")
+        ->type_name("KEY");
+    plot->add_option("--targets", plot_args.targets,
+                     "series of the by_<key> figures: targets and blocks, comma-separated (default: y_shared, y1, y2, "
+                     "y_mix, s, u1, u2)")
+        ->delimiter(',')
+        ->allow_extra_args(false)
+        ->type_name("LIST");
+    plot->add_option("--rep", plot_args.rep, "representation of the by_<key> figures: z1 (default), z2 or both")
+        ->check(CLI::IsMember({"z1", "z2", "both"}));
+    plot->add_option("--format", plot_args.formats, "image formats, comma-separated: svg, png, pdf (default: svg,png)")
+        ->delimiter(',')
+        ->allow_extra_args(false)
+        ->type_name("LIST");
+    {
+        std::string named;
+        for (const auto& n : sim::figure_names()) named += (named.empty() ? "" : ", ") + n;
+        plot->footer("Named figures: " + named +
+                     ", each drawn when the results vary its axes. Then one figure by_<key> for each swept key with two "
+                     "or more values that no drawn named figure shows (docs/sweep.md says which key each shows): R^2 of "
+                     "each target and block against the key's values, learned mean +- sd over seeds (points), the "
+                     "closed form as a curve (as theory --curve prints it), all of x1 dashed; cells that differ in "
+                     "other swept keys in separate rows of panels. Each figure: NAME.dat, NAME.gp and the images.");
+    }
 
     sim::BenchArgs bench_args;
     auto* bench = app.add_subcommand("bench", "time one training step of the reference shapes");

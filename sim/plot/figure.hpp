@@ -110,4 +110,13 @@ private:
 // A figure: fills f and returns true, or returns false and says why it does not apply.
 using DrawFn = bool (*)(const Data& d, Fig& f, std::string& why, std::vector<std::string>& notes);
 
+// --- the per-axis family, by_<key> (fig_by_axis.cpp)
+// The swept keys a by_<key> figure can be drawn for: grid axes (any experiment) that take two or
+// more values among ok cells that agree on every other axis; in key order.
+std::vector<std::string> by_axis_keys(const Data& d);
+// The figure by_<key>: R^2 of the chosen targets and blocks (opt.targets, opt.rep) against the
+// key's values, learned mean +- sd over seeds, the closed form as a curve, the oracle dashed.
+bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt, Fig& f, std::string& why,
+                  std::vector<std::string>& notes);
+
 }  // namespace sim::figures
