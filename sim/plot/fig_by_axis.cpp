@@ -35,7 +35,7 @@ namespace sim::figures {
 namespace {
 
 constexpr std::size_t kMaxPanels = 20;
-constexpr int kCurvePoints = 121;
+constexpr int kCurvePoints = 81;
 constexpr double kBeyond = 0.05;  // the curve runs this fraction of the axis beyond the grid values
 
 struct Group {
@@ -295,6 +295,7 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
         std::size_t learned = 0, curve = std::string::npos;  // block indices (curve: npos when none)
         bool analytic = false;                                // an analytic optimum to draw
         std::vector<std::vector<double>> oracle;              // per series, at each point drawn
+        std::vector<double> ox;                               // those points' x (a string key: the index)
     };
     std::vector<Panel> panels;
     for (const auto& g : groups) {
@@ -361,6 +362,7 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
                     p.oracle[static_cast<std::size_t>(&s - series.data())].push_back(o);
                 }
             }
+            if (!numeric) p.ox.push_back(static_cast<double>(std::find(categories.begin(), categories.end(), xv) - categories.begin()));
             data << "\n";
         }
         p.learned = index++;
@@ -374,8 +376,10 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
             }
             std::ostringstream block;
             std::vector<std::vector<double>> oracle(series.size());
+            std::vector<double> ox;
             auto row = [&](double x, const ClosedFormPoint& cf) {
                 block << fmt_num(x);
+                ox.push_back(x);
                 for (std::size_t si = 0; si < series.size(); ++si) {
                     const double o = value_of(cf.oracle, series[si].name, series[si].z2);
                     block << " " << num(value_of(cf.analytic, series[si].name, series[si].z2)) << " " << num(o);
@@ -409,6 +413,7 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
                 data << "\n\n" << block.str();
                 p.curve = index++;
                 p.oracle = oracle;
+                p.ox = ox;
                 plot_lo = std::min(plot_lo, lo);
                 plot_hi = std::max(plot_hi, hi);
                 any_oracle = true;
@@ -466,10 +471,16 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
         for (const auto& x : held) h += (h.empty() ? "" : ", ") + x;
         caption.push_back("held at the most common value: " + h);
     }
-    for (std::size_t i = 1; i < caption.size(); ++i) f.title += (i == 1 ? " (" : "; ") + caption[i] + (i + 1 == caption.size() ? ")" : "");
+    {  // the one-line title of the .dat and .gp: the caption unwrapped
+        std::string fx;
+        for (const auto& x : fixed) fx += (fx.empty() ? "" : ", ") + x;
+        f.title += " (" + legend + (fx.empty() ? "" : "; fixed: " + fx);
+        if (!held.empty()) f.title += "; " + caption.back();
+        f.title += ")";
+    }
 
     const std::size_t ncol = cols.size(), nrow = panels.size();
-    f.w = static_cast<int>(std::max<std::size_t>(760, 620 * ncol));
+    f.w = static_cast<int>(std::max<std::size_t>(760, 650 * ncol));
     f.h = static_cast<int>(410 * nrow + 40 + 18 * caption.size());
     body << "  set multiplot layout " << nrow << "," << ncol << " title " << lab_lines(caption) << " font \",13\"\n";
     if (numeric) {
@@ -518,16 +529,27 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
                 if (!placed) same.push_back({si});
             }
             const bool drawn_lines = numeric ? p.curve != std::string::npos : true;
-            // where oracle lines coincide (one grey line), a label at its right end names them
+            // where oracle lines coincide (one grey line), a label names them: beside the line
+            // where it crosses the middle height, on the side away from it (above and to the right
+            // of a falling line, above and to the left of a rising one); on a flat line, at its end
             body << "  unset label\n";
             for (const auto& grp : same) {
                 const auto& o = p.oracle[grp.front()];
-                if (grp.size() < 2 || !drawn_lines || o.empty() || !std::isfinite(o.back())) continue;
+                if (grp.size() < 2 || !drawn_lines || o.size() != p.ox.size() || o.empty()) continue;
+                std::size_t at = 0;
+                for (std::size_t i = 0; i < o.size(); ++i)
+                    if (std::isfinite(o[i]) && (!std::isfinite(o[at]) || std::abs(o[i] - 0.5) < std::abs(o[at] - 0.5))) at = i;
+                if (!std::isfinite(o[at])) continue;
+                const double lo = o[at > 0 ? at - 1 : at], hi = o[at + 1 < o.size() ? at + 1 : at];
+                const double slope = std::isfinite(lo) && std::isfinite(hi) ? hi - lo : 0;
                 std::string who;
                 for (auto si : grp) who += (who.empty() ? "" : ", ") + series[si].name;
-                body << "  set label " << lab(all_of + ": " + who) << " at graph 0.98, first " << num(o.back())
-                     << " right offset 0," << (o.back() > 0.9 ? "-0.9" : "0.8") << " font \",10\" tc rgb " << lab(kGrey)
-                     << " front\n";
+                body << "  set label " << lab(all_of + ": " + who);
+                if (std::abs(slope) < 1e-6)
+                    body << " at graph 0.98, first " << num(o.back()) << " right offset 0," << (o.back() > 0.9 ? "-0.9" : "0.8");
+                else
+                    body << " at first " << num(p.ox[at]) << ", first " << num(o[at]) << (slope < 0 ? " left offset 1,0.8" : " right offset -1,0.8");
+                body << " font \",10\" tc rgb " << lab(kGrey) << " front\n";
             }
             body << "  set title " << lab_lines(title) << "\n  set ylabel "
                  << lab(c.blocks ? "R^2(block | " + rep + "), mean over its coordinates" : "R^2(target | " + rep + ")")
