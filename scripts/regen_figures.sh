@@ -1,15 +1,16 @@
 #!/bin/bash
 # Runs the paper grid (resumable: an interrupted run picks up where it stopped) and draws its
-# figures. By default everything goes under results/ (results/paper, figures in
-# results/paper/figures) and the tracked docs/figures stay as they are; --docs redraws
-# docs/figures, the documentation's copies.
+# figures, then the example grid of a by_<key> figure (configs/noise.toml, into noise/ beside RESULTS_DIR)
+# and its figure by_data.noise1. By default everything goes under results/ (results/paper,
+# results/noise, figures in results/paper/figures) and the tracked docs/figures stay as they
+# are; --docs redraws docs/figures, the documentation's copies.
 # Usage: scripts/regen_figures.sh [--docs] [RESULTS_DIR] [-- extra alignsim sweep options, e.g. --jobs 2]
 # ALIGNSIM: the alignsim binary (default: build/sim/alignsim, then alignsim on PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 docs=0
 if [ "${1:-}" = "--docs" ]; then docs=1; shift; fi
-case "${1:-}" in -h|--help) sed -n '2,7p' "$0"; exit 0 ;; -*) [ "$1" = "--" ] || { echo "regen_figures: unknown option '$1' (see --help)" >&2; exit 2; } ;; esac
+case "${1:-}" in -h|--help) sed -n '2,8p' "$0"; exit 0 ;; -*) [ "$1" = "--" ] || { echo "regen_figures: unknown option '$1' (see --help)" >&2; exit 2; } ;; esac
 out=results/paper
 if [ $# -gt 0 ] && [ "$1" != "--" ]; then out=$1; shift; fi
 [ "${1:-}" = "--" ] && shift
@@ -23,4 +24,7 @@ figs=$out/figures
 start=$(date +%s)
 "$A" sweep configs/paper.toml --out "$out" "$@"
 "$A" plot "$out" --out "$figs"
-echo "regen_figures: $out and its figures in $figs, $(( $(date +%s) - start )) s" >&2
+noise=$(dirname "$out")/noise
+"$A" sweep configs/noise.toml --out "$noise" "$@"
+"$A" plot "$noise" --out "$figs" --only by_data.noise1
+echo "regen_figures: $out, $noise and their figures in $figs, $(( $(date +%s) - start )) s" >&2
