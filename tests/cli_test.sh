@@ -253,6 +253,18 @@ if [ -f "$README" ]; then
   cmp -s "$T/readme_keys.md" "$T/schema_keys.md" && ok || bad "README key table is stale: run scripts/update_readme_keys.sh"
 fi
 
+# --- every figure the docs show exists and a script redraws it: a named figure (regen_figures.sh
+# plots the paper grid), or one a script in scripts/ names (the by_<key> example, the architecture)
+ROOT="$(dirname "$0")/.."
+named=$("$A" plot --help | sed -n 's/^Named figures: \([^.]*\), each drawn.*/\1/p' | tr -d ',')
+[ -n "$named" ] && ok || bad "plot --help lists no named figures"
+for f in $(grep -oh 'figures/[A-Za-z0-9_.]*\.\(svg\|png\)' "$ROOT/README.md" "$ROOT"/docs/*.md | sort -u); do
+  name=$(basename "$f"); name=${name%.*}
+  [ -f "$ROOT/docs/$f" ] && ok || bad "docs show $f, which docs/figures lacks"
+  if echo " $named " | grep -q " $name " || grep -q -- "$name" "$ROOT"/scripts/*.sh; then ok
+  else bad "docs show $f, which no script in scripts/ redraws"; fi
+done
+
 # --- the BLAS kernel: a generic fallback is replaced by re-executing with the best kernel
 if grep -q -w avx2 /proc/cpuinfo && [ -z "${OPENBLAS_CORETYPE:-}" ]; then
   if ALIGNSIM_BLAS_ASSUME_FALLBACK=1 "$A" theory --json >"$T/fb.json" 2>"$T/err"; then
