@@ -1,5 +1,6 @@
 // Learned against analytic: encoders trained from samples keep what the closed forms say they
-// keep. Budget: test_data + test_train < 5 minutes on 2 cores (this suite: about a minute).
+// keep. Budget: test_data + test_train < 5 minutes on 2 cores (this suite: about a minute of CPU,
+// half of it the MLP cases at the end).
 // Sizes: d1 = d2 = 8, ks = k1 = k2 = 2, p = 2, 40000 training and 20000 test samples, so the
 // empirical optimum is within about 0.01 of the population one (overfitting ~ sqrt(d / n)),
 // and the 0.03 tolerances are properties, not luck (checked on seeds 0-5 when written).
