@@ -112,10 +112,14 @@ std::string fingerprint(const sim::RunResult& r) {
 BOOST_AUTO_TEST_CASE(learned_matches_analytic_for_every_alignment) {
     // g(t) = t^2 / (t^2 + sigma^2) with a1 = 1, sigma1 = 0.5 (the defaults): the spec's table
     const double g = 1.0 / 1.25, rho = 0.5;
-    for (const std::string alignment : {"regression", "cca", "spectral", "infonce"}) {
+    // (spectral/batch: the centred spectral loss, the same optimum for encoders without a bias)
+    for (const std::string variant : {"regression", "cca", "spectral", "spectral/batch", "infonce"}) {
+        const std::string alignment = variant == "spectral/batch" ? "spectral" : variant;
         for (long seed : {0L, 1L}) {
-            const sim::RunResult r = sim::run(linear_config(alignment, seed));
-            const std::string tag = alignment + " seed " + std::to_string(seed);
+            sim::Config cfg = linear_config(alignment, seed);
+            if (variant == "spectral/batch") cfg.set("objective.spectral_centering", std::string("batch"));
+            const sim::RunResult r = sim::run(cfg);
+            const std::string tag = variant + " seed " + std::to_string(seed);
             BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
             BOOST_TEST_REQUIRE(r.analytic_r2.size() == 7u, tag);
             // the analytic side is the spec's orthogonal-mixing table
