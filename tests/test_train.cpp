@@ -1,18 +1,24 @@
 // Learned against analytic: encoders trained from samples keep what the closed forms say they
-// keep. Budget: test_data + test_train < 5 minutes on 2 cores (this suite: about a minute).
+// keep. Budget: test_data + test_train < 5 minutes on 2 cores (this suite: about a minute of CPU,
+// half of it the MLP cases at the end).
 // Sizes: d1 = d2 = 8, ks = k1 = k2 = 2, p = 2, 40000 training and 20000 test samples, so the
 // empirical optimum is within about 0.01 of the population one (overfitting ~ sqrt(d / n)),
 // and the 0.03 tolerances are properties, not luck (checked on seeds 0-5 when written).
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "sim/data/samples.hpp"
 #include "sim/run/run.hpp"
+#include "theory/closed_forms.hpp"
+#include "theory/mehler.hpp"
 
 namespace {
 
@@ -62,6 +68,38 @@ sim::Config nonlinear_config(long seed) {
 
 const char* const kKeys[] = {"y_shared", "y1", "y2", "y_mix", "s", "u1", "u2"};
 
+// MLP encoders (one hidden layer of 32 ReLUs) on the linear model of linear_config. Settings
+// measured over seeds 0-7 (README of issue 13's report): lr 0.001 keeps the Adam noise in the
+// directions the loss ignores small (at 0.003 a y_mix gap of 0.024 appeared through a u1 leak of
+// R^2 0.001); the spectral loss uses batches of 256 (its cost grows with the square of the batch).
+sim::Config mlp_config(const std::string& alignment, long seed, int p) {
+    sim::Config c = linear_config(alignment, seed);
+    c.set("model.encoder", std::string("mlp"));
+    c.set("model.hidden", std::vector<std::int64_t>{32});
+    c.set("model.dim", std::int64_t(p));
+    c.set("train.steps", std::int64_t(3000));
+    c.set("train.lr", 0.001);
+    if (alignment == "spectral" || alignment == "infonce") c.set("train.batch", std::int64_t(256));
+    if (alignment == "infonce") c.set("train.lr", 0.003);
+    c.validate();
+    return c;
+}
+
+// The largest |learned - expected| per setting, printed with --log_level=message (the margins).
+struct Worst {
+    std::map<std::string, double> gap;
+    void see(const std::string& setting, double d) { gap[setting] = std::max(gap[setting], d); }
+    ~Worst() {
+        for (const auto& [k, v] : gap) BOOST_TEST_MESSAGE("largest gap, " << k << ": " << v);
+    }
+};
+
+// The closed form for unconstrained encoders of a config's model (theory/mehler.hpp).
+theory::UnconstrainedOptimum unconstrained_of(const sim::Config& c, const std::string& centering) {
+    const sim::DataModel dm = sim::make_data_model(c);
+    return theory::unconstrained_optimum(dm.linear, theory::moments(dm.linear), static_cast<int>(c.i("model.dim")), centering);
+}
+
 // Everything of a result except the wall-clock time.
 std::string fingerprint(const sim::RunResult& r) {
     nlohmann::json j = r.to_json();
@@ -74,10 +112,14 @@ std::string fingerprint(const sim::RunResult& r) {
 BOOST_AUTO_TEST_CASE(learned_matches_analytic_for_every_alignment) {
     // g(t) = t^2 / (t^2 + sigma^2) with a1 = 1, sigma1 = 0.5 (the defaults): the spec's table
     const double g = 1.0 / 1.25, rho = 0.5;
-    for (const std::string alignment : {"regression", "cca", "spectral", "infonce"}) {
+    // (spectral/batch: the centred spectral loss, the same optimum for encoders without a bias)
+    for (const std::string variant : {"regression", "cca", "spectral", "spectral/batch", "infonce"}) {
+        const std::string alignment = variant == "spectral/batch" ? "spectral" : variant;
         for (long seed : {0L, 1L}) {
-            const sim::RunResult r = sim::run(linear_config(alignment, seed));
-            const std::string tag = alignment + " seed " + std::to_string(seed);
+            sim::Config cfg = linear_config(alignment, seed);
+            if (variant == "spectral/batch") cfg.set("objective.spectral_centering", std::string("batch"));
+            const sim::RunResult r = sim::run(cfg);
+            const std::string tag = variant + " seed " + std::to_string(seed);
             BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
             BOOST_TEST_REQUIRE(r.analytic_r2.size() == 7u, tag);
             // the analytic side is the spec's orthogonal-mixing table
@@ -293,4 +335,133 @@ BOOST_AUTO_TEST_CASE(regression_on_nonlinear_data_uses_a_frozen_random_target) {
     BOOST_TEST(r.status == "ok");
     BOOST_TEST(r.analytic_r2.empty());
     BOOST_TEST(std::isfinite(r.learned_r2.at("s").z2));
+}
+
+// ---- MLP encoders against the closed forms for unconstrained encoders (docs/theory.md, section 8)
+
+BOOST_AUTO_TEST_CASE(mlp_encoders_reach_the_linear_optimum) {
+    // On the linear model no nonlinear function does better than the linear optimum at p = ks
+    // for regression, cca (centred whitening) and the centred spectral loss: MLP encoders reach
+    // the analytic R^2 of every target and block within 0.03, on every seed. InfoNCE with cosine
+    // similarity only sees z / |z|, a sphere of dimension p - 1: it needs p = ks + 1 (measured:
+    // at p = ks it keeps about half of s), and has no closed form.
+    Worst worst;
+    for (long seed = 0; seed < 8; ++seed) {
+        for (const std::string alignment : {"regression", "cca", "spectral", "infonce"}) {
+            const int p = alignment == "infonce" ? 3 : 2;
+            sim::Config c = mlp_config(alignment, seed, p);
+            if (alignment == "spectral") c.set("objective.spectral_centering", std::string("batch"));
+            const sim::RunResult r = sim::run(c);
+            const std::string tag = alignment + " seed " + std::to_string(seed);
+            BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
+            BOOST_TEST_REQUIRE(r.analytic_r2.size() == 7u, tag);
+            BOOST_TEST(r.subspace_distance == -1.0, tag);  // no weight matrix to compare
+            // the theory for unconstrained encoders agrees with the linear analytic side here
+            if (alignment == "cca" || alignment == "spectral") {
+                const auto u = unconstrained_of(c, "batch");
+                BOOST_TEST(u.determined, tag);
+                for (const char* k : kKeys) {
+                    BOOST_TEST(std::abs(u.z1.linear.at(k) - r.analytic_r2.at(k).z1) < 1e-9, tag << " " << k);
+                    BOOST_TEST(std::abs(u.z2.nonlinear.at(k) - r.analytic_r2.at(k).z2) < 1e-9, tag << " " << k);
+                }
+            }
+            for (const char* k : kKeys) {
+                const auto& L = r.learned_r2.at(k);
+                const auto& A = r.analytic_r2.at(k);
+                BOOST_TEST(std::abs(L.z1 - A.z1) < 0.03, tag << " " << k << " z1: learned " << L.z1 << " analytic " << A.z1);
+                BOOST_TEST(std::abs(L.z2 - A.z2) < 0.03, tag << " " << k << " z2: learned " << L.z2 << " analytic " << A.z2);
+                worst.see(alignment + " p=" + std::to_string(p), std::max(std::abs(L.z1 - A.z1), std::abs(L.z2 - A.z2)));
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(mlp_encoders_spend_spare_dimensions_on_shared_functions) {
+    // p = ks + 1: the spare dimension goes to a degree-2 function of the shared canonical
+    // variates (rho_c^2 = 0.64 > 0), not to u1 (0). So every R^2 stays the linear optimum's, u1
+    // stays out, and the centred spectral loss goes below anything a linear encoder reaches:
+    // -(2 rho^2 + rho^4) = -1.69 against -2 rho^2 = -1.28 (rho = 0.8).
+    Worst worst;
+    for (long seed = 0; seed < 8; ++seed) {
+        for (const std::string alignment : {"cca", "spectral"}) {
+            sim::Config c = mlp_config(alignment, seed, 3);
+            if (alignment == "spectral") c.set("objective.spectral_centering", std::string("batch"));
+            const sim::RunResult r = sim::run(c);
+            const std::string tag = alignment + " p=3 seed " + std::to_string(seed);
+            BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
+            const auto u = unconstrained_of(c, "batch");
+            BOOST_TEST_REQUIRE(u.kept.size() == 3u);
+            BOOST_TEST(u.kept[2].degree() == 2, tag);
+            for (const char* k : kKeys) {
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z1 - u.z1.linear.at(k)) < 0.03,
+                           tag << " " << k << " z1: learned " << r.learned_r2.at(k).z1 << " theory " << u.z1.linear.at(k));
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z2 - u.z2.linear.at(k)) < 0.03,
+                           tag << " " << k << " z2: learned " << r.learned_r2.at(k).z2 << " theory " << u.z2.linear.at(k));
+                worst.see(alignment + " p=3", std::max(std::abs(r.learned_r2.at(k).z1 - u.z1.linear.at(k)),
+                                                       std::abs(r.learned_r2.at(k).z2 - u.z2.linear.at(k))));
+            }
+            if (alignment == "spectral") {
+                const sim::DataModel dm = sim::make_data_model(c);
+                const double linear_best = theory::spectral_optimum_loss(theory::moments(dm.linear), 3);
+                // the test-set loss: near the unconstrained optimum, far below the linear one
+                BOOST_TEST(std::abs(r.alignment_loss - u.spectral_loss) < 0.1, tag << ": " << r.alignment_loss << " vs " << u.spectral_loss);
+                BOOST_TEST(r.alignment_loss < linear_best - 0.25, tag << ": " << r.alignment_loss << " vs linear " << linear_best);
+                worst.see("spectral p=3 test loss", std::abs(r.alignment_loss - u.spectral_loss));
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(mlp_encoders_follow_the_unconstrained_theory_where_it_differs) {
+    Worst worst;
+    for (long seed = 0; seed < 8; ++seed) {
+        const std::string tag = "seed " + std::to_string(seed);
+        // 1. HaoChen et al.'s uncentred spectral loss at p = ks: the constant takes a dimension,
+        // one canonical variate is left: R^2(s) = g / 2 = 0.4 (a block value, determined though
+        // the variate kept is not), u1 nothing, loss -(1 + rho^2) = -1.64 below the linear -1.28
+        {
+            sim::Config c = mlp_config("spectral", seed, 2);
+            const sim::RunResult r = sim::run(c);
+            BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
+            const auto u = unconstrained_of(c, "none");
+            BOOST_TEST(u.kept[0].name() == "1");
+            BOOST_TEST(std::abs(u.z1.nonlinear.at("s") - 0.4) < 1e-9);
+            for (const char* k : {"s", "u1", "u2"}) {
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z1 - u.z1.linear.at(k)) < 0.03,
+                           "uncentred " << tag << " " << k << " z1: learned " << r.learned_r2.at(k).z1 << " theory " << u.z1.linear.at(k));
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z2 - u.z2.linear.at(k)) < 0.03,
+                           "uncentred " << tag << " " << k << " z2: learned " << r.learned_r2.at(k).z2 << " theory " << u.z2.linear.at(k));
+                worst.see("spectral uncentred p=2 (blocks)", std::max(std::abs(r.learned_r2.at(k).z1 - u.z1.linear.at(k)),
+                                                                      std::abs(r.learned_r2.at(k).z2 - u.z2.linear.at(k))));
+            }
+            BOOST_TEST(std::abs(r.alignment_loss - u.spectral_loss) < 0.05, "uncentred " << tag << ": " << r.alignment_loss);
+            worst.see("spectral uncentred p=2 test loss", std::abs(r.alignment_loss - u.spectral_loss));
+            BOOST_TEST(r.learned_r2.at("s").z1 < r.analytic_r2.at("s").z1 - 0.3, "uncentred " << tag);
+        }
+        // 2. Unequal canonical correlations, rho = (0.778, 0.494), rho1^2 = 0.606 > rho2: at
+        // p = ks = 2 an unconstrained encoder keeps h2(xi1) instead of xi2, and so keeps less of
+        // s (0.426) than the linear optimum (0.61). Centred cca, gaussian mixing, d = 6.
+        {
+            sim::Config c = mlp_config("cca", seed, 2);
+            c.set("data.mixing", std::string("gaussian"));
+            c.set("data.d1", std::int64_t(6));
+            c.set("data.d2", std::int64_t(6));
+            c.set("data.seed", std::int64_t(0));
+            c.set("train.lr", 0.003);  // at 0.001 two seeds of eight were still on their way to h2(xi1) after 3000 steps
+            c.validate();
+            const auto u = unconstrained_of(c, "batch");
+            BOOST_TEST_REQUIRE(u.kept[1].name() == "h2(xi1)");
+            const sim::RunResult r = sim::run(c);
+            BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
+            BOOST_TEST(r.analytic_r2.at("s").z1 > u.z1.linear.at("s") + 0.15);  // the linear optimum keeps more
+            for (const char* k : kKeys) {
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z1 - u.z1.linear.at(k)) < 0.03,
+                           "gaussian " << tag << " " << k << " z1: learned " << r.learned_r2.at(k).z1 << " theory " << u.z1.linear.at(k));
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z2 - u.z2.linear.at(k)) < 0.03,
+                           "gaussian " << tag << " " << k << " z2: learned " << r.learned_r2.at(k).z2 << " theory " << u.z2.linear.at(k));
+                worst.see("cca gaussian rho1^2 > rho2 p=2", std::max(std::abs(r.learned_r2.at(k).z1 - u.z1.linear.at(k)),
+                                                                     std::abs(r.learned_r2.at(k).z2 - u.z2.linear.at(k))));
+            }
+        }
+    }
 }

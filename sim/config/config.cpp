@@ -53,7 +53,8 @@ const std::vector<KeySpec>& schema() {
         {"objective.target_encoder", Kind::String, std::string("cca"), "frozen W2 of regression alignment and of the trade-off", {"cca", "random"}},
         {"objective.task", Kind::String, std::string("none"), "supervised target of the task head on z1", {"none", "y_shared", "y1", "y2", "y_mix"}},
         {"objective.lambda", Kind::Float, 1.0, "weight of the alignment loss: task + lambda * alignment", {}},
-        {"objective.cca_penalty", Kind::Float, 1.0, "weight of the whitening penalty of the cca loss", {}},
+        {"objective.cca_penalty", Kind::Float, 1.0, "weight of the whitening penalty of the cca loss (the batch covariance's distance to I)", {}},
+        {"objective.spectral_centering", Kind::String, std::string("none"), "spectral loss on raw codes (none: HaoChen et al.; with a bias the constant takes one of the p dimensions) or on batch-centred codes (batch)", {"none", "batch"}},
         // train
         {"train.optimizer", Kind::String, std::string("adam"), "optimiser", {"sgd", "adam", "adamw"}},
         {"train.lr", Kind::Float, 0.01, "learning rate", {}},

@@ -125,6 +125,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     ts.alignment.temperature = static_cast<T>(cfg.f("objective.temperature"));
     ts.alignment.cosine = cfg.s("objective.similarity") == "cosine";
     ts.alignment.cca_penalty = static_cast<T>(cfg.f("objective.cca_penalty"));
+    ts.alignment.spectral_centering = cfg.s("objective.spectral_centering");
     ts.frozen_targets = pb.frozen2;
     ts.task = pb.task_index >= 0;
     ts.lambda = static_cast<T>(lambda);
