@@ -1,9 +1,14 @@
 // Real images: the IDX reader on tiny files written here (valid plain and gzipped, and every way
-// a file can be bad).
+// a file can be bad), the Fashion-MNIST dataset itself, and the two-modality scenes
+// (determinism, geometry, noise models, y_mix, the best-score formulas against the scenes).
 #include <boost/test/unit_test.hpp>
 
 #include <zlib.h>
 
+#include <tbb/global_control.h>
+
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +17,9 @@
 
 #include <unistd.h>
 
+#include "autodiff/blas.hpp"
+#include "autodiff/random.hpp"
+#include "sim/data/fashion_mnist.hpp"
 #include "sim/data/idx.hpp"
 
 namespace fs = std::filesystem;
@@ -200,6 +208,309 @@ BOOST_AUTO_TEST_CASE(idx_corrupt_gzip) {
         write_plain(t / "notrailer.gz", Bytes(gz.begin(), gz.end() - 8));
         expect_idx_error([&] { sim::read_idx_images(t / "notrailer.gz"); }, t / "notrailer.gz", "truncated gzip stream");
     }
+}
+
+BOOST_AUTO_TEST_CASE(the_installed_dataset_is_fashion_mnist) {
+    // dataset-fashion-mnist (scripts/setup.sh): 60000 + 10000 images of 28 x 28, 10 balanced classes.
+    const sim::FashionMnist d = sim::load_fashion_mnist();
+    BOOST_TEST(d.train.images.count == 60000u);
+    BOOST_TEST(d.test.images.count == 10000u);
+    BOOST_TEST(d.train.images.rows == 28u);
+    for (const auto* s : {&d.train, &d.test}) {
+        std::vector<std::size_t> count(10, 0);
+        for (auto l : s->labels) ++count[l];
+        for (std::size_t c : count) BOOST_TEST(c == s->labels.size() / 10);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenes
+
+namespace {
+
+const sim::FashionMnist& dataset() {
+    static const sim::FashionMnist d = sim::load_fashion_mnist();
+    return d;
+}
+
+// A tiny synthetic source: m random 28 x 28 images, labels i % 10.
+sim::LabelledImages tiny_source(std::size_t m, std::uint64_t seed) {
+    sim::LabelledImages s;
+    s.images.count = m;
+    s.images.rows = s.images.cols = 28;
+    ad::Rng rng(seed);
+    s.images.pixels.resize(m * 784);
+    for (auto& p : s.images.pixels) p = static_cast<std::uint8_t>(rng() % 256);
+    for (std::size_t i = 0; i < m; ++i) s.labels.push_back(static_cast<std::uint8_t>(i % 10));
+    return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(scenes_are_deterministic_whatever_the_threads) {
+    const auto& d = dataset();
+    const sim::FashionSplit a = sim::make_fashion_split(d.train, 700, 0.5, 11);
+    sim::FashionSplit b;
+    {
+        tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
+        b = sim::make_fashion_split(d.train, 700, 0.5, 11);
+    }
+    const sim::FashionSplit c = sim::make_fashion_split(d.train, 700, 0.5, 12);
+    BOOST_TEST(std::equal(a.x1.begin(), a.x1.end(), b.x1.begin()));
+    BOOST_TEST(std::equal(a.x2.begin(), a.x2.end(), b.x2.begin()));
+    BOOST_TEST((a.shared_image == b.shared_image && a.image1 == b.image1 && a.image2 == b.image2));
+    BOOST_TEST((a.y_mix == b.y_mix));
+    BOOST_TEST(a.shared_image != c.shared_image);
+    BOOST_TEST(!std::equal(a.x1.begin(), a.x1.end(), c.x1.begin()));
+    BOOST_TEST(a.x1.shape()[1] == 800u);
+    for (float v : a.x1) BOOST_TEST_REQUIRE(std::isfinite(v));
+    for (float v : a.x2) BOOST_TEST_REQUIRE(std::isfinite(v));
+}
+
+BOOST_AUTO_TEST_CASE(train_scenes_from_train_images_test_scenes_from_test_images) {
+    const auto& d = dataset();
+    const sim::FashionScenes sc = sim::make_fashion_scenes(d, 3000, 3000, 0.5, 5);
+    for (const auto* s : {&sc.train, &sc.test}) {
+        const sim::LabelledImages& src = s == &sc.train ? d.train : d.test;
+        for (std::size_t i = 0; i < s->size(); ++i) {
+            BOOST_TEST_REQUIRE(s->shared_image[i] < src.images.count);
+            BOOST_TEST_REQUIRE(s->y_shared[i] == src.labels[s->shared_image[i]]);
+            BOOST_TEST_REQUIRE(s->y1[i] == src.labels[s->image1[i]]);
+            BOOST_TEST_REQUIRE(s->y2[i] == src.labels[s->image2[i]]);
+        }
+    }
+    // The test scenes are the test images: noise-free, the x1 panel of a test scene's shared
+    // garment equals the optical view of that test image (and not of the train image with the
+    // same index).
+    sim::SensorOptions clean;
+    clean.noise = false;
+    const sim::FashionSplit t = sim::make_fashion_split(d.test, 5, 0.5, 1, clean);
+    sim::LabelledImages one = d.test;
+    one.images.count = 1;
+    one.images.pixels.assign(d.test.images.image(t.shared_image[0]), d.test.images.image(t.shared_image[0]) + 784);
+    one.labels = {d.test.labels[t.shared_image[0]]};
+    const sim::FashionSplit u = sim::make_fashion_split(one, 1, 0.5, 1, clean);  // every garment is that image
+    for (std::size_t r = 0; r < 20; ++r)
+        for (std::size_t c = 0; c < 20; ++c) BOOST_TEST_REQUIRE(t.x1(0, r * 40 + c) == u.x1(0, r * 40 + c));
+}
+
+BOOST_AUTO_TEST_CASE(panels_show_the_shared_garment_left_and_the_own_garment_right) {
+    // On a source of 7 images, many scenes share images: a panel is a function of its garment
+    // alone (noise-free), left = the shared garment in both modalities, right = the modality's own.
+    const sim::LabelledImages src = tiny_source(7, 3);
+    sim::SensorOptions clean;
+    clean.noise = false;
+    const sim::FashionSplit s = sim::make_fashion_split(src, 200, 0.5, 4, clean);
+    auto panel = [](const ad::Mat<float>& x, std::size_t i, int side) {
+        std::vector<float> p;
+        for (std::size_t r = 0; r < 20; ++r)
+            for (std::size_t c = 0; c < 20; ++c) p.push_back(x(i, r * 40 + side * 20 + c));
+        return p;
+    };
+    std::size_t checked = 0;
+    for (std::size_t i = 0; i < s.size(); ++i)
+        for (std::size_t j = 0; j < s.size(); ++j) {
+            if (s.shared_image[i] == s.image1[j]) {
+                BOOST_TEST_REQUIRE((panel(s.x1, i, 0) == panel(s.x1, j, 1)));
+                ++checked;
+            }
+            if (s.shared_image[i] == s.image2[j]) {
+                BOOST_TEST_REQUIRE((panel(s.x2, i, 0) == panel(s.x2, j, 1)));
+                ++checked;
+            }
+            if (s.shared_image[i] != s.shared_image[j]) {
+                BOOST_TEST_REQUIRE((panel(s.x1, i, 0) != panel(s.x1, j, 0)));
+                BOOST_TEST_REQUIRE((panel(s.x2, i, 0) != panel(s.x2, j, 0)));
+            }
+        }
+    BOOST_TEST(checked > 1000u);
+}
+
+BOOST_AUTO_TEST_CASE(sensor_noise_has_the_documented_distributions) {
+    // Same seed with and without noise: the same garments. x1 - clean x1 ~ N(0, 0.1^2) and
+    // x2 - clean x2 = log10(G), G ~ Gamma(4, 1/4): mean (psi(4) - ln 4) / ln 10, variance
+    // psi'(4) / ln(10)^2.
+    const auto& d = dataset();
+    sim::SensorOptions clean;
+    clean.noise = false;
+    const std::size_t n = 2000;
+    const sim::FashionSplit a = sim::make_fashion_split(d.train, n, 0.5, 8);
+    const sim::FashionSplit b = sim::make_fashion_split(d.train, n, 0.5, 8, clean);
+    BOOST_REQUIRE((a.shared_image == b.shared_image && a.image1 == b.image1 && a.image2 == b.image2));
+    const double ln10 = std::log(10.0);
+    const double psi4 = 1.0 + 0.5 + 1.0 / 3.0 - 0.5772156649015329;           // digamma(4)
+    const double tri4 = 3.14159265358979 * 3.14159265358979 / 6 - 1.0 - 0.25 - 1.0 / 9;  // trigamma(4)
+    struct Want {
+        const ad::Mat<float>&a, &b;
+        double mean, sd;
+    };
+    for (const Want& w : {Want{a.x1, b.x1, 0.0, 0.1}, Want{a.x2, b.x2, (psi4 - std::log(4.0)) / ln10, std::sqrt(tri4) / ln10}}) {
+        double s = 0, s2 = 0, s3 = 0;
+        const std::size_t m = w.a.size();
+        for (std::size_t k = 0; k < m; ++k) {
+            const double e = double(w.a.data()[k]) - double(w.b.data()[k]) - w.mean;
+            s += e;
+            s2 += e * e;
+            s3 += e * e * e;
+        }
+        const double mean = s / m, var = s2 / m;
+        BOOST_TEST(std::abs(mean) < 5 * w.sd / std::sqrt(double(m)), "mean " << mean + w.mean << " want " << w.mean);
+        BOOST_TEST(std::abs(std::sqrt(var) / w.sd - 1) < 0.01, "sd " << std::sqrt(var) << " want " << w.sd);
+        // The optical noise is symmetric, the log-speckle skewed to the left.
+        const double skew = s3 / m / std::pow(var, 1.5);
+        if (w.mean == 0.0) BOOST_TEST(std::abs(skew) < 0.02);
+        else BOOST_TEST(skew < -0.5);
+    }
+}
+
+namespace {
+
+// Affine least squares of each column of Y on X (rows [0, m) fit, [m, n) test, a tiny ridge
+// for the black corners), scored as one R^2 over all columns: 1 - SSE / SST on the test rows.
+double linear_r2(const ad::Mat<double>& X, const ad::Mat<double>& Y, std::size_t m) {
+    const std::size_t n = X.shape()[0], p = X.shape()[1], q = Y.shape()[1];
+    std::vector<double> mx(p, 0.0), my(q, 0.0);
+    for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t j = 0; j < p; ++j) mx[j] += X(i, j) / m;
+        for (std::size_t j = 0; j < q; ++j) my[j] += Y(i, j) / m;
+    }
+    ad::Mat<double> Xc({m, p}), Yc({m, q});
+    for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t j = 0; j < p; ++j) Xc(i, j) = X(i, j) - mx[j];
+        for (std::size_t j = 0; j < q; ++j) Yc(i, j) = Y(i, j) - my[j];
+    }
+    ad::Mat<double> S({p, p}), B({p, q});
+    ad::blas::gemm(Xc, true, Xc, false, S);
+    ad::blas::gemm(Xc, true, Yc, false, B);
+    double tr = 0;
+    for (std::size_t j = 0; j < p; ++j) tr += S(j, j);
+    for (std::size_t j = 0; j < p; ++j) S(j, j) += 1e-8 * tr / p;
+    for (std::size_t j = 0; j < p; ++j) {  // Cholesky, in place (lower triangle)
+        for (std::size_t k = 0; k < j; ++k) S(j, j) -= S(j, k) * S(j, k);
+        S(j, j) = std::sqrt(S(j, j));
+        for (std::size_t i = j + 1; i < p; ++i) {
+            for (std::size_t k = 0; k < j; ++k) S(i, j) -= S(i, k) * S(j, k);
+            S(i, j) /= S(j, j);
+        }
+    }
+    for (std::size_t c = 0; c < q; ++c) {  // B <- S^-1 B
+        for (std::size_t i = 0; i < p; ++i) {
+            for (std::size_t k = 0; k < i; ++k) B(i, c) -= S(i, k) * B(k, c);
+            B(i, c) /= S(i, i);
+        }
+        for (std::size_t i = p; i-- > 0;) {
+            for (std::size_t k = i + 1; k < p; ++k) B(i, c) -= S(k, i) * B(k, c);
+            B(i, c) /= S(i, i);
+        }
+    }
+    std::vector<double> mt(q, 0.0);
+    for (std::size_t i = m; i < n; ++i)
+        for (std::size_t c = 0; c < q; ++c) mt[c] += Y(i, c) / (n - m);
+    double sse = 0, sst = 0;
+    for (std::size_t i = m; i < n; ++i)
+        for (std::size_t c = 0; c < q; ++c) {
+            double f = my[c];
+            for (std::size_t j = 0; j < p; ++j) f += (X(i, j) - mx[j]) * B(j, c);
+            sse += (Y(i, c) - f) * (Y(i, c) - f);
+            sst += (Y(i, c) - mt[c]) * (Y(i, c) - mt[c]);
+        }
+    return 1 - sse / sst;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(radar_is_not_a_linear_function_of_optical) {
+    // Noise-free: the optical panel of the shared garment is a linear function of the garment
+    // (blur and resampling), so a linear map from the clean garment explains all of it. Neither
+    // sensor's panel is a linear function of the other's: a linear map leaves a good part of
+    // the variance unexplained, in both directions.
+    const auto& d = dataset();
+    sim::SensorOptions clean;
+    clean.noise = false;
+    const std::size_t n = 4000, m = 3000;
+    const sim::FashionSplit s = sim::make_fashion_split(d.train, n, 0.5, 9, clean);
+    const ad::Mat<float> g = sim::clean_views(d.train.images, s.shared_image);
+    auto left = [&](const ad::Mat<float>& x) {
+        ad::Mat<double> p({n, 400});
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t k = 0; k < 400; ++k) p(i, k) = x(i, (k / 20) * 40 + k % 20);
+        return p;
+    };
+    ad::Mat<double> gd({n, 400});
+    std::copy(g.begin(), g.end(), gd.begin());
+    const ad::Mat<double> o = left(s.x1), r = left(s.x2);
+    const double optical = linear_r2(gd, o, m), radar = linear_r2(o, r, m), back = linear_r2(r, o, m);
+    BOOST_TEST_MESSAGE("R^2 optical | garment " << optical << ", radar | optical " << radar << ", optical | radar " << back);
+    BOOST_TEST(optical > 0.999);
+    BOOST_TEST(radar < 0.9);
+    BOOST_TEST(back < 0.9);
+}
+
+BOOST_AUTO_TEST_CASE(y_mix_follows_its_definition) {
+    const auto& d = dataset();
+    sim::FashionSplit s = sim::make_fashion_split(d.train, 20000, 1.0, 10);
+    BOOST_TEST((s.y_mix == s.y_shared));
+    sim::set_redundancy(s, 0.0);
+    BOOST_TEST((s.y_mix == s.y1));
+    for (int k = 1; k < 10; ++k) {  // rho = k / 10: the shared class exactly when y1 < k
+        sim::set_redundancy(s, k / 10.0);
+        for (std::size_t i = 0; i < s.size(); ++i) BOOST_TEST_REQUIRE(s.y_mix[i] == (s.y1[i] < k ? s.y_shared[i] : s.y1[i]));
+    }
+    // rho = 0.25: classes 0 and 1 send y_mix to y_shared, class 2 half of the time, by the coin.
+    sim::set_redundancy(s, 0.25);
+    std::size_t n2 = 0, shared2 = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s.y1[i] < 2) BOOST_TEST_REQUIRE(s.y_mix[i] == s.y_shared[i]);
+        else if (s.y1[i] > 2) BOOST_TEST_REQUIRE(s.y_mix[i] == s.y1[i]);
+        else if (s.y_shared[i] != 2) {
+            ++n2;
+            shared2 += s.y_mix[i] == s.y_shared[i];
+        }
+    }
+    BOOST_TEST(std::abs(double(shared2) / n2 - 0.5) < 5 * 0.5 / std::sqrt(double(n2)));
+    BOOST_CHECK_THROW(sim::set_redundancy(s, 1.5), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(best_scores_are_what_the_bayes_rules_reach_on_the_scenes) {
+    // The closed forms of best_scores against Monte Carlo on the scenes: the Bayes rule that
+    // knows the classes a view shows, estimated on one half of the scenes (a plug-in table) and
+    // scored on the other half.
+    const auto& d = dataset();
+    sim::FashionSplit s = sim::make_fashion_split(d.train, 40000, 0.5, 13);
+    const std::size_t half = s.size() / 2;
+    for (double rho : {0.0, 0.25, 0.5, 0.8, 1.0}) {
+        sim::set_redundancy(s, rho);
+        const sim::BestScores b = sim::best_scores(rho);
+        // key(i): what a view knows; score of the plug-in rule key -> most frequent target value.
+        auto plug_in = [&](auto key, const std::vector<int>& y) {
+            std::vector<std::vector<std::size_t>> count(100, std::vector<std::size_t>(10, 0));
+            for (std::size_t i = 0; i < half; ++i) ++count[key(i)][static_cast<std::size_t>(y[i])];
+            std::size_t hit = 0;
+            for (std::size_t i = half; i < s.size(); ++i) {
+                const auto& c = count[key(i)];
+                hit += static_cast<int>(std::max_element(c.begin(), c.end()) - c.begin()) == y[i];
+            }
+            return double(hit) / double(s.size() - half);
+        };
+        auto x1 = [&](std::size_t i) { return static_cast<std::size_t>(s.y_shared[i] * 10 + s.y1[i]); };
+        auto x2 = [&](std::size_t i) { return static_cast<std::size_t>(s.y_shared[i] * 10 + s.y2[i]); };
+        auto sh = [&](std::size_t i) { return static_cast<std::size_t>(s.y_shared[i]); };
+        auto g1 = [&](std::size_t i) { return static_cast<std::size_t>(s.y1[i]); };
+        const double se = 0.5 / std::sqrt(double(s.size() - half));
+        for (int t = 0; t < 4; ++t) {
+            const std::vector<int>& y = s.target(t);
+            const double got[4] = {plug_in(x1, y), plug_in(x2, y), plug_in(sh, y), plug_in(g1, y)};
+            const double want[4] = {b.x1[t], b.x2[t], b.shared[t], b.specific1[t]};
+            for (int v = 0; v < 4; ++v)
+                BOOST_TEST(std::abs(got[v] - want[v]) < 5 * se + 0.003,
+                           "rho " << rho << " target " << t << " view " << v << ": " << got[v] << " vs " << want[v]);
+        }
+    }
+    // The formulas at a glance: shared content alone carries a fraction rho of y_mix above chance.
+    const sim::BestScores b = sim::best_scores(0.5);
+    BOOST_TEST(b.shared[3] == 0.55, boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(b.x1[3] == 1.0, boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(sim::best_scores(0.25).x1[3] == 1 - 0.09 * 0.5, boost::test_tools::tolerance(1e-12));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
