@@ -1,6 +1,9 @@
 // Real images: the IDX reader on tiny files written here (valid plain and gzipped, and every way
-// a file can be bad), the Fashion-MNIST dataset itself, and the two-modality scenes
-// (determinism, geometry, noise models, y_mix, the best-score formulas against the scenes).
+// a file can be bad), the Fashion-MNIST dataset itself, the two-modality scenes (determinism,
+// geometry, noise models, y_mix, the best-score formulas against the scenes), the logistic
+// probe on synthetic data with known answers, and the chance-level properties on a
+// subset of real scenes.
+// Budget: well under a minute on one core.
 #include <boost/test/unit_test.hpp>
 
 #include <zlib.h>
@@ -21,6 +24,7 @@
 #include "autodiff/random.hpp"
 #include "sim/data/fashion_mnist.hpp"
 #include "sim/data/idx.hpp"
+#include "sim/run/probe_logistic.hpp"
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<unsigned char>;
@@ -511,6 +515,223 @@ BOOST_AUTO_TEST_CASE(best_scores_are_what_the_bayes_rules_reach_on_the_scenes) {
     BOOST_TEST(b.shared[3] == 0.55, boost::test_tools::tolerance(1e-12));
     BOOST_TEST(b.x1[3] == 1.0, boost::test_tools::tolerance(1e-12));
     BOOST_TEST(sim::best_scores(0.25).x1[3] == 1 - 0.09 * 0.5, boost::test_tools::tolerance(1e-12));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The logistic probe on synthetic data with known answers
+
+namespace {
+
+// n points of K Gaussian classes N(mu_c, I) in d dimensions, classes uniform; returns X, y and
+// the Bayes classifier's predictions (nearest mean).
+struct Blobs {
+    ad::Mat<double> X;
+    std::vector<int> y, bayes;
+};
+Blobs blobs(const ad::Mat<double>& mu, std::size_t n, ad::Rng& rng) {
+    const std::size_t K = mu.shape()[0], d = mu.shape()[1];
+    Blobs b;
+    b.X.resize(ad::Shape{n, d});
+    for (std::size_t i = 0; i < n; ++i) {
+        const int c = static_cast<int>(rng() % K);
+        b.y.push_back(c);
+        for (std::size_t j = 0; j < d; ++j) b.X(i, j) = mu(static_cast<std::size_t>(c), j) + ad::normal(rng);
+        double best = 1e300;
+        int arg = 0;
+        for (std::size_t k = 0; k < K; ++k) {
+            double dist = 0;
+            for (std::size_t j = 0; j < d; ++j) dist += (b.X(i, j) - mu(k, j)) * (b.X(i, j) - mu(k, j));
+            if (dist < best) {
+                best = dist;
+                arg = static_cast<int>(k);
+            }
+        }
+        b.bayes.push_back(arg);
+    }
+    return b;
+}
+double agree(const std::vector<int>& a, const std::vector<int>& b) {
+    std::size_t h = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) h += a[i] == b[i];
+    return double(h) / double(a.size());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(logistic_probe_reaches_the_bayes_accuracy_on_gaussian_classes) {
+    // Gaussian classes with a shared covariance: the posterior log-odds are affine, so the
+    // logistic model is well specified and its accuracy must reach the Bayes rule's (here
+    // about 0.7, far from separable), on the same test points, for every seed.
+    for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+        ad::Rng rng(seed);
+        const std::size_t K = 4, d = 6;
+        ad::Mat<double> mu({K, d});
+        for (auto& v : mu) v = 0.9 * ad::normal(rng);
+        const Blobs tr = blobs(mu, 6000, rng), te = blobs(mu, 6000, rng);
+        const sim::LogisticProbeResult r = sim::logistic_probe(tr.X, {tr.y}, te.X, {te.y}, K);
+        const double bayes = agree(te.bayes, te.y);
+        BOOST_TEST(bayes < 0.9);
+        BOOST_TEST(std::abs(r.accuracy[0] - bayes) < 0.015, "seed " << seed << ": probe " << r.accuracy[0] << " Bayes " << bayes);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(logistic_probe_separates_separable_classes_and_stays_at_chance_on_noise) {
+    for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+        ad::Rng rng(100 + seed);
+        const std::size_t K = 5, d = 8;
+        ad::Mat<double> mu({K, d}, 0.0);
+        for (std::size_t k = 0; k < K; ++k) mu(k, k) = 12.0;  // 12 sd apart: separable in practice
+        const Blobs tr = blobs(mu, 2000, rng), te = blobs(mu, 2000, rng);
+        BOOST_REQUIRE(agree(te.bayes, te.y) == 1.0);
+        // Labels independent of X: chance (the test frequency of the commonest training class).
+        std::vector<int> noise_tr(tr.y.size()), noise_te(te.y.size());
+        for (auto& v : noise_tr) v = static_cast<int>(rng() % K);
+        for (auto& v : noise_te) v = static_cast<int>(rng() % K);
+        const sim::LogisticProbeResult r = sim::logistic_probe(tr.X, {tr.y, noise_tr}, te.X, {te.y, noise_te}, K);
+        BOOST_TEST(r.accuracy[0] == 1.0, "seed " << seed);
+        const double se = std::sqrt(0.2 * 0.8 / 2000);
+        BOOST_TEST(std::abs(r.accuracy[1] - 0.2) < 5 * se, "seed " << seed << ": " << r.accuracy[1]);
+        BOOST_TEST(std::abs(r.chance[1] - 0.2) < 5 * se);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(logistic_fit_is_the_penalised_optimum) {
+    // The first-order conditions, computed here from the returned model on the original
+    // features: d/dW [mean CE + lambda/2 sum_j (sd_j W_j)^2] = X^T (P - Y) / n + lambda sd^2 W = 0,
+    // d/db = colsum(P - Y) / n = 0. Features of very different scales and offsets, two targets
+    // with their own lambdas.
+    ad::Rng rng(21);
+    const std::size_t n = 1500, d = 5, K = 3;
+    ad::Mat<double> X({n, d});
+    std::vector<int> ya(n), yb(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = 0; j < d; ++j) X(i, j) = (j + 1) * 100.0 * ad::normal(rng) + 50.0 * j;
+        ya[i] = X(i, 0) + 0.01 * X(i, 1) + 200 * ad::normal(rng) > 0 ? 1 : (X(i, 2) > 0 ? 2 : 0);
+        yb[i] = static_cast<int>(rng() % K);
+    }
+    sim::LogisticProbeOptions o;
+    o.grad_tol = 1e-9;
+    o.max_iter = 2000;
+    const std::vector<double> lambda{0.01, 0.3};
+    const sim::LogisticModel m = sim::fit_logistic(X, {ya, yb}, K, lambda, o);
+    std::vector<double> sd(d, 0.0), mu(d, 0.0);
+    for (std::size_t j = 0; j < d; ++j) {
+        for (std::size_t i = 0; i < n; ++i) mu[j] += X(i, j) / n;
+        for (std::size_t i = 0; i < n; ++i) sd[j] += (X(i, j) - mu[j]) * (X(i, j) - mu[j]) / n;
+        sd[j] = std::sqrt(sd[j]);
+    }
+    const std::vector<int>* ys[2] = {&ya, &yb};
+    for (std::size_t t = 0; t < 2; ++t) {
+        std::vector<double> gW(d * K, 0.0), gb(K, 0.0);
+        for (std::size_t i = 0; i < n; ++i) {
+            std::vector<double> z(K);
+            for (std::size_t c = 0; c < K; ++c) {
+                z[c] = m.b[t * K + c];
+                for (std::size_t j = 0; j < d; ++j) z[c] += X(i, j) * m.W(j, t * K + c);
+            }
+            const double mx = *std::max_element(z.begin(), z.end());
+            double s = 0;
+            for (double& v : z) s += (v = std::exp(v - mx));
+            for (std::size_t c = 0; c < K; ++c) {
+                const double r = z[c] / s - (static_cast<int>(c) == (*ys[t])[i] ? 1.0 : 0.0);
+                gb[c] += r / n;
+                for (std::size_t j = 0; j < d; ++j) gW[j * K + c] += X(i, j) * r / n;
+            }
+        }
+        for (std::size_t j = 0; j < d; ++j)
+            for (std::size_t c = 0; c < K; ++c) {
+                // In standardised units (the gradient with respect to sd_j W_j).
+                const double g = (gW[j * K + c] + lambda[t] * sd[j] * sd[j] * m.W(j, t * K + c)) / sd[j];
+                BOOST_TEST(std::abs(g) < 1e-7, "target " << t << " dW(" << j << "," << c << ") = " << g);
+            }
+        for (std::size_t c = 0; c < K; ++c) BOOST_TEST(std::abs(gb[c]) < 1e-7);
+    }
+    BOOST_TEST(m.grad_max < 1e-7);
+    // The probe on random labels with lambda = 0.3 is nearly constant, on ya it is not.
+    double wa = 0, wb = 0;
+    for (std::size_t j = 0; j < d; ++j)
+        for (std::size_t c = 0; c < K; ++c) {
+            wa += std::abs(m.W(j, c) * sd[j]);
+            wb += std::abs(m.W(j, K + c) * sd[j]);
+        }
+    BOOST_TEST(wb < 0.2 * wa);
+}
+
+BOOST_AUTO_TEST_CASE(logistic_probe_is_invariant_deterministic_and_checks_its_input) {
+    ad::Rng rng(31);
+    const std::size_t K = 3, d = 4;
+    ad::Mat<double> mu({K, d});
+    for (auto& v : mu) v = ad::normal(rng);
+    const Blobs tr = blobs(mu, 3000, rng), te = blobs(mu, 1000, rng);
+    const sim::LogisticProbeResult a = sim::logistic_probe(tr.X, {tr.y}, te.X, {te.y}, K);
+    const sim::LogisticProbeResult again = sim::logistic_probe(tr.X, {tr.y}, te.X, {te.y}, K);
+    BOOST_TEST(a.accuracy[0] == again.accuracy[0]);
+    BOOST_TEST(a.lambda[0] == again.lambda[0]);
+    BOOST_TEST(a.iterations == again.iterations);
+    // Features rescaled and shifted: the standardised problem is the same.
+    ad::Mat<double> Xs = tr.X, Ts = te.X;
+    for (auto* m : {&Xs, &Ts})
+        for (std::size_t i = 0; i < m->shape()[0]; ++i) {
+            (*m)(i, 0) = 1000.0 * (*m)(i, 0) + 5000.0;
+            (*m)(i, 2) = 1e-3 * (*m)(i, 2) - 7.0;
+        }
+    const sim::LogisticProbeResult s = sim::logistic_probe(Xs, {tr.y}, Ts, {te.y}, K);
+    BOOST_TEST(std::abs(s.accuracy[0] - a.accuracy[0]) <= 2.0 / 1000);
+    // float32 data: the same accuracy up to a few borderline points.
+    ad::Mat<float> Xf(tr.X.shape()), Tf(te.X.shape());
+    std::copy(tr.X.begin(), tr.X.end(), Xf.begin());
+    std::copy(te.X.begin(), te.X.end(), Tf.begin());
+    const sim::LogisticProbeResult f = sim::logistic_probe(Xf, {tr.y}, Tf, {te.y}, K);
+    BOOST_TEST(std::abs(f.accuracy[0] - a.accuracy[0]) <= 3.0 / 1000);
+    // Two targets at once equal each alone (the objective is separable).
+    std::vector<int> other(tr.y.size()), other_te(te.y.size());
+    for (std::size_t i = 0; i < other.size(); ++i) other[i] = tr.X(i, 1) > 0 ? 1 : 0;
+    for (std::size_t i = 0; i < other_te.size(); ++i) other_te[i] = te.X(i, 1) > 0 ? 1 : 0;
+    const sim::LogisticProbeResult both = sim::logistic_probe(tr.X, {tr.y, other}, te.X, {te.y, other_te}, K);
+    const sim::LogisticProbeResult alone = sim::logistic_probe(tr.X, {other}, te.X, {other_te}, K);
+    BOOST_TEST(std::abs(both.accuracy[0] - a.accuracy[0]) <= 2.0 / 1000);
+    BOOST_TEST(std::abs(both.accuracy[1] - alone.accuracy[0]) <= 2.0 / 1000);
+    BOOST_TEST(both.accuracy[1] > 0.97);
+    // Bad input.
+    BOOST_CHECK_THROW(sim::logistic_probe(tr.X, {te.y}, te.X, {te.y}, K), std::invalid_argument);
+    std::vector<int> bad = tr.y;
+    bad[5] = 3;
+    BOOST_CHECK_THROW(sim::logistic_probe(tr.X, {bad}, te.X, {te.y}, K), std::invalid_argument);
+    BOOST_CHECK_THROW(sim::logistic_probe(tr.X, {tr.y}, ad::Mat<double>({10, 3}), {std::vector<int>(10, 0)}, K),
+                      std::invalid_argument);
+    sim::LogisticProbeOptions o;
+    o.val_fraction = 1.0;
+    BOOST_CHECK_THROW(sim::logistic_probe(tr.X, {tr.y}, te.X, {te.y}, K, o), std::invalid_argument);
+    BOOST_CHECK_THROW(sim::fit_logistic(tr.X, {tr.y}, K, {-1.0}), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The properties on real scenes
+
+BOOST_AUTO_TEST_CASE(raw_pixels_chance_where_a_modality_does_not_see_the_garment) {
+    // A linear probe on raw x2 predicts y1 at chance and one on raw x1 predicts y2 at chance
+    // (the classes are uniform and independent of what the other modality shows, so the test
+    // accuracy is Binomial(n, 0.1) / n for any probe); raw x1 predicts y_shared and y1, raw x2
+    // y_shared and y2, well above chance. Subsets of 2000 + 1000 scenes, 8 seeds.
+    const auto& d = dataset();
+    sim::LogisticProbeOptions o;
+    o.grid = {0.1, 0.01};
+    const double band = 4.5 * std::sqrt(0.1 * 0.9 / 1000);
+    for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+        const sim::FashionScenes sc = sim::make_fashion_scenes(d, 2000, 1000, 0.5, seed);
+        const auto r1 = sim::logistic_probe(sc.train.x1, {sc.train.y_shared, sc.train.y1, sc.train.y2}, sc.test.x1,
+                                            {sc.test.y_shared, sc.test.y1, sc.test.y2}, 10, o);
+        const auto r2 = sim::logistic_probe(sc.train.x2, {sc.train.y_shared, sc.train.y1, sc.train.y2}, sc.test.x2,
+                                            {sc.test.y_shared, sc.test.y1, sc.test.y2}, 10, o);
+        BOOST_TEST_MESSAGE("seed " << seed << ": x1 -> " << r1.accuracy[0] << " " << r1.accuracy[1] << " " << r1.accuracy[2]
+                                   << ", x2 -> " << r2.accuracy[0] << " " << r2.accuracy[1] << " " << r2.accuracy[2]);
+        BOOST_TEST(std::abs(r2.accuracy[1] - 0.1) < band, "seed " << seed << ": y1 from x2 " << r2.accuracy[1]);
+        BOOST_TEST(std::abs(r1.accuracy[2] - 0.1) < band, "seed " << seed << ": y2 from x1 " << r1.accuracy[2]);
+        BOOST_TEST(r1.accuracy[0] > 0.6, "seed " << seed << ": y_shared from x1 " << r1.accuracy[0]);
+        BOOST_TEST(r1.accuracy[1] > 0.6, "seed " << seed << ": y1 from x1 " << r1.accuracy[1]);
+        BOOST_TEST(r2.accuracy[0] > 0.5, "seed " << seed << ": y_shared from x2 " << r2.accuracy[0]);
+        BOOST_TEST(r2.accuracy[2] > 0.5, "seed " << seed << ": y2 from x2 " << r2.accuracy[2]);
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
