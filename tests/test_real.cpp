@@ -130,6 +130,8 @@ BOOST_AUTO_TEST_CASE(idx_missing_truncated_and_wrong_magic) {
     expect_idx_error([&] { sim::read_idx_images(t / "nope-images-idx3-ubyte"); }, t / "nope-images-idx3-ubyte", "no such file");
     expect_idx_error([&] { sim::read_idx_images(t.dir.string()); }, t.dir.string(), "is a directory");
     expect_idx_error([&] { sim::read_idx_split(t / "nodir", "train", 9); }, t / "nodir", "no such directory");
+    write_plain(t / "afile", {});
+    expect_idx_error([&] { sim::read_idx_split(t / "afile", "train", 9); }, t / "afile", "is not a directory");
     expect_idx_error([&] { sim::read_idx_split(t.dir.string(), "train", 9); }, t / "train-images-idx3-ubyte.gz", "no such file");
 
     const Bytes im = idx_images(6, 4, 4);

@@ -176,7 +176,8 @@ LabelledImages read_idx_split(const std::string& dir, const std::string& prefix,
         std::error_code ec;
         if (std::filesystem::exists(gz, ec)) return gz;
         if (std::filesystem::exists(base, ec)) return base.string();
-        if (!std::filesystem::is_directory(dir, ec)) fail(dir, "no such directory (expected it to hold " + stem + "[.gz])");
+        if (!std::filesystem::exists(dir, ec)) fail(dir, "no such directory (expected it to hold " + stem + "[.gz])");
+        if (!std::filesystem::is_directory(dir, ec)) fail(dir, "is not a directory (expected one holding " + stem + "[.gz])");
         fail(gz, "no such file (nor " + stem + " without .gz)");
     };
     LabelledImages out;
