@@ -563,7 +563,7 @@ double agree(const std::vector<int>& a, const std::vector<int>& b) {
 BOOST_AUTO_TEST_CASE(logistic_probe_reaches_the_bayes_accuracy_on_gaussian_classes) {
     // Gaussian classes with a shared covariance: the posterior log-odds are affine, so the
     // logistic model is well specified and its accuracy must reach the Bayes rule's (here
-    // about 0.7, far from separable), on the same test points, for every seed.
+    // 0.67 to 0.87, far from separable), on the same test points, within a point, for every seed.
     for (std::uint64_t seed = 1; seed <= 8; ++seed) {
         ad::Rng rng(seed);
         const std::size_t K = 4, d = 6;
@@ -573,7 +573,8 @@ BOOST_AUTO_TEST_CASE(logistic_probe_reaches_the_bayes_accuracy_on_gaussian_class
         const sim::LogisticProbeResult r = sim::logistic_probe(tr.X, {tr.y}, te.X, {te.y}, K);
         const double bayes = agree(te.bayes, te.y);
         BOOST_TEST(bayes < 0.9);
-        BOOST_TEST(std::abs(r.accuracy[0] - bayes) < 0.015, "seed " << seed << ": probe " << r.accuracy[0] << " Bayes " << bayes);
+        BOOST_TEST_MESSAGE("seed " << seed << ": probe " << r.accuracy[0] << " Bayes " << bayes);
+        BOOST_TEST(std::abs(r.accuracy[0] - bayes) < 0.01, "seed " << seed << ": probe " << r.accuracy[0] << " Bayes " << bayes);
     }
 }
 
