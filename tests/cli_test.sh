@@ -212,7 +212,7 @@ for r, t in zip(an["rows"], th):
         assert abs(r[n + ".z1.oracle"] - float(t["r2_blocks.oracle_x1." + n])) < 1e-12, n
 res = {}
 for r in csv.DictReader(open(os.path.join(d, "results.csv"))):
-    if r["rep"] == "z1":
+    if r["rep"] == "z1" and r["probe"] == "linear":
         res.setdefault((r["name"], float(r["data.noise1"])), []).append(float(r["learned_r2"]))
 assert [r["data.noise1"] for r in learned["rows"]] == grid
 for r in learned["rows"]:

@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -278,31 +279,46 @@ BOOST_AUTO_TEST_CASE(csv_round_trip) {
     const auto spec = spec_of(kGrid);
     const auto cells = sim::expand(spec);
     const auto keys = sim::result_keys(spec);
-    const sim::RunResult r = sim::run(cells[5].config);
+    sim::Cell cell = cells[5];
+    cell.config.set("eval.nonlinear_probe", std::string("on"));  // rows of both probes
+    const sim::RunResult r = sim::run(cell.config);
     const std::string dir = tmpdir("csv");
     fs::create_directories(dir);
-    std::ofstream(dir + "/r.csv") << sim::csv_line(sim::results_header(keys)) << sim::cell_rows(cells[5], spec, keys, r);
+    std::ofstream(dir + "/r.csv") << sim::csv_line(sim::results_header(keys)) << sim::cell_rows(cell, spec, keys, r);
     const auto t = sim::read_csv(dir + "/r.csv");
-    BOOST_REQUIRE_EQUAL(t.rows.size(), sim::kRowsPerCell);
-    std::set<std::pair<std::string, std::string>> seen;
+    const std::size_t per_cell = sim::result_row_keys(cell.config).size();
+    BOOST_REQUIRE_EQUAL(t.rows.size(), per_cell);
+    BOOST_TEST(per_cell == 28u);  // 7 targets and blocks x {z1, z2} x {linear, nonlinear probe}
+    BOOST_TEST(sim::result_row_keys(cells[5].config).size() == 14u);  // "auto": linear encoders, linear data
+    std::set<std::tuple<std::string, std::string, std::string>> seen;
     for (const auto& row : t.rows) {
-        const std::string name = row[t.col("name")], rep = row[t.col("rep")];
-        seen.insert({name, rep});
+        const std::string name = row[t.col("name")], rep = row[t.col("rep")], probe = row[t.col("probe")];
+        seen.insert({name, rep, probe});
+        BOOST_TEST(row[t.col("metric")] == "r2");
         BOOST_TEST(row[t.col("cell")] == "5");
         BOOST_TEST(row[t.col("experiment")] == "main");
         BOOST_TEST(row[t.col("seed")] == std::to_string(cells[5].seed));
         BOOST_TEST(sim::parse_num(row[t.col("data.redundancy")]) == cells[5].config.f("data.redundancy"));
         BOOST_TEST(row[t.col("objective.alignment")] == cells[5].config.s("objective.alignment"));
         BOOST_TEST(row[t.col("status")] == r.status);
-        const auto& l = r.learned_r2.at(name);
-        const auto& a = r.analytic_r2.at(name);
-        BOOST_TEST(sim::parse_num(row[t.col("learned_r2")]) == (rep == "z1" ? l.z1 : l.z2));
-        BOOST_TEST(sim::parse_num(row[t.col("analytic_r2")]) == (rep == "z1" ? a.z1 : a.z2));
         BOOST_TEST(sim::parse_num(row[t.col("cka")]) == r.cka);
-        const auto& lp = r.learned_population_r2.at(name);  // linear encoders on linear data
-        BOOST_TEST(sim::parse_num(row[t.col("learned_population_r2")]) == (rep == "z1" ? lp.z1 : lp.z2));
+        if (probe == "linear") {
+            const auto& l = r.learned_r2.at(name);
+            const auto& a = r.analytic_r2.at(name);
+            BOOST_TEST(sim::parse_num(row[t.col("learned_r2")]) == (rep == "z1" ? l.z1 : l.z2));
+            BOOST_TEST(sim::parse_num(row[t.col("analytic_r2")]) == (rep == "z1" ? a.z1 : a.z2));
+            const auto& lp = r.learned_population_r2.at(name);  // linear encoders on linear data
+            BOOST_TEST(sim::parse_num(row[t.col("learned_population_r2")]) == (rep == "z1" ? lp.z1 : lp.z2));
+        } else {
+            BOOST_TEST(probe == "nonlinear");
+            const auto& l = r.learned_r2_nonlinear.at(name);
+            const auto& a = r.analytic_r2_nonlinear.at(name);
+            BOOST_TEST(sim::parse_num(row[t.col("learned_r2")]) == (rep == "z1" ? l.z1 : l.z2));
+            BOOST_TEST(sim::parse_num(row[t.col("analytic_r2")]) == (rep == "z1" ? a.z1 : a.z2));
+            BOOST_TEST(row[t.col("learned_population_r2")].empty());
+        }
     }
-    BOOST_TEST(seen.size() == sim::kRowsPerCell);
+    BOOST_TEST(seen.size() == per_cell);
     fs::remove_all(dir);
 }
 
@@ -317,9 +333,10 @@ BOOST_AUTO_TEST_CASE(jobs_do_not_change_results) {
     BOOST_TEST((comparable(dir) == comparable(ref)));
     // sorted by cell id, kRowsPerCell rows each
     const auto t = sim::read_csv(dir + "/results.csv");
-    BOOST_REQUIRE_EQUAL(t.rows.size(), 12 * sim::kRowsPerCell);
+    const std::size_t per_cell = sim::result_row_keys(sim::Config()).size();
+    BOOST_REQUIRE_EQUAL(t.rows.size(), 12 * per_cell);
     for (std::size_t i = 0; i < t.rows.size(); ++i)
-        BOOST_TEST(t.rows[i][0] == std::to_string(i / sim::kRowsPerCell));
+        BOOST_TEST(t.rows[i][0] == std::to_string(i / per_cell));
     // the manifest says what ran
     const auto m = nlohmann::json::parse(slurp(dir + "/manifest.json"));
     for (const char* k : {"config", "version", "blas_core", "threads", "processes", "start", "end", "experiments"})
@@ -343,7 +360,7 @@ BOOST_AUTO_TEST_CASE(resume_after_interruptions) {
         BOOST_TEST(!s.complete);
         BOOST_TEST(s.ran == 5u);
         const auto t = sim::read_csv(dir + "/results.csv");
-        BOOST_TEST(t.rows.size() == 5 * sim::kRowsPerCell);
+        BOOST_TEST(t.rows.size() == 5 * sim::result_row_keys(sim::Config()).size());
     }
     {
         Counted c;
@@ -473,7 +490,7 @@ BOOST_AUTO_TEST_CASE(figures_of_a_results_directory) {
     const auto t = sim::read_csv(ref + "/results.csv");
     std::map<std::pair<std::string, std::string>, std::vector<double>> learned;
     for (const auto& r : t.rows)
-        if (r[t.col("name")] == "y_mix" && r[t.col("rep")] == "z1")
+        if (r[t.col("name")] == "y_mix" && r[t.col("rep")] == "z1" && r[t.col("probe")] == "linear")
             learned[{r[t.col("objective.alignment")], r[t.col("data.redundancy")]}].push_back(
                 sim::parse_num(r[t.col("learned_r2")]));
     std::ifstream in(figs + "/redundancy.dat");
@@ -559,7 +576,7 @@ std::map<std::pair<std::string, std::string>, std::vector<double>> column_by(con
     const auto t = sim::read_csv(dir + "/results.csv");
     std::map<std::pair<std::string, std::string>, std::vector<double>> m;
     for (const auto& r : t.rows)
-        if (r[t.col("name")] == name && r[t.col("rep")] == rep)
+        if (r[t.col("name")] == name && r[t.col("rep")] == rep && r[t.col("probe")] == "linear")
             m[{r[t.col("objective.alignment")], r[t.col(key)]}].push_back(sim::parse_num(r[t.col(column)]));
     return m;
 }

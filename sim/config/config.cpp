@@ -65,6 +65,8 @@ const std::vector<KeySpec>& schema() {
         {"train.clip", Kind::Float, 0.0, "gradient-norm clipping threshold (0: off)", {}},
         {"train.seed", Kind::Int, I(0), "seed of initialisation and minibatches", {}},
         {"train.dtype", Kind::String, std::string("float64"), "training precision", {"float64", "float32"}},
+        // eval: how the representations are read
+        {"eval.nonlinear_probe", Kind::String, std::string("auto"), "also read every target and block with the nonlinear probe (kernel ridge on random Fourier features; results.csv rows with probe = nonlinear): on, off, or auto (on for MLP encoders or nonlinear data; off for linear encoders on linear data, whose Gaussian codes a linear probe reads completely)", {"auto", "on", "off"}},
         // theory
         {"theory.lambda_min", Kind::Float, 1e-3, "smallest lambda of the trade-off curve", {}},
         {"theory.lambda_max", Kind::Float, 1e3, "largest lambda of the trade-off curve", {}},
@@ -232,7 +234,7 @@ void Config::merge_toml(const std::string& text, const std::string& origin) {
         const toml::table* tbl = sect_node.as_table();
         if (!tbl) {
             throw ConfigError(origin + ": top-level key '" + sect +
-                              "' is not a section; write keys inside [data], [model], [objective], [train], [theory] or [grid]");
+                              "' is not a section; write keys inside [data], [model], [objective], [train], [eval], [theory] or [grid]");
         }
         if (sect == "grid") {
             for (auto&& [k, node] : *tbl) {

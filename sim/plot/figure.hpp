@@ -3,6 +3,7 @@
 // figure is one file fig_<name>.cpp with one function, listed in sim/plot/meson.build.
 #pragma once
 #include <array>
+#include <map>
 #include <cmath>
 #include <cstddef>
 #include <set>
@@ -18,7 +19,7 @@
 namespace sim::figures {
 
 // --- the results of a directory (results_view.cpp)
-constexpr std::size_t kSlots = kRowsPerCell;
+constexpr std::size_t kSlots = 14;  // the R^2 rows of one probe: 7 targets and blocks x {z1, z2}
 // The slot of (target or block, representation) in a cell's rows.
 int slot_of(const std::string& name, bool z2);
 
@@ -28,7 +29,10 @@ struct Data {
     std::vector<Cell> cells;
     std::vector<std::string> keys;  // result keys
     std::vector<char> present, ok;
-    std::vector<std::array<double, kSlots>> learned, analytic;
+    std::vector<std::array<double, kSlots>> learned, analytic;        // R^2, linear probe
+    std::vector<std::array<double, kSlots>> learned_nl, analytic_nl;  // R^2, nonlinear probe (NaN: not read)
+    // every row by "metric/probe/rep/name" -> (learned, analytic), for rows the arrays do not hold
+    std::vector<std::map<std::string, std::pair<double, double>>> rows;
     std::vector<double> align_loss;
     std::vector<std::string> akind;
     std::size_t not_ok = 0;
@@ -36,6 +40,11 @@ struct Data {
     const Config& cfg(std::size_t id) const { return cells[id].config; }
     double L(std::size_t id, const std::string& name, bool z2 = false) const { return learned[id][slot_of(name, z2)]; }
     double A(std::size_t id, const std::string& name, bool z2 = false) const { return analytic[id][slot_of(name, z2)]; }
+    double LN(std::size_t id, const std::string& name, bool z2 = false) const { return learned_nl[id][slot_of(name, z2)]; }
+    double AN(std::size_t id, const std::string& name, bool z2 = false) const { return analytic_nl[id][slot_of(name, z2)]; }
+    // Any row (NaN when the cell has none such): e.g. value(id, "accuracy", "linear", "z1", "y1").
+    double value(std::size_t id, const std::string& metric, const std::string& probe, const std::string& rep,
+                 const std::string& name, bool analytic_value = false) const;
 };
 
 // Reads DIR/manifest.json and DIR/results.csv. Throws std::runtime_error.

@@ -50,12 +50,17 @@ Data load(const std::string& dir) {
     nan.fill(std::nan(""));
     d.learned.assign(n, nan);
     d.analytic.assign(n, nan);
+    d.learned_nl.assign(n, nan);
+    d.analytic_nl.assign(n, nan);
+    d.rows.assign(n, {});
     d.align_loss.assign(n, std::nan(""));
     d.akind.assign(n, "");
     const CsvTable t = read_csv(rpath);
     const int c_cell = t.col("cell"), c_name = t.col("name"), c_rep = t.col("rep"), c_l = t.col("learned_r2"),
               c_a = t.col("analytic_r2"), c_s = t.col("status"), c_al = t.col("alignment_loss"),
               c_k = t.col("analytic_kind");
+    // probe and metric: absent from the results of alignsim before 0.2, whose rows are all R^2 of the linear probe
+    const int c_probe = t.col("probe"), c_metric = t.col("metric");
     for (int c : {c_cell, c_name, c_rep, c_l, c_a, c_s, c_al, c_k})
         if (c < 0) throw std::runtime_error("'" + rpath + "' lacks a column alignsim plot needs");
     for (const auto& r : t.rows) {
@@ -63,14 +68,31 @@ Data load(const std::string& dir) {
         if (id >= n) throw std::runtime_error("'" + rpath + "' has a cell " + r[c_cell] + " outside the grid of its manifest");
         d.present[id] = 1;
         d.ok[id] = r[c_s] == "ok";
-        const int s = slot_of(r[c_name], r[c_rep] == "z2");
-        d.learned[id][s] = parse_num(r[c_l]);
-        d.analytic[id][s] = parse_num(r[c_a]);
+        const std::string probe = c_probe < 0 ? "linear" : r[c_probe], metric = c_metric < 0 ? "r2" : r[c_metric];
+        const double lv = parse_num(r[c_l]), av = parse_num(r[c_a]);
+        d.rows[id][metric + "/" + probe + "/" + r[c_rep] + "/" + r[c_name]] = {lv, av};
+        if (metric == "r2" && (r[c_rep] == "z1" || r[c_rep] == "z2")) {
+            const int s = slot_of(r[c_name], r[c_rep] == "z2");
+            if (probe == "linear") {
+                d.learned[id][s] = lv;
+                d.analytic[id][s] = av;
+            } else if (probe == "nonlinear") {
+                d.learned_nl[id][s] = lv;
+                d.analytic_nl[id][s] = av;
+            }
+        }
         d.align_loss[id] = parse_num(r[c_al]);
         d.akind[id] = r[c_k];
     }
     for (std::size_t i = 0; i < n; ++i) d.not_ok += d.present[i] && !d.ok[i];
     return d;
+}
+
+double Data::value(std::size_t id, const std::string& metric, const std::string& probe, const std::string& rep,
+                   const std::string& name, bool analytic_value) const {
+    const auto it = rows[id].find(metric + "/" + probe + "/" + rep + "/" + name);
+    if (it == rows[id].end()) return std::nan("");
+    return analytic_value ? it->second.second : it->second.first;
 }
 
 std::vector<std::size_t> all_ok(const Data& d) {
@@ -157,7 +179,7 @@ double oracle_r2(const Config& c, const std::string& target) {
 bool analytic_is_reached(const Data& d, std::size_t id) {
     const Config& c = d.cfg(id);
     if (c.s("data.kind") != "linear") return false;
-    if (d.akind[id] == "tradeoff") return true;
+    if (d.akind[id] == "tradeoff" || d.akind[id] == "unconstrained") return true;
     return d.akind[id] == "aligned" && c.s("objective.task") == "none" &&
            (c.s("objective.alignment") == "regression" || c.i("model.dim") == c.i("data.k_shared"));
 }

@@ -11,6 +11,7 @@
 
 #include "autodiff/random.hpp"
 #include "sim/io/csv.hpp"
+#include "theory/mehler.hpp"
 
 namespace sim {
 
@@ -70,7 +71,10 @@ AnalyticOptimum analytic_optimum(const Config& cfg, const theory::Model& m, cons
     if (cfg.s("data.kind") != "linear" || alignment == "none") return a;
     const int p = static_cast<int>(cfg.i("model.dim"));
     const std::string task = cfg.s("objective.task");
+    const bool mlp = cfg.s("model.encoder") == "mlp";
     if (alignment == "regression") {
+        // The optimum over all encoders is linear too (E[W2 x2 | x1], and with a task a pointwise
+        // quadratic in f(x1) whose coefficients are linear in x1): one closed form for both.
         a.W2 = W2target;
         if (task != "none") {
             a.kind = "tradeoff";
@@ -79,6 +83,17 @@ AnalyticOptimum analytic_optimum(const Config& cfg, const theory::Model& m, cons
             a.kind = "aligned";
             a.W1 = theory::aligned_encoder(mo, p, "regression", W2target);
         }
+    } else if (mlp && task == "none" && (alignment == "cca" || alignment == "spectral")) {
+        // MLP encoders: the optimum over all encoders (Mehler's expansion, theory/mehler.hpp).
+        // cca's whitening is centred; spectral is centred or not as configured.
+        const std::string centering = alignment == "cca" ? "batch" : cfg.s("objective.spectral_centering");
+        const theory::UnconstrainedOptimum u = theory::unconstrained_optimum(m, mo, p, centering);
+        // With a tie among degree-1 functions, which variates are kept depends on the optimum
+        // reached: the R^2 of single targets is then not a prediction.
+        a.kind = u.determined ? "unconstrained" : "unconstrained_tie";
+        for (const auto& [name, v] : u.z1.linear) a.r2[name] = {v, u.z2.linear.at(name)};
+        for (const auto& [name, v] : u.z1.nonlinear) a.r2_nonlinear[name] = {v, u.z2.nonlinear.at(name)};
+        return a;
     } else {
         // cca / spectral have closed forms; infonce is compared with the cca optimum (spec 3).
         // With a task added there is no closed form: the alignment-only optimum is reported,
@@ -89,6 +104,7 @@ AnalyticOptimum analytic_optimum(const Config& cfg, const theory::Model& m, cons
         a.W2 = theory::aligned_encoder_2(mo, p, obj);
     }
     a.r2 = population_r2(m, mo, a.W1, a.W2);
+    a.r2_nonlinear = a.r2;  // z = W x is Gaussian: E[y | z] is linear, no probe reads more
     return a;
 }
 

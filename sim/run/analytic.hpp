@@ -27,11 +27,16 @@ std::map<std::string, R2Pair> population_r2(const theory::Model& m, const theory
 
 // What training on cfg should reach: the minimum-norm optimum of the alignment objective
 // (infonce: the cca one), or with regression alignment and a task, the trade-off optimum at
-// objective.lambda.
+// objective.lambda; for MLP encoders with cca or spectral alignment, the optimum over all
+// encoders (theory/mehler.hpp).
 struct AnalyticOptimum {
-    std::string kind;  // "aligned" | "tradeoff" | "" (none: nonlinear data or alignment "none")
+    // "aligned" | "tradeoff" | "unconstrained" (MLP encoders, cca or spectral; no W1, W2; with
+    // "unconstrained_tie" when a tie leaves single targets' R^2 to the optimum reached) |
+    // "" (none: nonlinear data or alignment "none")
+    std::string kind;
     theory::Mat W1, W2;
-    std::map<std::string, R2Pair> r2;  // every target and block, z1 and z2 (empty when kind is "")
+    std::map<std::string, R2Pair> r2;            // every target and block, z1 and z2, by a linear probe
+    std::map<std::string, R2Pair> r2_nonlinear;  // by any probe (= r2 for linear optima)
 };
 // From cfg's model and moments; W2target is target_encoder_of(cfg, mo) (used by regression only).
 AnalyticOptimum analytic_optimum(const Config& cfg, const theory::Model& m, const theory::Moments& mo,

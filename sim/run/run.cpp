@@ -21,6 +21,7 @@
 #include "sim/data/samples.hpp"
 #include "sim/run/analytic.hpp"
 #include "sim/run/probe.hpp"
+#include "sim/run/probe_nonlinear.hpp"
 #include "theory/closed_forms.hpp"
 
 namespace sim {
@@ -87,6 +88,25 @@ Mat probe_columns(const Split& s) {
 std::map<std::string, double> probe_all(const Mat& ztr, const Mat& zte, const Split& tr, const Split& te) {
     const Mat Ytr = probe_columns(tr), Yte = probe_columns(te);
     const ProbeResult pr = ridge_probe(ztr, Ytr, zte, Yte);
+    std::map<std::string, double> out;
+    std::size_t c = 0;
+    for (int t = 0; t < theory::kNumTargets; ++t) out[theory::kTargetNames[t]] = pr.r2[c++];
+    const std::size_t sizes[3] = {tr.s.shape()[1], tr.u1.shape()[1], tr.u2.shape()[1]};
+    for (int b = 0; b < 3; ++b) {
+        double acc = 0;
+        for (std::size_t j = 0; j < sizes[b]; ++j) acc += pr.r2[c++];
+        out[kBlocks[b]] = acc / static_cast<double>(sizes[b]);
+    }
+    return out;
+}
+
+// The same with the nonlinear probe (kernel ridge on random Fourier features, seeded).
+std::map<std::string, double> probe_all_nonlinear(const Mat& ztr, const Mat& zte, const Split& tr, const Split& te,
+                                                  std::uint64_t seed) {
+    const Mat Ytr = probe_columns(tr), Yte = probe_columns(te);
+    NonlinearProbeOptions o;
+    o.seed = seed;
+    const NonlinearProbeResult pr = nonlinear_probe(ztr, Ytr, zte, Yte, o);
     std::map<std::string, double> out;
     std::size_t c = 0;
     for (int t = 0; t < theory::kNumTargets; ++t) out[theory::kTargetNames[t]] = pr.r2[c++];
@@ -197,10 +217,13 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     }
     res.analytic_r2 = an.r2;
     res.analytic_kind = an.kind;
+    const bool nl_probe = nonlinear_probe_on(cfg);
+    if (nl_probe) res.analytic_r2_nonlinear = an.r2_nonlinear;
     auto nan_all = [&]() {
         const double q = std::numeric_limits<double>::quiet_NaN();
         for (int t = 0; t < theory::kNumTargets; ++t) res.learned_r2[theory::kTargetNames[t]] = {q, q};
         for (const char* b : kBlocks) res.learned_r2[b] = {q, q};
+        if (nl_probe) res.learned_r2_nonlinear = res.learned_r2;
         res.cka = res.alignment_loss = q;
     };
     if (res.status == "diverged") {
@@ -223,6 +246,12 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             const auto l1 = probe_all(z1_tr, z1_te, pb.smp.train, pb.smp.test);
             const auto l2 = probe_all(z2_tr, z2_te, pb.smp.train, pb.smp.test);
             for (const auto& [k, v] : l1) res.learned_r2[k] = {v, l2.at(k)};
+            if (nl_probe) {
+                const std::uint64_t ps = ad::derive_seed(train_seed, "nonlinear_probe");
+                const auto n1 = probe_all_nonlinear(z1_tr, z1_te, pb.smp.train, pb.smp.test, ps);
+                const auto n2 = probe_all_nonlinear(z2_tr, z2_te, pb.smp.train, pb.smp.test, ps);
+                for (const auto& [k, v] : n1) res.learned_r2_nonlinear[k] = {v, n2.at(k)};
+            }
             res.cka = linear_cka(z1_te, z2_te);
             // alignment loss on the test set: mean over consecutive batches of train.batch rows
             if (has_align) {
@@ -301,10 +330,45 @@ nlohmann::json RunResult::to_json() const {
     };
     j["learned"] = {{"r2", table(learned_r2)}};
     if (!learned_population_r2.empty()) j["learned"]["population_r2"] = table(learned_population_r2);
+    if (!learned_r2_nonlinear.empty()) j["learned"]["r2_nonlinear"] = table(learned_r2_nonlinear);
     j["analytic"] = {{"r2", table(analytic_r2)}, {"kind", analytic_kind}};
+    if (!analytic_r2_nonlinear.empty()) j["analytic"]["r2_nonlinear"] = table(analytic_r2_nonlinear);
     j["subspace_distance"] = subspace_distance;
     j["cka"] = cka;
     return j;
+}
+
+bool nonlinear_probe_on(const Config& cfg) {
+    const std::string& v = cfg.s("eval.nonlinear_probe");
+    if (v == "auto") return cfg.s("model.encoder") == "mlp" || cfg.s("data.kind") != "linear";
+    return v == "on";
+}
+
+std::vector<RowKey> result_row_keys(const Config& cfg) {
+    static const char* const names[7] = {"y_shared", "y1", "y2", "y_mix", "s", "u1", "u2"};
+    std::vector<RowKey> keys;
+    std::vector<std::string> probes{"linear"};
+    if (nonlinear_probe_on(cfg)) probes.push_back("nonlinear");
+    for (const auto& probe : probes)
+        for (int i = 0; i < 7; ++i)
+            for (const char* rep : {"z1", "z2"}) keys.push_back({i < 4 ? "target" : "block", names[i], rep, probe, "r2"});
+    return keys;
+}
+
+RowValues row_values(const RunResult& r, const RowKey& k) {
+    RowValues v;
+    v.learned = std::numeric_limits<double>::quiet_NaN();
+    const bool z1 = k.rep == "z1";
+    auto pick = [&](const std::map<std::string, R2Pair>& m) -> std::optional<double> {
+        const auto it = m.find(k.name);
+        if (it == m.end()) return std::nullopt;
+        return z1 ? it->second.z1 : it->second.z2;
+    };
+    const bool linear = k.probe == "linear";
+    if (auto l = pick(linear ? r.learned_r2 : r.learned_r2_nonlinear)) v.learned = *l;
+    if (linear) v.learned_population = pick(r.learned_population_r2);
+    v.analytic = pick(linear ? r.analytic_r2 : r.analytic_r2_nonlinear);
+    return v;
 }
 
 }  // namespace sim
