@@ -1174,3 +1174,42 @@ BOOST_AUTO_TEST_CASE(objective_optima_against_minimisation) {
     BOOST_CHECK_THROW(theory::cca_penalised_optimum(mo, 2, -1.0), std::invalid_argument);
     BOOST_CHECK_THROW(theory::cca_penalised_loss(mo, la::zeros(2, d1), la::zeros(3, d2), 1.0), std::invalid_argument);
 }
+
+BOOST_AUTO_TEST_CASE(tradeoff_value_from_the_subspace_eigenproblem) {
+    // Eliminating the symmetry of the task head (W1 -> G W1, v -> G^{-T} v leaves v^T W1 as it
+    // is) separates J_lambda into two least-squares problems on the row space of W1: in whitened
+    // coordinates, with Q an orthonormal basis of that row space,
+    //   min_{G, v} J = Syy + lambda tr(W2 S22 W2^T) - tr(Q^T (b b^T + lambda K K^T) Q),
+    // so inf J = Syy + lambda tr(W2 S22 W2^T) - (sum of the p largest eigenvalues of b b^T + lambda K K^T),
+    // b = S11^{-1/2} S1y, K = S11^{-1/2} S12 W2^T (docs/theory.md section 8). Checked against the
+    // (p+1)-dimensional eigenproblem of tradeoff_optimum, attained or not, on population and on
+    // sample moments.
+    std::vector<std::pair<std::string, theory::Moments>> cases;
+    for (const auto& s : optimisation_specs()) cases.push_back({s.mixing, theory::moments(theory::make_model(s))});
+    cases.push_back({"sample", drawn(2000, 5).mo});
+    for (const auto& [label, mo] : cases) {
+        const int ks = label == "sample" ? 2 : static_cast<int>(theory::canonical_correlations(mo).size());
+        const Mat S11ih = la::sym_pow(mo.S11, -0.5);
+        for (const char* kind : {"cca", "random"}) {
+            for (int p : {1, ks, ks + 1}) {
+                const Mat W2 = theory::target_encoder(mo, p, kind, 21);
+                for (int target : {kYShared, kYMix}) {
+                    for (double lambda : {0.01, 1.0, 30.0}) {
+                        const theory::TradeoffPoint pt = theory::tradeoff_optimum(mo, W2, target, lambda);
+                        const double J = theory::tradeoff_objective(mo, W2, target, lambda, pt.W1, pt.v);
+                        const Mat b = la::mm(S11ih, la::cols(mo.S1y, target, target + 1));
+                        const Mat K = la::mm3(S11ih, mo.S12, la::transpose(W2));
+                        const Mat M = la::mm(b, b, false, true) + lambda * la::mm(K, K, false, true);
+                        const la::Eig e = la::eigh(la::symmetrize(M));
+                        double top = 0;
+                        for (int k = 0; k < p; ++k) top += e.w[e.w.size() - 1 - k];
+                        const double via_subspace = mo.Syy(target, target) + lambda * la::trace(la::mm3(W2, mo.S22, la::transpose(W2))) - top;
+                        BOOST_TEST(std::abs(J - via_subspace) < 1e-9 * (1 + std::abs(J)),
+                                   label << " " << kind << " p=" << p << " target " << target << " lambda=" << lambda << ": " << J << " vs "
+                                         << via_subspace << (pt.attained ? "" : " (not attained)"));
+                    }
+                }
+            }
+        }
+    }
+}
