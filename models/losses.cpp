@@ -70,7 +70,9 @@ ad::Var<T> cca_alignment(ad::Var<T> z1, ad::Var<T> z2, T penalty) {
     return ad::add(align, ad::scale(white, penalty));
 }
 
-// sum_{i != j} (z1_i . z2_j)^2 = ||z1 z2^T||_F^2 - sum_i (z1_i . z2_i)^2: no mask needed.
+// sum_{i != j} (z1_i . z2_j)^2 = ||z1 z2^T||_F^2 - sum_i (z1_i . z2_i)^2: no mask needed, and
+// ||z1 z2^T||_F^2 = tr(z1^T z1 z2^T z2) = sum of (z1^T z1) .* (z2^T z2) (both symmetric): two
+// p x p Gram matrices, O(B p^2) instead of the B x B product's O(B^2 p).
 template <class T>
 ad::Var<T> spectral_contrastive(ad::Var<T> z1, ad::Var<T> z2) {
     same_shape(z1, z2, "spectral_contrastive");
@@ -78,7 +80,7 @@ ad::Var<T> spectral_contrastive(ad::Var<T> z1, ad::Var<T> z2) {
     if (z1.rows() < 2) throw std::invalid_argument("spectral_contrastive: needs a batch of at least 2");
     ad::Var<T> diag = ad::row_sum(ad::mul(z1, z2));  // z1_i . z2_i
     ad::Var<T> pos = ad::scale(ad::sum(diag), T(-2) / n);
-    ad::Var<T> all = ad::sum(ad::square(ad::matmul(z1, z2, false, true)));
+    ad::Var<T> all = ad::sum(ad::mul(ad::matmul(z1, z1, true, false), ad::matmul(z2, z2, true, false)));
     ad::Var<T> off = ad::sub(all, ad::sum(ad::square(diag)));
     return ad::add(pos, ad::scale(off, T(1) / (n * (n - T(1)))));
 }
