@@ -49,24 +49,25 @@ static ad::Var<T> center_batch(ad::Var<T> z) {
     return ad::sub(z, ad::col_mean(z));
 }
 
-// ||C - I||_F^2 with C = zc^T zc / n the batch covariance (zc = z - batch mean):
+// ||C - I||_F^2 with C = zc^T zc / n the batch covariance of the centred codes zc:
 // ||C||_F^2 - 2 tr C + p with tr C = ||zc||_F^2 / n, so no identity matrix is needed.
 template <class T>
-static ad::Var<T> whitening_gap(ad::Var<T> z) {
-    const T n = T(z.rows());
-    const std::size_t p = z.cols();
-    ad::Var<T> zc = center_batch(z);
+static ad::Var<T> whitening_gap_centred(ad::Var<T> zc) {
+    const T n = T(zc.rows());
+    const std::size_t p = zc.cols();
     ad::Var<T> c = ad::scale(ad::matmul(zc, zc, true, false), T(1) / n);
     ad::Var<T> fro = ad::sum(ad::square(c));
     ad::Var<T> tr = ad::scale(ad::sum(ad::square(zc)), T(2) / n);
     return ad::add_scalar(ad::sub(fro, tr), T(p));
 }
 
+// Every term of the batch covariances: the codes are centred once, then aligned and whitened.
 template <class T>
 ad::Var<T> cca_alignment(ad::Var<T> z1, ad::Var<T> z2, T penalty) {
     same_shape(z1, z2, "cca_alignment");
-    ad::Var<T> align = regression_alignment(z1, z2);
-    ad::Var<T> white = ad::add(whitening_gap(z1), whitening_gap(z2));
+    ad::Var<T> c1 = center_batch(z1), c2 = center_batch(z2);
+    ad::Var<T> align = regression_alignment(c1, c2);
+    ad::Var<T> white = ad::add(whitening_gap_centred(c1), whitening_gap_centred(c2));
     return ad::add(align, ad::scale(white, penalty));
 }
 

@@ -19,12 +19,13 @@ ad::Var<T> infonce(ad::Var<T> z1, ad::Var<T> z2, T temperature, bool cosine,
 template <class T>
 ad::Var<T> regression_alignment(ad::Var<T> z1, ad::Var<T> target);
 
-// CCA as alignment plus a whitening penalty: mean ||z1 - z2||^2
-//   + penalty * (||C1 - I||_F^2 + ||C2 - I||_F^2), C_i the batch covariance matrix
-//   (z_i - mean)^T (z_i - mean) / n, centred on the batch mean. (Until issue 13 C_i was the
-// uncentred second moment z_i^T z_i / n, which an encoder with a bias satisfies with a constant
-// output coordinate that is aligned at no cost; for encoders without a bias on centred data the
-// two agree in the population.)
+// CCA as alignment plus a whitening penalty, a function of the batch covariances only:
+//   mean ||(z1 - mean z1) - (z2 - mean z2)||^2 + penalty * (||C1 - I||_F^2 + ||C2 - I||_F^2),
+// C_i = (z_i - mean)^T (z_i - mean) / n the batch covariance matrix (means over the batch).
+// CCA is location-invariant, so the loss ignores a shift of either code. (Until issue 13 both
+// terms were uncentred: C_i = z_i^T z_i / n, which an encoder with a bias satisfies with a
+// constant output coordinate that is aligned at no cost; issue 8 centred the alignment term too,
+// so that the full-batch loss is exactly the plug-in objective of the sample covariances.)
 template <class T>
 ad::Var<T> cca_alignment(ad::Var<T> z1, ad::Var<T> z2, T penalty);
 

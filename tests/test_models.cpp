@@ -163,10 +163,10 @@ BOOST_AUTO_TEST_CASE(centred_losses_through_gradcheck_on_awkward_inputs) {
 }
 
 BOOST_AUTO_TEST_CASE(centred_losses_ignore_a_common_shift) {
-    // cca's whitening penalty and the centred spectral loss see only the batch covariance: a
-    // shift c added to both codes leaves them unchanged (cca's alignment term is a difference,
-    // so the shift cancels there too); the uncentred spectral loss does not ignore it. A bias
-    // can therefore no longer satisfy the whitening with a constant coordinate.
+    // cca and the centred spectral loss see only the batch covariances: a shift c added to both
+    // codes leaves them unchanged; the uncentred spectral loss does not ignore it. A bias can
+    // therefore no longer satisfy the whitening with a constant coordinate. cca (alignment term
+    // centred too, issue 8) ignores a different shift of each code as well; regression does not.
     const M z1 = rnd(9, 3, 60), z2 = rnd(9, 3, 61);
     M s1 = z1, s2 = z2;
     for (std::size_t i = 0; i < 9; ++i)
@@ -180,6 +180,14 @@ BOOST_AUTO_TEST_CASE(centred_losses_ignore_a_common_shift) {
     BOOST_TEST(rel(models::spectral_contrastive_centered(a, b).item(), models::spectral_contrastive_centered(sa, sb).item()) <
                1e-12);
     BOOST_TEST(rel(models::spectral_contrastive(a, b).item(), models::spectral_contrastive(sa, sb).item()) > 1e-3);
+    {
+        M o2 = z2;
+        for (std::size_t i = 0; i < 9; ++i)
+            for (std::size_t k = 0; k < 3; ++k) o2(i, k) -= 1.3 + 0.4 * double(k);
+        auto ob = t.constant(o2);
+        BOOST_TEST(rel(models::cca_alignment(a, b, 0.9).item(), models::cca_alignment(sa, ob, 0.9).item()) < 1e-12);
+        BOOST_TEST(rel(models::regression_alignment(a, b).item(), models::regression_alignment(sa, ob).item()) > 1e-3);
+    }
     // The failure mode of the uncentred whitening: z = (1, w) with w whitened and centred has
     // second moment I but covariance diag(0, 1); identical codes, so alignment costs nothing.
     M cz({4, 2});
@@ -217,7 +225,14 @@ BOOST_AUTO_TEST_CASE(loss_values_against_direct_formulas) {
         for (std::size_t k = 0; k < p; ++k) reg += (z1(i, k) - z2(i, k)) * (z1(i, k) - z2(i, k));
     reg /= n;
     BOOST_TEST(rel(models::regression_alignment(a, b).item(), reg) < 1e-13);
-    // cca: reg + penalty (||C1 - I||^2 + ||C2 - I||^2), C = (z - mean)^T (z - mean) / n
+    // cca: mean ||(z1 - mean z1) - (z2 - mean z2)||^2 + penalty (||C1 - I||^2 + ||C2 - I||^2),
+    // C = (z - mean)^T (z - mean) / n
+    double creg = 0;
+    for (std::size_t k = 0; k < p; ++k) {
+        double m1 = 0, m2 = 0;
+        for (std::size_t i = 0; i < n; ++i) m1 += z1(i, k) / n, m2 += z2(i, k) / n;
+        for (std::size_t i = 0; i < n; ++i) creg += (z1(i, k) - m1 - z2(i, k) + m2) * (z1(i, k) - m1 - z2(i, k) + m2) / n;
+    }
     auto gap = [&](const M& z) {
         std::vector<double> mu(p, 0.0);
         for (std::size_t i = 0; i < n; ++i)
@@ -232,7 +247,7 @@ BOOST_AUTO_TEST_CASE(loss_values_against_direct_formulas) {
             }
         return g;
     };
-    BOOST_TEST(rel(models::cca_alignment(a, b, 0.3).item(), reg + 0.3 * (gap(z1) + gap(z2))) < 1e-12);
+    BOOST_TEST(rel(models::cca_alignment(a, b, 0.3).item(), creg + 0.3 * (gap(z1) + gap(z2))) < 1e-12);
     // spectral: -2 mean_i z1_i.z2_i + mean_{i != j} (z1_i.z2_j)^2
     double pos = 0, neg = 0;
     for (std::size_t i = 0; i < n; ++i)

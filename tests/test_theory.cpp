@@ -1323,12 +1323,14 @@ TapeMoments on_tape(ad::Tape<double>& t, const theory::Moments& mo) {
 V align_sq(V w1, V w2, const TapeMoments& m) {
     return ad::add(ad::sub(quad(w1, m.S11), ad::scale(cross(w1, m.S12, w2), 2.0)), quad(w2, m.S22));
 }
-// cca as trained, plus kappa ((tr C1)^2 + |C1|^2 + (tr C2)^2 + |C2|^2)
-V cca_tape(ad::Tape<double>& t, V w1, V w2, const theory::Moments& mo, const Mat& I, double c, double kappa) {
+// cca as trained, or its expectation over minibatches: a E|W1x1 - W2x2|^2 + c (|a C1 - I|^2 +
+// |a C2 - I|^2) + kappa ((tr C1)^2 + |C1|^2 + (tr C2)^2 + |C2|^2) (a = 1, kappa = 0: the whole set)
+V cca_tape(ad::Tape<double>& t, V w1, V w2, const theory::Moments& mo, const Mat& I, double c, double kappa, double a = 1) {
     const TapeMoments m = on_tape(t, mo);
     V Iv = t.constant(I);
     V C1 = gram(w1, m.S11), C2 = gram(w2, m.S22);
-    V L = ad::add(align_sq(w1, w2, m), ad::scale(ad::add(whitening_gap(C1, Iv), whitening_gap(C2, Iv)), c));
+    V L = ad::add(ad::scale(align_sq(w1, w2, m), a),
+                  ad::scale(ad::add(whitening_gap(ad::scale(C1, a), Iv), whitening_gap(ad::scale(C2, a), Iv)), c));
     if (kappa > 0) {
         V b = ad::add(ad::add(ad::square(trace_of(C1, Iv)), ad::sum(ad::square(C1))),
                       ad::add(ad::square(trace_of(C2, Iv)), ad::sum(ad::square(C2))));
@@ -1347,10 +1349,11 @@ V task_tape(ad::Tape<double>& t, V w1, V v, const theory::Moments& mo, const Mat
     return ad::add_scalar(task, mo.Syy(target, target));
 }
 
-// A draw of n samples from the gaussian-mixing model of mc_config, and its sample moments.
+// A draw of n samples from the gaussian-mixing model of mc_config, and its sample moments
+// (uncentred, and centred: the covariances).
 struct Drawn {
     sim::Split d;
-    theory::Moments mo;
+    theory::Moments mo, cov;
 };
 Drawn drawn(std::size_t n, std::uint64_t seed) {
     const sim::Config cfg = mc_config("gaussian", 7);
@@ -1359,7 +1362,19 @@ Drawn drawn(std::size_t n, std::uint64_t seed) {
     Drawn r;
     r.d = sim::draw(dm, n, rng);
     r.mo = theory::sample_moments(r.d.x1, r.d.x2, r.d.y);
+    r.cov = theory::sample_moments(r.d.x1, r.d.x2, r.d.y, true);
     return r;
+}
+
+// The columns of X minus their means.
+Mat centred_columns(Mat X) {
+    const std::size_t n = X.shape()[0];
+    for (std::size_t j = 0; j < X.shape()[1]; ++j) {
+        double mu = 0;
+        for (std::size_t i = 0; i < n; ++i) mu += X(i, j);
+        for (std::size_t i = 0; i < n; ++i) X(i, j) -= mu / double(n);
+    }
+    return X;
 }
 
 double rel(double a, double b) { return std::abs(a - b) / (1 + std::abs(b)); }
@@ -1380,10 +1395,16 @@ BOOST_AUTO_TEST_CASE(sample_moments_make_plugin_objectives_the_full_batch_losses
     ad::Tape<double> t;
     V z1 = t.constant(Z1), z2 = t.constant(Z2);
     const double c = 0.7, lambda = 0.3;
-    // the moments themselves: uncentred, X^T Y / n
+    // the moments themselves: uncentred, X^T Y / n, and centred, (X - mean)^T (Y - mean) / n
     BOOST_TEST(maxabs(D.mo.S12 - moment(D.d.x1, D.d.x2)) < 1e-14);
     BOOST_TEST(maxabs(D.mo.S1y - moment(D.d.x1, D.d.y)) < 1e-14);
     BOOST_TEST(D.mo.S1v.size() == 0u);
+    const Mat X1c = centred_columns(D.d.x1), X2c = centred_columns(D.d.x2), Yc = centred_columns(D.d.y);
+    BOOST_TEST(maxabs(D.cov.S11 - moment(X1c, X1c)) < 1e-14);
+    BOOST_TEST(maxabs(D.cov.S12 - moment(X1c, X2c)) < 1e-14);
+    BOOST_TEST(maxabs(D.cov.S2y - moment(X2c, Yc)) < 1e-14);
+    BOOST_TEST(maxabs(D.cov.Syy - moment(Yc, Yc)) < 1e-14);
+    BOOST_TEST(maxabs(D.cov.S11 - D.mo.S11) > 1e-6);  // the sample mean is not zero
 
     theory::ObjectiveSpec s;
     s.p = p;
@@ -1395,11 +1416,14 @@ BOOST_AUTO_TEST_CASE(sample_moments_make_plugin_objectives_the_full_batch_losses
     s.alignment = "regression";
     const double reg = models::regression_alignment(z1, z2).item();
     BOOST_TEST(rel(theory::objective_value(D.mo, s, x), reg) < 1e-12, theory::objective_value(D.mo, s, x) << " vs " << reg);
-    // cca with its whitening penalty
+    BOOST_TEST(!theory::objective_is_centred(s));
+    // cca with its whitening penalty: a function of the batch covariances, so of the centred moments
     s.alignment = "cca";
+    BOOST_TEST(theory::objective_is_centred(s));
     const double cca = models::cca_alignment(z1, z2, c).item();
-    BOOST_TEST(rel(theory::objective_value(D.mo, s, x), cca) < 1e-12);
-    BOOST_TEST(rel(theory::cca_penalised_loss(D.mo, W1, W2, c), cca) < 1e-12);
+    BOOST_TEST(rel(theory::objective_value(D.cov, s, x), cca) < 1e-12, theory::objective_value(D.cov, s, x) << " vs " << cca);
+    BOOST_TEST(rel(theory::cca_penalised_loss(D.cov, W1, W2, c), cca) < 1e-12);
+    BOOST_TEST(rel(theory::objective_value(D.mo, s, x), cca) > 1e-6);  // the uncentred moments would not do
     // spectral: the plug-in value is the all-pairs (V-statistic) form -2 mean_i z1_i.z2_i +
     // mean_{i,j} (z1_i.z2_j)^2, by hand; the in-batch loss leaves out i = j and exceeds it by
     // (mean_{i,j} (z1_i.z2_j)^2 - mean_i (z1_i.z2_i)^2) / (n - 1)
@@ -1422,6 +1446,32 @@ BOOST_AUTO_TEST_CASE(sample_moments_make_plugin_objectives_the_full_batch_losses
     BOOST_TEST(rel(theory::objective_value(D.mo, s, x), vstat) < 1e-12, theory::objective_value(D.mo, s, x) << " vs " << vstat);
     BOOST_TEST(rel(models::spectral_contrastive(z1, z2).item(), ustat) < 1e-12);
     BOOST_TEST(rel(ustat - vstat, (all / (nn * nn) - diag / nn) / (nn - 1)) < 1e-12);
+    BOOST_TEST(!theory::objective_is_centred(s));
+    // the centred spectral loss: the same two forms of the centred codes, so the V-form is the
+    // plug-in objective of the centred moments
+    {
+        theory::ObjectiveSpec sc = s;
+        sc.spectral_centering = "batch";
+        BOOST_TEST(theory::objective_is_centred(sc));
+        const Mat C1 = centred_columns(Z1), C2 = centred_columns(Z2);
+        double cpos = 0, call = 0, cdiag = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            double dii = 0;
+            for (int k = 0; k < p; ++k) dii += C1(i, k) * C2(i, k);
+            cpos += dii;
+            cdiag += dii * dii;
+            for (std::size_t j = 0; j < n; ++j) {
+                double dij = 0;
+                for (int k = 0; k < p; ++k) dij += C1(i, k) * C2(j, k);
+                call += dij * dij;
+            }
+        }
+        const double cv = -2 * cpos / nn + call / (nn * nn), cu = -2 * cpos / nn + (call - cdiag) / (nn * (nn - 1));
+        BOOST_TEST(rel(theory::objective_value(D.cov, sc, x), cv) < 1e-12, theory::objective_value(D.cov, sc, x) << " vs " << cv);
+        BOOST_TEST(rel(models::spectral_contrastive_centered(z1, z2).item(), cu) < 1e-12);
+        sc.spectral_centering = "bogus";
+        BOOST_CHECK_THROW(theory::no_closed_form_reason(sc), std::invalid_argument);
+    }
     // task y_mix + lambda * regression alignment, and the task alone
     s.alignment = "regression";
     s.task = kYMix;
@@ -1431,16 +1481,10 @@ BOOST_AUTO_TEST_CASE(sample_moments_make_plugin_objectives_the_full_batch_losses
     s.alignment = "none";
     BOOST_TEST(rel(theory::objective_value(D.mo, s, x), task) < 1e-12);
 
-    // centred moments would not do: the sample mean is not zero, and the losses do not remove it
-    Mat X1c = D.d.x1, X2c = D.d.x2;
-    for (Mat* X : {&X1c, &X2c})
-        for (std::size_t j = 0; j < X->shape()[1]; ++j) {
-            double mu = 0;
-            for (std::size_t i = 0; i < n; ++i) mu += (*X)(i, j);
-            for (std::size_t i = 0; i < n; ++i) (*X)(i, j) -= mu / nn;
-        }
-    const theory::Moments centred = theory::sample_moments(X1c, X2c, Mat());
-    BOOST_TEST(std::abs(theory::alignment_loss(centred, "regression", W1, W2) - reg) > 1e-6);
+    // for regression centred moments would not do: the sample mean is not zero, and the loss
+    // does not remove it
+    BOOST_TEST(std::abs(theory::alignment_loss(D.cov, "regression", W1, W2) - reg) > 1e-6);
+    BOOST_TEST(maxabs(theory::sample_moments(X1c, X2c, Mat()).S12 - D.cov.S12) < 1e-14);
 }
 
 BOOST_AUTO_TEST_CASE(cca_penalised_optimum_against_minimisation) {
@@ -1510,66 +1554,97 @@ BOOST_AUTO_TEST_CASE(cca_penalised_optimum_against_minimisation) {
 }
 
 BOOST_AUTO_TEST_CASE(cca_minibatch_penalty_bias) {
-    // The penalty is quadratic in the batch second-moment matrix, so the expected minibatch loss
-    // exceeds the whole-set loss by c (n - B) / (B (n - 1)) E|z z^T - C|_F^2 per modality, which
-    // is kappa ((tr C)^2 + |C|_F^2) for Gaussian z. 1. Monte Carlo over minibatches drawn as the
-    // trainer draws them (consecutive slices of shuffles); 2. the minimiser of the expected
-    // minibatch loss in closed form against minimisation.
-    const std::size_t n = 20000, B = 64;
+    // The loss is a function of the batch covariance C_B (divisor B, centred on the batch mean),
+    // which is biased, E C_B = a C with a = n (B - 1) / (B (n - 1)), and noisy; the penalty is
+    // quadratic in it. So the expected minibatch loss is
+    //   a A + c sum_i (|a C_i - I|^2 + v ((tr C_i)^2 + |C_i|^2)),  v = f (1 - f), f = (n - B) / (B (n - 1))
+    // for Gaussian codes (A: the whole-set alignment term). 1. Monte Carlo over minibatches drawn
+    // as the trainer draws them (consecutive slices of shuffles), at the whole-set optimum and at
+    // a random point, for B = 64 and B = 8 (where the shrink a = 0.875 matters: without it the
+    // random point is off by 8 s.e.); 2. the minimiser of the expected minibatch loss in closed form against
+    // minimisation.
+    const std::size_t n = 20000;
     const double c = 1.0;
     const Drawn D = drawn(n, 3);
     const int p = 2;
-    const theory::CcaPenalisedOptimum o = theory::cca_penalised_optimum(D.mo, p, c);
-    const Mat Z1 = project(D.d.x1, o.W1), Z2 = project(D.d.x2, o.W2);
-    const double kappa = theory::cca_batch_kappa(c, n, B);
-    BOOST_TEST(std::abs(kappa - c * double(n - B) / double(B * (n - 1))) < 1e-18);
-    const double excess = theory::cca_batch_excess(D.mo, o.W1, o.W2, kappa);
-    std::vector<std::size_t> order(n);
-    for (std::size_t i = 0; i < n; ++i) order[i] = i;
-    ad::Rng rng(17);
-    Mat a({B, std::size_t(p)}), b({B, std::size_t(p)});
-    std::vector<double> losses;
-    ad::Tape<double> t;
-    for (int epoch = 0; epoch < 20; ++epoch) {
-        for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(rng() % i)]);
-        for (std::size_t b0 = 0; b0 + B <= n; b0 += B) {
-            for (std::size_t r = 0; r < B; ++r)
-                for (int k = 0; k < p; ++k) a(r, k) = Z1(order[b0 + r], k), b(r, k) = Z2(order[b0 + r], k);
-            t.reset();
-            losses.push_back(models::cca_alignment(t.constant(a), t.constant(b), c).item());
-        }
+    const theory::CcaPenalisedOptimum o = theory::cca_penalised_optimum(D.cov, p, c);
+    for (std::size_t B : {std::size_t(64), std::size_t(8)}) {
+    const theory::CcaBatch cb = theory::cca_batch(c, n, B);
+    const double f = double(n - B) / double(B * (n - 1));
+    BOOST_TEST(std::abs(cb.shrink - double(n) * double(B - 1) / double(B * (n - 1))) < 1e-15);
+    BOOST_TEST(std::abs(cb.kappa - c * f * (1 - f)) < 1e-15 * cb.kappa);
+    const theory::CcaBatch whole = theory::cca_batch(c, n, n);
+    BOOST_TEST(whole.shrink == 1.0);
+    BOOST_TEST(whole.kappa == 0.0);
+    Mat Wr1({std::size_t(p), D.d.x1.shape()[1]}), Wr2({std::size_t(p), D.d.x2.shape()[1]});
+    {
+        ad::Rng r(23);
+        ad::fill_normal(Wr1, r, 0.0, 0.2);
+        ad::fill_normal(Wr2, r, 0.0, 0.2);
     }
-    const auto [mu, se] = mean_se(losses);
-    const double measured = mu - o.value;
-    BOOST_TEST(excess > 10 * se);  // the effect is real at this batch size ...
-    // ... and the formula gives it (within Monte Carlo error and the non-Gaussianity of a sample's
-    // fourth moments, O(1/sqrt(n)))
-    BOOST_TEST(std::abs(measured - excess) < 4 * se + 0.03 * excess, measured << " vs " << excess << " (s.e. " << se << ")");
+    for (int point = 0; point < 2; ++point) {
+        const Mat& W1 = point == 0 ? o.W1 : Wr1;
+        const Mat& W2 = point == 0 ? o.W2 : Wr2;
+        const std::string tag = std::string(point == 0 ? "at the optimum" : "at a random point") + ", B = " + std::to_string(B);
+        const Mat Z1 = project(D.d.x1, W1), Z2 = project(D.d.x2, W2);
+        ad::Tape<double> t;
+        const double whole_loss = models::cca_alignment(t.constant(Z1), t.constant(Z2), c).item();
+        BOOST_TEST(rel(whole_loss, theory::cca_penalised_loss(D.cov, W1, W2, c)) < 1e-12, tag);
+        const double excess = theory::cca_batch_excess(D.cov, W1, W2, c, cb);
+        BOOST_TEST(theory::cca_batch_excess(D.cov, W1, W2, c, whole) == 0.0);
+        std::vector<std::size_t> order(n);
+        for (std::size_t i = 0; i < n; ++i) order[i] = i;
+        ad::Rng rng(17 + point);
+        Mat a({B, std::size_t(p)}), b({B, std::size_t(p)});
+        std::vector<double> losses;
+        for (int epoch = 0; epoch < 20; ++epoch) {
+            for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(rng() % i)]);
+            for (std::size_t b0 = 0; b0 + B <= n; b0 += B) {
+                for (std::size_t r = 0; r < B; ++r)
+                    for (int k = 0; k < p; ++k) a(r, k) = Z1(order[b0 + r], k), b(r, k) = Z2(order[b0 + r], k);
+                t.reset();
+                losses.push_back(models::cca_alignment(t.constant(a), t.constant(b), c).item());
+            }
+        }
+        const auto [mu, se] = mean_se(losses);
+        const double measured = mu - whole_loss;
+        BOOST_TEST(std::abs(excess) > 10 * se, tag << ": excess " << excess << ", s.e. " << se);  // the effect is real at this batch size ...
+        // ... and the formula gives it (within Monte Carlo error and the non-Gaussianity of a
+        // sample's fourth moments, O(1/sqrt(n)))
+        BOOST_TEST(std::abs(measured - excess) < 4 * se + 0.03 * std::abs(excess),
+                   tag << ": " << measured << " vs " << excess << " (s.e. " << se << ")");
+    }
+    }
 
-    // the minimiser of the expected minibatch loss (whitened scale shrunk below the whole-set
-    // one), against minimisation, for several kappa and p
-    for (double kap : {theory::cca_batch_kappa(c, 10000, 256), 0.02, 0.2}) {
+    // the minimiser of the expected minibatch loss, against minimisation, for several batch
+    // terms and p (shrink below 1 scales the codes up, kappa shrinks them)
+    const theory::CcaBatch paper = theory::cca_batch(c, 10000, 256);
+    for (const theory::CcaBatch& bt : {paper, theory::CcaBatch{0.9, 0.02}, theory::CcaBatch{1.0, 0.2}, theory::CcaBatch{0.8, 0.0}}) {
         for (int q : {1, 2, 3}) {
-            const theory::CcaPenalisedOptimum ob = theory::cca_penalised_optimum(D.mo, q, c, kap);
-            const theory::CcaPenalisedOptimum o0 = theory::cca_penalised_optimum(D.mo, q, c);
-            BOOST_TEST(std::abs(ob.value - ob.loss - theory::cca_batch_excess(D.mo, ob.W1, ob.W2, kap)) < 1e-12);
-            BOOST_TEST(std::abs(ob.loss - theory::cca_penalised_loss(D.mo, ob.W1, ob.W2, c)) < 1e-12);
-            BOOST_TEST(ob.loss >= o0.value);  // its whole-set loss: the floor of minibatch training
-            for (int k = 0; k < q; ++k) BOOST_TEST(ob.scale[k] <= o0.scale[k]);
+            const std::string tag = "a=" + std::to_string(bt.shrink) + " kappa=" + std::to_string(bt.kappa) + " p=" + std::to_string(q);
+            const theory::CcaPenalisedOptimum ob = theory::cca_penalised_optimum(D.cov, q, c, bt);
+            const theory::CcaPenalisedOptimum o0 = theory::cca_penalised_optimum(D.cov, q, c);
+            BOOST_TEST(std::abs(ob.value - ob.loss - theory::cca_batch_excess(D.cov, ob.W1, ob.W2, c, bt)) < 1e-12, tag);
+            BOOST_TEST(std::abs(ob.loss - theory::cca_penalised_loss(D.cov, ob.W1, ob.W2, c)) < 1e-12, tag);
+            BOOST_TEST(ob.loss >= o0.value, tag);  // its whole-set loss: the floor of minibatch training
             double best = HUGE_VAL;
             const Mat I = la::eye(q);
             for (std::uint64_t start = 0; start < 2; ++start) {
-                P W1("W1", q, D.mo.S11.shape()[0]), W2("W2", q, D.mo.S22.shape()[0]);
+                P W1("W1", q, D.cov.S11.shape()[0]), W2("W2", q, D.cov.S22.shape()[0]);
                 ad::Rng r(ad::derive_seed(start, "kappa start"));
                 init(W1, r, 0.5);
                 init(W2, r, 0.5);
-                const double val = lbfgs({&W1, &W2}, [&](ad::Tape<double>& tt) { return cca_tape(tt, tt.param(W1), tt.param(W2), D.mo, I, c, kap); });
-                BOOST_TEST(val >= ob.value - 1e-12 * (1 + ob.value));
+                const double val = lbfgs({&W1, &W2}, [&](ad::Tape<double>& tt) {
+                    return cca_tape(tt, tt.param(W1), tt.param(W2), D.cov, I, c, bt.kappa, bt.shrink);
+                });
+                BOOST_TEST(val >= ob.value - 1e-12 * (1 + ob.value), tag);
                 best = std::min(best, val);
             }
-            BOOST_TEST(rel(best, ob.value) < 1e-10, "kappa=" << kap << " p=" << q << ": " << best << " vs " << ob.value);
+            BOOST_TEST(rel(best, ob.value) < 1e-10, tag << ": " << best << " vs " << ob.value);
         }
     }
+    BOOST_CHECK_THROW(theory::cca_batch(c, 100, 1), std::invalid_argument);
+    BOOST_CHECK_THROW(theory::cca_batch(c, 100, 101), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(objective_optima_against_minimisation) {
@@ -1577,29 +1652,33 @@ BOOST_AUTO_TEST_CASE(objective_optima_against_minimisation) {
     // value is the objective at its optimiser, and L-BFGS from random starts never goes below it
     // and reaches it
     const Drawn D = drawn(3000, 4);
-    const theory::Moments& mo = D.mo;
-    const std::size_t d1 = mo.S11.shape()[0], d2 = mo.S22.shape()[0];
+    const std::size_t d1 = D.mo.S11.shape()[0], d2 = D.mo.S22.shape()[0];
     struct C {
         std::string alignment;
         int task, p;
         double lambda, cca_penalty;
         std::string w2;
+        std::string centering = "none";
     };
     const std::vector<C> cases = {
         {"regression", -1, 2, 1, 1, "cca"},   {"regression", -1, 3, 1, 1, "random"},
         {"cca", -1, 2, 1, 1.0, ""},           {"cca", -1, 4, 1, 0.3, ""},
         {"spectral", -1, 2, 1, 1, ""},        {"spectral", -1, 4, 1, 1, ""},
+        {"spectral", -1, 2, 1, 1, "", "batch"},
         {"regression", kYMix, 2, 0.1, 1, "cca"}, {"regression", kYMix, 2, 1, 1, "cca"},
         {"regression", kYMix, 2, 10, 1, "cca"},  {"regression", kYShared, 1, 1, 1, "random"},
         {"none", kYMix, 2, 1, 1, ""}};
     for (const C& k : cases) {
         theory::ObjectiveSpec s;
         s.alignment = k.alignment, s.task = k.task, s.p = k.p, s.lambda = k.lambda, s.cca_penalty = k.cca_penalty;
+        s.spectral_centering = k.centering;
+        // the moments the certificate uses: centred for the losses of batch covariances
+        const theory::Moments& mo = theory::objective_is_centred(s) ? D.cov : D.mo;
         if (!k.w2.empty()) {  // W2 from the population model of the draw, as training does
             const sim::DataModel dm = sim::make_data_model(mc_config("gaussian", 7));
             s.W2 = theory::target_encoder(theory::moments(dm.linear), k.p, k.w2, 9);
         }
-        const std::string tag = k.alignment + " task " + std::to_string(k.task) + " p=" + std::to_string(k.p) +
+        const std::string tag = k.alignment + "/" + k.centering + " task " + std::to_string(k.task) + " p=" + std::to_string(k.p) +
                                 " lambda=" + std::to_string(k.lambda);
         BOOST_TEST_REQUIRE(theory::no_closed_form_reason(s).empty(), tag);
         const theory::ObjectiveOptimum o = theory::objective_optimum(mo, s);
@@ -1645,6 +1724,7 @@ BOOST_AUTO_TEST_CASE(objective_optima_against_minimisation) {
         BOOST_TEST(std::abs(theory::relative_gap(best, o.value)) < 1e-8, tag);
     }
     // what has no closed form says why, and asking for its optimum throws
+    const theory::Moments& mo = D.mo;
     theory::ObjectiveSpec s;
     s.p = 2;
     for (const auto& [a, task] : std::vector<std::pair<std::string, int>>{{"infonce", -1}, {"cca", kYMix}, {"spectral", kY1}, {"none", -1}}) {
@@ -1660,6 +1740,8 @@ BOOST_AUTO_TEST_CASE(objective_optima_against_minimisation) {
     // bad input
     BOOST_CHECK_THROW(theory::sample_moments(la::zeros(5, 8), la::zeros(5, 7), Mat()), std::invalid_argument);
     BOOST_CHECK_THROW(theory::sample_moments(la::zeros(50, 8), la::zeros(49, 7), Mat()), std::invalid_argument);
+    BOOST_CHECK_NO_THROW(theory::sample_moments(la::zeros(9, 8), la::zeros(9, 7), Mat()));
+    BOOST_CHECK_THROW(theory::sample_moments(la::zeros(9, 8), la::zeros(9, 7), Mat(), true), std::invalid_argument);
     BOOST_CHECK_THROW(theory::cca_penalised_optimum(mo, 0, 1.0), std::invalid_argument);
     BOOST_CHECK_THROW(theory::cca_penalised_optimum(mo, 2, -1.0), std::invalid_argument);
     BOOST_CHECK_THROW(theory::cca_penalised_loss(mo, la::zeros(2, d1), la::zeros(3, d2), 1.0), std::invalid_argument);

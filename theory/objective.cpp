@@ -77,22 +77,36 @@ double alignment_value(const Moments& mo, const ObjectiveSpec& s, const Objectiv
 
 }  // namespace
 
-Moments sample_moments(const Mat& X1, const Mat& X2, const Mat& Y) {
+Moments sample_moments(const Mat& X1, const Mat& X2, const Mat& Y, bool centred) {
     const std::size_t n = X1.shape()[0];
     require(X2.shape()[0] == n && (Y.size() == 0 || Y.shape()[0] == n),
             "sample_moments: the data matrices have different numbers of rows (" + std::to_string(n) + ", " +
                 std::to_string(X2.shape()[0]) + ", " + std::to_string(Y.shape()[0]) + ")");
-    const std::size_t dmax = std::max(X1.shape()[1], X2.shape()[1]);
-    require(n > dmax, "sample_moments: " + std::to_string(n) + " samples do not determine the second moments of " +
-                          std::to_string(dmax) + " dimensions (need more samples than dimensions)");
+    const std::size_t dmax = std::max(X1.shape()[1], X2.shape()[1]) + (centred ? 1 : 0);
+    require(n > dmax, "sample_moments: " + std::to_string(n) + " samples do not determine the " +
+                          (centred ? "covariances of " : "second moments of ") + std::to_string(dmax - (centred ? 1 : 0)) +
+                          " dimensions (need more samples than dimensions" + (centred ? " plus one)" : ")"));
+    // the columns minus their means over the set (centred) or as they are
+    auto prepared = [&](const Mat& X) {
+        if (!centred || X.size() == 0) return X;
+        Mat C = X;
+        for (std::size_t j = 0; j < C.shape()[1]; ++j) {
+            double mu = 0;
+            for (std::size_t i = 0; i < n; ++i) mu += C(i, j);
+            mu /= static_cast<double>(n);
+            for (std::size_t i = 0; i < n; ++i) C(i, j) -= mu;
+        }
+        return C;
+    };
+    const Mat A = prepared(X1), B = prepared(X2), Yc = prepared(Y);
     Moments mo;
-    mo.S11 = la::symmetrize(second_moment(X1, X1));
-    mo.S22 = la::symmetrize(second_moment(X2, X2));
-    mo.S12 = second_moment(X1, X2);
-    if (Y.size() > 0) {
-        mo.S1y = second_moment(X1, Y);
-        mo.S2y = second_moment(X2, Y);
-        mo.Syy = la::symmetrize(second_moment(Y, Y));
+    mo.S11 = la::symmetrize(second_moment(A, A));
+    mo.S22 = la::symmetrize(second_moment(B, B));
+    mo.S12 = second_moment(A, B);
+    if (Yc.size() > 0) {
+        mo.S1y = second_moment(A, Yc);
+        mo.S2y = second_moment(B, Yc);
+        mo.Syy = la::symmetrize(second_moment(Yc, Yc));
     }
     return mo;
 }
@@ -114,21 +128,35 @@ double cca_penalised_pair_loss(double rho, double penalty) {
     return 2 * penalty;
 }
 
-double cca_batch_kappa(double penalty, std::size_t n, std::size_t batch) {
-    require(batch >= 1 && batch <= n && n >= 2, "cca_batch_kappa: need 1 <= batch <= n and n >= 2");
-    return penalty * double(n - batch) / (double(batch) * double(n - 1));
+CcaBatch cca_batch(double penalty, std::size_t n, std::size_t batch) {
+    require(penalty >= 0 && std::isfinite(penalty), "the cca penalty must be non-negative and finite");
+    require(batch >= 2 && batch <= n, "cca_batch: need 2 <= batch <= n");
+    const double N = static_cast<double>(n), B = static_cast<double>(batch);
+    CcaBatch b;
+    b.shrink = N * (B - 1) / (B * (N - 1));
+    const double f = (N - B) / (B * (N - 1));
+    b.kappa = penalty * f * (1 - f);
+    return b;
 }
 
-double cca_batch_excess(const Moments& mo, const Mat& W1, const Mat& W2, double kappa) {
+double cca_batch_excess(const Moments& mo, const Mat& W1, const Mat& W2, double penalty, const CcaBatch& b) {
     check_encoders(mo, W1, W2);
     const Mat C1 = la::mm3(W1, mo.S11, la::transpose(W1)), C2 = la::mm3(W2, mo.S22, la::transpose(W2));
-    const double t1 = la::trace(C1), t2 = la::trace(C2);
-    return kappa * (t1 * t1 + la::frob2(C1) + t2 * t2 + la::frob2(C2));
+    const double align = la::trace(C1) - 2 * tr_prod(mm(W1, mo.S12), W2) + la::trace(C2);
+    double excess = (b.shrink - 1) * align;
+    for (const Mat* C : {&C1, &C2}) {
+        const Mat aC = b.shrink * *C;
+        const double t = la::trace(*C);
+        excess += penalty * (whitening_gap(aC) - whitening_gap(*C)) + b.kappa * (t * t + la::frob2(*C));
+    }
+    return excess;
 }
 
-CcaPenalisedOptimum cca_penalised_optimum(const Moments& mo, int p, double penalty, double kappa) {
+CcaPenalisedOptimum cca_penalised_optimum(const Moments& mo, int p, double penalty, const CcaBatch& batch) {
     check_p(mo, p);
     require(penalty >= 0 && std::isfinite(penalty), "the cca penalty must be non-negative and finite");
+    const double a = batch.shrink, kappa = batch.kappa;
+    require(a > 0 && std::isfinite(a), "the minibatch shrink factor must be positive and finite");
     require(kappa >= 0 && std::isfinite(kappa), "the minibatch term kappa must be non-negative and finite");
     // whitened cross-covariance C = S11^{-1/2} S12 S22^{-1/2} = U diag(rho) V^T (full SVD: the
     // singular vectors beyond the non-zero correlations complete both sides)
@@ -137,13 +165,14 @@ CcaPenalisedOptimum cca_penalised_optimum(const Moments& mo, int p, double penal
     CcaPenalisedOptimum o;
     const std::size_t P = static_cast<std::size_t>(p);
     for (std::size_t k = 0; k < P; ++k) o.rho.push_back(std::clamp(svd.s[k], 0.0, 1.0));
-    // per side, G(t) = sum_k (1 - rho_k) t_k + c (t_k - 1)^2 + kappa ((sum t)^2 + sum t^2), convex
-    // on t >= 0: t_k = max(0, (a_k - 2 kappa S) / (2c + 2 kappa)), a_k = 2c - (1 - rho_k), where
-    // S = sum t solves S = sum_k max(0, ...) (the right side decreases in S: bisection)
-    const double den = 2 * penalty + 2 * kappa;
-    std::vector<double> a(P);
-    for (std::size_t k = 0; k < P; ++k) a[k] = 2 * penalty - (1 - o.rho[k]);
-    auto t_of = [&](double S, std::size_t k) { return den > 0 ? std::max(0.0, (a[k] - 2 * kappa * S) / den) : 0.0; };
+    // per side, G(t) = sum_k a (1 - rho_k) t_k + c (a t_k - 1)^2 + kappa ((sum t)^2 + sum t^2),
+    // convex on t >= 0: t_k = max(0, (a_k - 2 kappa S) / (2 c a^2 + 2 kappa)),
+    // a_k = 2 c a - a (1 - rho_k), where S = sum t solves S = sum_k max(0, ...) (the right side
+    // decreases in S: bisection)
+    const double den = 2 * penalty * a * a + 2 * kappa;
+    std::vector<double> num(P);
+    for (std::size_t k = 0; k < P; ++k) num[k] = 2 * penalty * a - a * (1 - o.rho[k]);
+    auto t_of = [&](double S, std::size_t k) { return den > 0 ? std::max(0.0, (num[k] - 2 * kappa * S) / den) : 0.0; };
     auto excess = [&](double S) {
         double s = 0;
         for (std::size_t k = 0; k < P; ++k) s += t_of(S, k);
@@ -160,20 +189,20 @@ CcaPenalisedOptimum cca_penalised_optimum(const Moments& mo, int p, double penal
     o.W2 = la::zeros(P, mo.S22.shape()[0]);
     const Mat R1 = mm(svd.U, S11ih, true, false);  // rows u_k^T S11^{-1/2}
     const Mat R2 = mm(svd.Vt, S22ih);              // rows v_k^T S22^{-1/2}
-    double lin = 0, pen = 0, St = 0, St2 = 0;
+    double whole = 0, expected = 0, St = 0, St2 = 0;
     for (std::size_t k = 0; k < P; ++k) {
         const double t = t_of(S, k);
         o.scale.push_back(t);
         const double r = std::sqrt(t);
         for (std::size_t j = 0; j < o.W1.shape()[1]; ++j) o.W1(k, j) = r * R1(k, j);
         for (std::size_t j = 0; j < o.W2.shape()[1]; ++j) o.W2(k, j) = r * R2(k, j);
-        lin += (1 - o.rho[k]) * t;
-        pen += (t - 1) * (t - 1);
+        whole += (1 - o.rho[k]) * t + penalty * (t - 1) * (t - 1);
+        expected += a * (1 - o.rho[k]) * t + penalty * (a * t - 1) * (a * t - 1);
         St += t;
         St2 += t * t;
     }
-    o.loss = 2 * (lin + penalty * pen);
-    o.value = o.loss + 2 * kappa * (St * St + St2);
+    o.loss = 2 * whole;
+    o.value = 2 * (expected + kappa * (St * St + St2));
     return o;
 }
 
@@ -183,11 +212,17 @@ std::string no_closed_form_reason(const ObjectiveSpec& s) {
     const std::string& a = s.alignment;
     if (a != "regression" && a != "cca" && a != "spectral" && a != "infonce" && a != "none")
         throw std::invalid_argument("theory: unknown alignment '" + a + "' (expected regression, cca, spectral, infonce or none)");
+    if (a == "spectral" && s.spectral_centering != "none" && s.spectral_centering != "batch")
+        throw std::invalid_argument("theory: unknown spectral centering '" + s.spectral_centering + "' (expected none or batch)");
     if (a == "infonce") return "the InfoNCE loss has no closed-form optimum";
     if (s.task >= 0 && (a == "cca" || a == "spectral"))
         return "a task added to " + a + " alignment has no closed-form optimum (only the regression trade-off has one)";
     if (a == "none" && s.task < 0) return "nothing is trained (no alignment and no task)";
     return "";
+}
+
+bool objective_is_centred(const ObjectiveSpec& s) {
+    return s.alignment == "cca" || (s.alignment == "spectral" && s.spectral_centering == "batch");
 }
 
 double objective_value(const Moments& mo, const ObjectiveSpec& s, const ObjectiveParams& x) {

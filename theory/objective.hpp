@@ -12,15 +12,19 @@
 
 namespace theory {
 
-// Uncentred sample second moments of a training set whose rows are samples:
+// Sample second moments of a training set whose rows are samples:
 //   S11 = X1^T X1 / n, S22 = X2^T X2 / n, S12 = X1^T X2 / n, S1y = X1^T Y / n, S2y = X2^T Y / n,
-//   Syy = Y^T Y / n.
-// The losses of models/losses.hpp do not centre a batch, so with these moments every plug-in
-// objective below equals the corresponding loss evaluated on the whole set (one batch of n), to
-// rounding. S1v and S2v stay empty (the latents are not observed). Y may have no columns (then
-// the task moments are empty). Throws std::invalid_argument on mismatched row counts or when
-// n <= max(d1, d2) (the second moments would be singular).
-Moments sample_moments(const Mat& X1, const Mat& X2, const Mat& Y);
+//   Syy = Y^T Y / n,
+// uncentred, or (centred = true) of the columns minus their means over the set: the sample
+// covariances with divisor n. Every plug-in objective below, on the moments that
+// objective_is_centred(spec) asks for, equals the corresponding loss of models/losses.hpp
+// evaluated on the whole set as one batch of n, to rounding: regression, the task and
+// HaoChen et al.'s spectral loss do not centre a batch (uncentred moments); cca and the centred
+// spectral loss are functions of the batch covariances (centred moments). S1v and S2v stay empty
+// (the latents are not observed). Y may have no columns (then the task moments are empty).
+// Throws std::invalid_argument on mismatched row counts or when n <= max(d1, d2) + centred (the
+// moments would be singular).
+Moments sample_moments(const Mat& X1, const Mat& X2, const Mat& Y, bool centred = false);
 
 // --- cca as trained: alignment + penalty * whitening gap (models::cca_alignment) ---
 // E|W1x1 - W2x2|^2 + c (|W1 S11 W1^T - I|_F^2 + |W2 S22 W2^T - I|_F^2), c >= 0.
@@ -29,25 +33,30 @@ double cca_penalised_loss(const Moments& mo, const Mat& W1, const Mat& W2, doubl
 // 2 t (1 - rho) + 2 c (t - 1)^2, that is 2(1 - rho) - (1 - rho)^2 / (2c) when 1 - rho < 2c
 // (t = 1 - (1 - rho) / (2c)) and 2c otherwise (t = 0, the pair collapses).
 double cca_penalised_pair_loss(double rho, double penalty);
-// kappa of the expected minibatch penalty: c (n - B) / (B (n - 1)) for batches of B rows drawn
-// without replacement from n (0 when B = n).
-double cca_batch_kappa(double penalty, std::size_t n, std::size_t batch);
-// The expected minibatch excess E_B[loss on a batch] - loss on the whole set, at (W1, W2), for
-// Gaussian z: kappa ((tr C1)^2 + |C1|_F^2 + (tr C2)^2 + |C2|_F^2), C_i = W_i S_ii W_i^T.
-// (The batch second-moment matrix is an unbiased but noisy estimate of C_i, and the penalty is
-// quadratic in it; the alignment term is linear and has no excess.)
-double cca_batch_excess(const Moments& mo, const Mat& W1, const Mat& W2, double kappa);
+// The expected loss of a minibatch of B rows drawn without replacement from the n of a set,
+// against the loss L_c on the whole set (C_i = W_i S_ii W_i^T on centred moments):
+//   E L_B = a (L_c's alignment term) + c sum_i (|a C_i - I|_F^2 + v ((tr C_i)^2 + |C_i|_F^2)),
+// with a = n (B - 1) / (B (n - 1)) (the batch covariance, divisor B, shrinks in expectation) and
+// v = f (1 - f), f = (n - B) / (B (n - 1)) (its variance for Gaussian codes, to O(1/(nB))).
+// docs/theory.md section 9. B = n: a = 1, kappa = 0 (the whole set).
+struct CcaBatch {
+    double shrink = 1;  // a
+    double kappa = 0;   // c v
+};
+CcaBatch cca_batch(double penalty, std::size_t n, std::size_t batch);
+// E_B[loss on a batch] - loss on the whole set, at (W1, W2), for Gaussian codes (mo centred).
+double cca_batch_excess(const Moments& mo, const Mat& W1, const Mat& W2, double penalty, const CcaBatch& b);
 
 struct CcaPenalisedOptimum {
     Mat W1, W2;                 // p x d_i: rows sqrt(t_k) u_k^T S11^{-1/2}, sqrt(t_k) v_k^T S22^{-1/2}
     std::vector<double> rho;    // the p canonical correlations used (0 beyond the non-zero ones)
     std::vector<double> scale;  // t_k: W_i S_ii W_i^T = diag(t)
     double value = 0;           // the minimised objective: cca_penalised_loss + cca_batch_excess
-    double loss = 0;            // cca_penalised_loss at (W1, W2) (= value when kappa = 0)
+    double loss = 0;            // cca_penalised_loss at (W1, W2) (= value on the whole set)
 };
-// The global minimiser of cca_penalised_loss + cca_batch_excess(kappa) (kappa = 0: the loss on
-// the whole set). 1 <= p <= min(d1, d2), penalty >= 0, kappa >= 0.
-CcaPenalisedOptimum cca_penalised_optimum(const Moments& mo, int p, double penalty, double kappa = 0);
+// The global minimiser of cca_penalised_loss + cca_batch_excess(batch) (default: the loss on
+// the whole set). 1 <= p <= min(d1, d2), penalty >= 0, batch.shrink > 0, batch.kappa >= 0.
+CcaPenalisedOptimum cca_penalised_optimum(const Moments& mo, int p, double penalty, const CcaBatch& batch = {});
 
 // --- one run's objective ---
 struct ObjectiveSpec {
@@ -55,6 +64,7 @@ struct ObjectiveSpec {
     int task = -1;                   // target column of the task term (kTargetNames order), -1: none
     double lambda = 1;               // task + lambda * alignment (used when there is a task)
     double cca_penalty = 1;          // c of the cca loss
+    std::string spectral_centering = "none";  // spectral: "none" (HaoChen et al.) | "batch" (centred codes)
     int p = 0;                       // representation dimension
     Mat W2;                          // the frozen target encoder of regression alignment (p x d2)
 };
@@ -65,8 +75,13 @@ struct ObjectiveParams {
 };
 // "" when the objective has a closed-form optimum, otherwise why not (a sentence).
 std::string no_closed_form_reason(const ObjectiveSpec& spec);
-// The objective at given parameters, from moments: regression and cca alignment,
-// E|W1x1 - W2x2|^2 (+ the cca penalty); spectral, the plug-in -2 E[z1^T z2] + tr(C1 C2)
+// Whether the objective as trained is a function of batch covariances (cca; spectral with
+// centring "batch"): then objective_value and objective_optimum take the centred sample moments
+// (sample_moments(..., true)), otherwise the uncentred ones.
+bool objective_is_centred(const ObjectiveSpec& spec);
+// The objective at given parameters, from moments (centred or not, objective_is_centred):
+// regression and cca alignment, E|W1x1 - W2x2|^2 (+ the cca penalty); spectral, the plug-in
+// -2 E[z1^T z2] + tr(C1 C2)
 // (docs/theory.md section 9 on the in-batch i != j form); with a task, E(y_t - v^T W1 x1)^2 +
 // lambda * alignment; alignment "none" with a task, the task loss alone.
 double objective_value(const Moments& mo, const ObjectiveSpec& spec, const ObjectiveParams& x);
