@@ -1,11 +1,13 @@
 // Optimisers on problems with known optima: least squares reaches the normal-equations
-// solution (SGD with momentum, Adam, AdamW), L2 weight decay reaches the ridge solution,
-// AdamW's decoupled decay differs from Adam's L2 as it should, and gradient clipping.
+// solution (SGD with momentum, Adam, AdamW, L-BFGS), L2 weight decay reaches the ridge solution,
+// AdamW's decoupled decay differs from Adam's L2 as it should, and gradient clipping; L-BFGS
+// also on Rosenbrock's valley, with its budgets and stop callback.
 // Budget: about a second.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
 
+#include "autodiff/lbfgs.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/optim.hpp"
 #include "autodiff/random.hpp"
@@ -199,6 +201,77 @@ BOOST_AUTO_TEST_CASE(make_optimizer_by_name) {
     BOOST_TEST(make_optimizer<double>("adam", {&w}, 0.2, 0.0)->lr() == 0.2);
     BOOST_TEST(make_optimizer<double>("adamw", {&w}, 0.3, 0.01)->lr() == 0.3);
     BOOST_CHECK_THROW(make_optimizer<double>("rmsprop", {&w}, 0.1, 0.0), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(lbfgs_reaches_the_minimum_within_its_budgets) {
+    // least squares: the normal-equations solution, double and float
+    LeastSquares ls;
+    const auto ols = ls.solution();
+    const M& X = ls.X;
+    const M& y = ls.y;
+    {
+        Param<double> w("w", ls.d, 1);
+        const LbfgsReport r = lbfgs<double>({&w}, [&](Tape<double>& t) {
+            return mean(square(sub(matmul(t.constant(X), t.param(w)), t.constant(y))));
+        });
+        BOOST_TEST(dist(w, ols) < 1e-8, "distance " << dist(w, ols) << " after " << r.evals << " evaluations, " << r.stopped);
+        BOOST_TEST(r.value < r.initial);
+        BOOST_TEST(r.evals < 200);
+        BOOST_TEST((r.stopped == "converged" || r.stopped == "gradient" || r.stopped == "line search"), r.stopped);
+    }
+    {
+        Mat<float> Xf(X.shape()), yf(y.shape());
+        for (std::size_t i = 0; i < X.size(); ++i) Xf.data()[i] = float(X.data()[i]);
+        for (std::size_t i = 0; i < y.size(); ++i) yf.data()[i] = float(y.data()[i]);
+        Param<float> w("w", ls.d, 1);
+        lbfgs<float>({&w}, [&](Tape<float>& t) { return mean(square(sub(matmul(t.constant(Xf), t.param(w)), t.constant(yf)))); });
+        BOOST_TEST(dist(w, ols) < 1e-3, "float distance " << dist(w, ols));
+    }
+    // Rosenbrock's valley (1 - a)^2 + 100 (b - a^2)^2 from (-1.2, 1): the minimum (1, 1)
+    auto rosenbrock = [](Param<double>& p) {
+        return [&p](Tape<double>& t) {
+            Var<double> v = t.param(p);  // 1 x 2
+            static const M e0 = [] { M m({2, 1}, 0.0); m(0, 0) = 1; return m; }();
+            static const M e1 = [] { M m({2, 1}, 0.0); m(1, 0) = 1; return m; }();
+            Var<double> a = matmul(v, t.constant(e0)), b = matmul(v, t.constant(e1));
+            Var<double> one_minus_a = add_scalar(scale(a, -1.0), 1.0);
+            return add(square(one_minus_a), scale(square(sub(b, square(a))), 100.0));
+        };
+    };
+    Param<double> p("p", 1, 2);
+    p.value(0, 0) = -1.2;
+    p.value(0, 1) = 1.0;
+    const LbfgsReport r = lbfgs<double>({&p}, rosenbrock(p));
+    BOOST_TEST(std::abs(p.value(0, 0) - 1) < 1e-6, p.value(0, 0) << " after " << r.evals << " evaluations, " << r.stopped);
+    BOOST_TEST(std::abs(p.value(0, 1) - 1) < 1e-6, p.value(0, 1));
+    // the budgets: evaluations, accepted steps, and the stop callback (called after each step)
+    p.value(0, 0) = -1.2;
+    p.value(0, 1) = 1.0;
+    LbfgsOptions few;
+    few.max_evals = 7;
+    const LbfgsReport e = lbfgs<double>({&p}, rosenbrock(p), few);
+    BOOST_TEST(e.evals <= 7);
+    BOOST_TEST(e.stopped == "evals");
+    BOOST_TEST(e.value < e.initial);  // the params hold the best point found
+    p.value(0, 0) = -1.2;
+    p.value(0, 1) = 1.0;
+    LbfgsOptions iters;
+    iters.max_iters = 4;
+    const LbfgsReport it = lbfgs<double>({&p}, rosenbrock(p), iters);
+    BOOST_TEST(it.iters == 4);
+    BOOST_TEST(it.stopped == "iters");
+    p.value(0, 0) = -1.2;
+    p.value(0, 1) = 1.0;
+    int calls = 0;
+    const LbfgsReport st = lbfgs<double>({&p}, rosenbrock(p), {}, [&] { return ++calls == 3; });
+    BOOST_TEST(st.iters == 3);
+    BOOST_TEST(st.stopped == "stop");
+    // the value reported is the loss at the params left
+    Tape<double> t;
+    BOOST_TEST(std::abs(rosenbrock(p)(t).item() - st.value) < 1e-15);
+    LbfgsOptions bad;
+    bad.memory = 0;
+    BOOST_CHECK_THROW(lbfgs<double>({&p}, rosenbrock(p), bad), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
