@@ -5,11 +5,71 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "autodiff/lbfgs.hpp"
 #include "autodiff/ops.hpp"
 
 namespace models {
 
 namespace {
+
+// The pseudo-inverse of a small symmetric positive semi-definite matrix (p x p, row-major),
+// by Jacobi rotations: eigenvalues below 1e-12 of the largest count as zero.
+std::vector<double> pinv_psd(std::vector<double> A, std::size_t p) {
+    std::vector<double> V(p * p, 0.0);
+    for (std::size_t i = 0; i < p; ++i) V[i * p + i] = 1;
+    for (int sweep = 0; sweep < 100; ++sweep) {
+        double off = 0, diag = 0;
+        for (std::size_t i = 0; i < p; ++i)
+            for (std::size_t j = 0; j < p; ++j) (i == j ? diag : off) += A[i * p + j] * A[i * p + j];
+        if (off <= 1e-30 * diag || off == 0) break;
+        for (std::size_t i = 0; i < p; ++i)
+            for (std::size_t j = i + 1; j < p; ++j) {
+                const double aij = A[i * p + j];
+                if (aij == 0) continue;
+                const double theta = (A[j * p + j] - A[i * p + i]) / (2 * aij);
+                const double t = (theta >= 0 ? 1.0 : -1.0) / (std::abs(theta) + std::sqrt(theta * theta + 1));
+                const double c = 1 / std::sqrt(t * t + 1), sn = t * c;
+                for (std::size_t k = 0; k < p; ++k) {  // A <- A J (columns i, j)
+                    const double ki = A[k * p + i], kj = A[k * p + j];
+                    A[k * p + i] = c * ki - sn * kj;
+                    A[k * p + j] = sn * ki + c * kj;
+                }
+                for (std::size_t k = 0; k < p; ++k) {  // A <- J^T A (rows i, j)
+                    const double ik = A[i * p + k], jk = A[j * p + k];
+                    A[i * p + k] = c * ik - sn * jk;
+                    A[j * p + k] = sn * ik + c * jk;
+                }
+                for (std::size_t k = 0; k < p; ++k) {  // V <- V J
+                    const double ki = V[k * p + i], kj = V[k * p + j];
+                    V[k * p + i] = c * ki - sn * kj;
+                    V[k * p + j] = sn * ki + c * kj;
+                }
+            }
+    }
+    double top = 0;
+    for (std::size_t i = 0; i < p; ++i) top = std::max(top, A[i * p + i]);
+    std::vector<double> out(p * p, 0.0);
+    for (std::size_t k = 0; k < p; ++k) {
+        const double w = A[k * p + k];
+        if (!(w > 1e-12 * top)) continue;
+        for (std::size_t i = 0; i < p; ++i)
+            for (std::size_t j = 0; j < p; ++j) out[i * p + j] += V[i * p + k] * V[j * p + k] / w;
+    }
+    return out;
+}
+
+// A^T B of two row-major matrices with the same rows (n x a, n x b -> a x b), in double.
+template <class T>
+std::vector<double> cross_moment(const ad::Mat<T>& A, const ad::Mat<T>& B) {
+    const std::size_t n = A.shape()[0], a = A.shape()[1], b = B.shape()[1];
+    std::vector<double> out(a * b, 0.0);
+    for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t i = 0; i < a; ++i) {
+            const double x = static_cast<double>(A(r, i));
+            for (std::size_t j = 0; j < b; ++j) out[i * b + j] += x * static_cast<double>(B(r, j));
+        }
+    return out;
+}
 
 // Fisher-Yates with the engine's raw output (the same permutation on every platform).
 void shuffle(std::vector<std::size_t>& v, ad::Rng& rng) {
@@ -61,11 +121,16 @@ Trainer<T>::Trainer(const TrainerSpec<T>& spec, const TrainData<T>& data)
     if (!spec_.frozen_targets) e2_ = make_encoder<T>(spec_.enc2, r2);
     if (spec_.task) ad::xavier_uniform(head_.value, rh);
 
-    std::vector<ad::Param<T>*> params = e1_->params();
+    params_ = e1_->params();
     if (e2_)
-        for (auto* q : e2_->params()) params.push_back(q);
-    if (spec_.task) params.push_back(&head_);
-    opt_ = ad::make_optimizer<T>(spec_.optimizer, params, spec_.lr, spec_.weight_decay, spec_.momentum);
+        for (auto* q : e2_->params()) params_.push_back(q);
+    if (spec_.task) params_.push_back(&head_);
+    opt_ = ad::make_optimizer<T>(spec_.optimizer, params_, spec_.lr, spec_.weight_decay, spec_.momentum);
+    if (spec_.schedule != "constant" && spec_.schedule != "hold_decay")
+        throw std::invalid_argument("trainer: unknown schedule '" + spec_.schedule + "' (expected constant or hold_decay)");
+    if (!(spec_.hold_fraction >= 0 && spec_.hold_fraction <= 1) || !(spec_.final_fraction > 0 && spec_.final_fraction <= 1))
+        throw std::invalid_argument("trainer: the schedule needs 0 <= hold_fraction <= 1 and 0 < final_fraction <= 1");
+    if (spec_.warmup_steps < 0) throw std::invalid_argument("trainer: warmup_steps must be non-negative");
 
     const std::size_t B = spec_.batch;
     x1b_ = ad::Mat<T>({B, data_.x1->shape()[1]});
@@ -95,22 +160,32 @@ void Trainer<T>::next_batch() {
 }
 
 template <class T>
+ad::Var<T> Trainer<T>::batch_loss(ad::Tape<T>& tape, const ad::Mat<T>& x1, const ad::Mat<T>* x2, const ad::Mat<T>* z2,
+                                  const ad::Mat<T>* y, bool with_task) {
+    const bool has_align = spec_.alignment.name != "none";
+    ad::Var<T> z1 = e1_->forward(tape, tape.constant(x1));
+    ad::Var<T> loss;
+    if (has_align) {
+        ad::Var<T> zz = spec_.frozen_targets ? tape.constant(*z2) : e2_->forward(tape, tape.constant(*x2));
+        loss = align_(z1, zz);
+    }
+    if (with_task) {
+        ad::Var<T> pred = ad::matmul(z1, tape.param(head_));
+        ad::Var<T> task = mse(pred, tape.constant(*y));
+        loss = has_align ? ad::add(task, ad::scale(loss, spec_.lambda)) : task;
+    }
+    if (!has_align && !with_task) loss = align_(z1, z1);  // "none": a constant 0
+    return loss;
+}
+
+template <class T>
 T Trainer<T>::step() {
     const long k = step_index_++;
     next_batch();
-    const bool has_align = spec_.alignment.name != "none";
+    // during the warm-up (spec.warmup_steps), the alignment alone
+    const bool with_task = spec_.task && (spec_.alignment.name == "none" || k >= spec_.warmup_steps);
     tape_.reset();
-    ad::Var<T> z1 = e1_->forward(tape_, tape_.constant(x1b_));
-    ad::Var<T> loss;
-    if (has_align) {
-        ad::Var<T> z2 = spec_.frozen_targets ? tape_.constant(z2b_) : e2_->forward(tape_, tape_.constant(x2b_));
-        loss = align_(z1, z2);
-    }
-    if (spec_.task) {
-        ad::Var<T> pred = ad::matmul(z1, tape_.param(head_));
-        ad::Var<T> task = mse(pred, tape_.constant(yb_));
-        loss = has_align ? ad::add(task, ad::scale(loss, spec_.lambda)) : task;
-    }
+    ad::Var<T> loss = batch_loss(tape_, x1b_, &x2b_, &z2b_, &yb_, with_task);
     const T L = loss.item();
     if (!have_initial_) {
         initial_ = L;
@@ -139,14 +214,27 @@ T Trainer<T>::step() {
 }
 
 template <class T>
+T Trainer<T>::lr_at(long k, long steps) const {
+    if (spec_.schedule == "constant" || steps <= 1) return spec_.lr;
+    const double x = static_cast<double>(k) / static_cast<double>(steps - 1), x0 = spec_.hold_fraction;
+    if (x <= x0 || x0 >= 1) return spec_.lr;
+    const double f = 1 - (1 - spec_.final_fraction) * std::min(1.0, (x - x0) / (1 - x0));
+    return static_cast<T>(static_cast<double>(spec_.lr) * f);
+}
+
+template <class T>
 FitReport Trainer<T>::fit(long steps, const std::function<void(long, double)>& on_step) {
     FitReport rep;
     rep.initial_loss = rep.final_loss = std::nan("");
-    if (spec_.alignment.name == "none" && !spec_.task) return rep;  // nothing to learn
+    const bool has_align = spec_.alignment.name != "none";
+    if (!has_align && !spec_.task) return rep;  // nothing to learn
+    const bool warm = spec_.task && has_align && spec_.warmup_steps > 0;
     const long tail = std::max<long>(1, steps / 20);
     double tail_sum = 0;
     long tail_count = 0;
     for (long s = 0; s < steps; ++s) {
+        if (warm && step_index_ == spec_.warmup_steps) solve_head();  // the task joins
+        opt_->set_lr(lr_at(s, steps));
         const double L = double(step());
         if (s == 0) rep.initial_loss = L;
         if (!diverged_.empty()) {
@@ -161,8 +249,94 @@ FitReport Trainer<T>::fit(long steps, const std::function<void(long, double)>& o
         }
         if (on_step) on_step(s, L);
     }
+    // a warm-up as long as the fit: the head still fits the representation learned
+    if (warm && diverged_.empty() && step_index_ > 0 && step_index_ <= spec_.warmup_steps) solve_head();
     rep.final_loss = tail_count > 0 ? tail_sum / double(tail_count)
                                     : (std::isfinite(rep.initial_loss) ? rep.initial_loss : std::nan(""));
+    return rep;
+}
+
+template <class T>
+ad::Var<T> Trainer<T>::full_loss(ad::Tape<T>& tape) {
+    return batch_loss(tape, *data_.x1, data_.x2, data_.z2, data_.y, spec_.task);
+}
+
+template <class T>
+double Trainer<T>::full_loss_value() {
+    full_tape_.reset();
+    return static_cast<double>(full_loss(full_tape_).item());
+}
+
+template <class T>
+void Trainer<T>::solve_head() {
+    if (!spec_.task) throw std::invalid_argument("trainer: solve_head without a task");
+    const std::size_t p = spec_.enc1.out_dim;
+    full_tape_.reset();
+    const ad::Mat<T>& Z1 = e1_->forward(full_tape_, full_tape_.constant(*data_.x1)).value();
+    const std::vector<double> A = cross_moment(Z1, Z1), b = cross_moment(Z1, *data_.y);
+    const std::vector<double> Ai = pinv_psd(A, p);
+    for (std::size_t i = 0; i < p; ++i) {
+        double v = 0;
+        for (std::size_t j = 0; j < p; ++j) v += Ai[i * p + j] * b[j];
+        head_.value(i, 0) = static_cast<T>(v);
+    }
+}
+
+template <class T>
+void Trainer<T>::rebalance() {
+    const std::size_t p = spec_.enc1.out_dim;
+    full_tape_.reset();
+    const ad::Mat<T>& Z1 = e1_->forward(full_tape_, full_tape_.constant(*data_.x1)).value();
+    const std::vector<double> C11i = pinv_psd(cross_moment(Z1, Z1), p), C21 = cross_moment(*data_.z2, Z1);
+    std::vector<double> G(p * p, 0.0);  // C21 C11^+
+    for (std::size_t i = 0; i < p; ++i)
+        for (std::size_t j = 0; j < p; ++j)
+            for (std::size_t k = 0; k < p; ++k) G[i * p + j] += C21[i * p + k] * C11i[k * p + j];
+    ad::Mat<T>& W = e1_->params()[0]->value;  // the p x d1 weight of a linear encoder
+    const std::size_t d = W.shape()[1];
+    ad::Mat<T> out({p, d});
+    for (std::size_t i = 0; i < p; ++i)
+        for (std::size_t c = 0; c < d; ++c) {
+            double v = 0;
+            for (std::size_t k = 0; k < p; ++k) v += G[i * p + k] * static_cast<double>(W(k, c));
+            out(i, c) = static_cast<T>(v);
+        }
+    W = out;
+    solve_head();
+}
+
+template <class T>
+PolishReport Trainer<T>::polish(const PolishOptions& opt) {
+    if (opt.rebalance && (!e1_->linear_weight() || !spec_.frozen_targets || !spec_.task || !data_.z2))
+        throw std::invalid_argument("trainer: polish with rebalancing needs a linear encoder 1, frozen targets and a task");
+    if (opt.rebalance && opt.rebalance_every < 1) throw std::invalid_argument("trainer: rebalance_every must be positive");
+    PolishReport rep;
+    rep.initial_loss = full_loss_value();
+    auto done = [&] {
+        if (opt.done && opt.done()) rep.done = true;
+        return rep.done;
+    };
+    const std::function<ad::Var<T>(ad::Tape<T>&)> loss = [this](ad::Tape<T>& t) { return full_loss(t); };
+    double prev = rep.initial_loss;
+    while (rep.evals < opt.max_evals && !done()) {
+        if (opt.rebalance) {
+            rebalance();
+            ++rep.evals;
+            ++rep.rebalances;
+            if (done()) break;
+        }
+        ad::LbfgsOptions lo;
+        lo.max_evals = opt.max_evals - rep.evals;
+        if (opt.rebalance) lo.max_iters = opt.rebalance_every;
+        const ad::LbfgsReport r = ad::lbfgs<T>(params_, loss, lo, done);
+        rep.evals += r.evals;
+        if (opt.progress) opt.progress(rep.evals, r.value);
+        if (!opt.rebalance || rep.done) break;
+        // a round that no longer decreases the loss: rebalancing will not move it either
+        if (!(r.value < prev - 1e-14 * (1 + std::abs(r.value)))) break;
+        prev = r.value;
+    }
+    rep.final_loss = full_loss_value();
     return rep;
 }
 

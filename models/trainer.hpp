@@ -7,6 +7,12 @@
 //   loss = task(head(z1), y) + lambda * alignment(z1, z2)     (with a task)
 //   loss = alignment(z1, z2)                                   (without)
 //   z1 = f1(x1);  z2 = f2(x2), or the frozen targets z2 given as data
+//
+// Around the steps (issue 8): fit() sets the learning rate of each step from a schedule and can
+// train the alignment alone for a warm-up before the task joins (with the head then solved by
+// least squares); full_loss() is the same loss on the whole training set, and polish() minimises
+// it by L-BFGS (autodiff/lbfgs.hpp), with the task head rebalanced in closed form, when the
+// caller's optimality certificate says that the steps stopped short (sim/run/run.cpp).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -33,6 +39,14 @@ struct TrainerSpec {
     T lr = T(1e-3), weight_decay = T(0), momentum = T(0.9);
     T clip = T(0);                                 // > 0: clip the joint gradient norm
     std::size_t batch = 256;
+    // The learning rate of fit()'s steps: "constant" (lr), or "hold_decay": lr for the first
+    // hold_fraction of the steps, then linearly down to final_fraction * lr at the last step.
+    std::string schedule = "constant";
+    double hold_fraction = 0.7, final_fraction = 0.01;
+    // With a task and an alignment loss: the first warmup_steps steps train the alignment alone
+    // (the head is not on the tape), then fit() sets the head to the least-squares fit of y on
+    // z1 over the training rows (solve_head) and the task joins. 0: no warm-up.
+    long warmup_steps = 0;
     // Everything random derives from it: encoder initialisations ("init_f1", "init_f2"), the head
     // ("init_head") and the minibatch order ("batches").
     std::uint64_t seed = 0;
@@ -46,6 +60,28 @@ struct TrainData {
     const ad::Mat<T>* x2 = nullptr;  // the second modality (encoders on both sides)
     const ad::Mat<T>* z2 = nullptr;  // frozen targets (TrainerSpec::frozen_targets)
     const ad::Mat<T>* y = nullptr;   // the task column, n x 1 (TrainerSpec::task)
+};
+
+// What polish() does and when it stops.
+struct PolishOptions {
+    long max_evals = 1000;  // full-batch loss evaluations at most (a rebalance counts as one)
+    // Alternate L-BFGS rounds (rebalance_every accepted steps each) with the closed-form
+    // rebalance of the task head's symmetry, W1 <- G W1 (G = C21 C11^+, C11 = E z1 z1^T,
+    // C21 = E z2 z1^T over the training rows: the least-squares map from z1 to the frozen
+    // targets) then head <- least squares: needs a linear encoder 1, frozen targets and a task.
+    bool rebalance = false;
+    long rebalance_every = 20;
+    // Called after every accepted step and rebalance, with the parameters at the new point: true
+    // stops. It may throw (to abandon the run).
+    std::function<bool()> done;
+    // Called after every L-BFGS round and rebalance (full-batch evaluations so far, loss).
+    std::function<void(long, double)> progress;
+};
+struct PolishReport {
+    long evals = 0;       // full-batch evaluations, rebalances included
+    long rebalances = 0;
+    double initial_loss = 0, final_loss = 0;  // the full-batch loss before and after
+    bool done = false;    // stopped because done() said so
 };
 
 // How a fit ended. status: "ok" | "diverged" (reason says at which step and why).
@@ -71,26 +107,49 @@ public:
     T step();
     const std::string& diverged() const { return diverged_; }
 
-    // Runs `steps` steps, stopping at divergence; on_step(step, loss) after each update.
+    // Runs `steps` steps, stopping at divergence; on_step(step, loss) after each update. Sets
+    // the learning rate of each step (lr_at) and ends the warm-up (spec.warmup_steps).
     FitReport fit(long steps, const std::function<void(long, double)>& on_step = {});
+    // The scheduled learning rate of step k (0-based) of a fit of `steps` steps.
+    T lr_at(long k, long steps) const;
+
+    // The training loss (alignment, task and lambda as in step(), no warm-up) on all training
+    // rows as one batch, built on the given tape; and its value (on a tape of the trainer's own).
+    ad::Var<T> full_loss(ad::Tape<T>& tape);
+    double full_loss_value();
+    // head <- the least-squares fit of y on z1 = f1(x1) over the training rows (pseudo-inverse
+    // of z1^T z1: a rank-deficient z1 gives the minimum-norm head). Needs a task.
+    void solve_head();
+    // Minimises full_loss() from the current parameters (all of them, without weight decay) by
+    // L-BFGS until opt.done() or the budget; throws std::invalid_argument when opt.rebalance is
+    // asked for without a linear encoder 1, frozen targets and a task.
+    PolishReport polish(const PolishOptions& opt);
 
     Encoder<T>& encoder1() { return *e1_; }
     Encoder<T>* encoder2() { return e2_.get(); }  // nullptr with frozen targets
     const ad::Param<T>& head() const { return head_; }
     ad::Optimizer<T>& optimizer() { return *opt_; }
+    // Every learned parameter, in the optimiser's order: encoder 1, encoder 2, the head.
+    const std::vector<ad::Param<T>*>& params() { return params_; }
     const ad::Tape<T>& tape() const { return tape_; }
     const TrainerSpec<T>& spec() const { return spec_; }
 
 private:
     void next_batch();
+    // The loss of one batch of rows (step()'s minibatch, or every row for full_loss()).
+    ad::Var<T> batch_loss(ad::Tape<T>& tape, const ad::Mat<T>& x1, const ad::Mat<T>* x2, const ad::Mat<T>* z2,
+                          const ad::Mat<T>* y, bool with_task);
+    void rebalance();
     TrainerSpec<T> spec_;
     TrainData<T> data_;
     std::size_t n_ = 0;
     std::unique_ptr<Encoder<T>> e1_, e2_;
     ad::Param<T> head_;
     AlignmentLoss<T> align_;
+    std::vector<ad::Param<T>*> params_;
     std::unique_ptr<ad::Optimizer<T>> opt_;
     ad::Tape<T> tape_;
+    ad::Tape<T> full_tape_;  // full_loss_value(), solve_head(), rebalance(): not the step's tape
     ad::Rng batch_rng_;
     std::vector<std::size_t> order_;
     std::size_t cursor_ = 0;

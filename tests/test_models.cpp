@@ -557,4 +557,162 @@ BOOST_AUTO_TEST_CASE(training_step_allocates_nothing_after_warmup) {
     zero_allocation_step<float>();
 }
 
+double max_abs_diff(const M& a, const M& b) {
+    double m = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a.data()[i] - b.data()[i]));
+    return m;
+}
+
+// Solves the small system A x = b (A symmetric positive definite, row-major k x k) by Gaussian
+// elimination: the tests' own normal equations.
+std::vector<double> solve_small(std::vector<double> A, std::vector<double> b) {
+    const std::size_t k = b.size();
+    for (std::size_t c = 0; c < k; ++c)
+        for (std::size_t r = c + 1; r < k; ++r) {
+            const double f = A[r * k + c] / A[c * k + c];
+            for (std::size_t j = c; j < k; ++j) A[r * k + j] -= f * A[c * k + j];
+            b[r] -= f * b[c];
+        }
+    std::vector<double> x(k);
+    for (std::size_t r = k; r-- > 0;) {
+        double v = b[r];
+        for (std::size_t j = r + 1; j < k; ++j) v -= A[r * k + j] * x[j];
+        x[r] = v / A[r * k + r];
+    }
+    return x;
+}
+
+BOOST_AUTO_TEST_CASE(trainer_schedule_warmup_full_loss_and_polish) {
+    const std::size_t n = 200, d = 6, p = 2;
+    const M x1 = rnd(n, d, 70), x2 = rnd(n, d, 71);
+    M z2({n, p}), y({n, std::size_t(1)});
+    for (std::size_t i = 0; i < n; ++i) {  // targets and task correlated with x1, plus noise
+        z2(i, 0) = x1(i, 0) + 0.5 * x1(i, 1) + 0.3 * x2(i, 0);
+        z2(i, 1) = x1(i, 2) - 0.4 * x1(i, 3) + 0.3 * x2(i, 1);
+        y(i, 0) = x1(i, 0) - x1(i, 4) + 0.2 * x2(i, 2);
+    }
+    models::TrainerSpec<double> ts;
+    ts.enc1.kind = "linear";
+    ts.enc1.in_dim = d;
+    ts.enc1.out_dim = p;
+    ts.alignment.name = "regression";
+    ts.frozen_targets = true;
+    ts.batch = 40;
+    ts.lr = 0.01;
+    models::TrainData<double> td;
+    td.x1 = &x1;
+    td.z2 = &z2;
+
+    // 1. the schedule: hold 70% of the steps, then linearly to 1% at the last step
+    ts.schedule = "hold_decay";
+    {
+        models::Trainer<double> t(ts, td);
+        BOOST_TEST(t.lr_at(0, 101) == 0.01);
+        BOOST_TEST(t.lr_at(70, 101) == 0.01);
+        BOOST_TEST(std::abs(t.lr_at(85, 101) - 0.01 * (1 - 0.99 * 0.5)) < 1e-15);
+        BOOST_TEST(std::abs(t.lr_at(100, 101) - 1e-4) < 1e-15);
+        BOOST_TEST(t.lr_at(0, 1) == 0.01);
+        t.fit(11);
+        BOOST_TEST(std::abs(t.optimizer().lr() - 1e-4) < 1e-15);  // fit() set each step's rate
+        models::TrainerSpec<double> c = ts;
+        c.schedule = "constant";
+        models::Trainer<double> tc(c, td);
+        BOOST_TEST(tc.lr_at(100, 101) == 0.01);
+        c.schedule = "cosine";
+        BOOST_CHECK_THROW(models::Trainer<double>(c, td), std::invalid_argument);
+    }
+
+    // 2. the loss on the whole set is a batch of every row: the first step's loss at batch n
+    {
+        models::TrainerSpec<double> all = ts;
+        all.batch = n;
+        models::Trainer<double> t(all, td);
+        const double before = t.full_loss_value();
+        BOOST_TEST(std::abs(before - t.step()) < 1e-12 * (1 + std::abs(before)));
+    }
+
+    // 3. polishing reaches the least-squares encoder W1 = Z2^T X1 (X1^T X1)^{-1}
+    {
+        models::Trainer<double> t(ts, td);
+        t.fit(5);
+        int calls = 0;
+        models::PolishOptions po;
+        po.done = [&] { return ++calls < 0; };  // never: until the loss stops decreasing
+        const models::PolishReport r = t.polish(po);
+        BOOST_TEST(r.final_loss < r.initial_loss);
+        BOOST_TEST(r.evals <= 1000);
+        BOOST_TEST(calls > 0);
+        std::vector<double> A(d * d, 0.0), b(d);
+        for (std::size_t k = 0; k < p; ++k) {
+            for (std::size_t j = 0; j < d; ++j) {
+                b[j] = 0;
+                for (std::size_t i = 0; i < n; ++i) b[j] += x1(i, j) * z2(i, k);
+                for (std::size_t l = 0; l < d && k == 0; ++l)
+                    for (std::size_t i = 0; i < n; ++i) A[j * d + l] += x1(i, j) * x1(i, l);
+            }
+            const std::vector<double> w = solve_small(A, b);
+            for (std::size_t j = 0; j < d; ++j)
+                BOOST_TEST(std::abs((*t.encoder1().linear_weight())(k, j) - w[j]) < 1e-6, "row " << k << " col " << j);
+        }
+        // the budget and done()
+        models::Trainer<double> t2(ts, td);
+        po.max_evals = 4;
+        BOOST_TEST(t2.polish(po).evals <= 4);
+        po.max_evals = 1000;
+        calls = 0;
+        po.done = [&] { return ++calls == 2; };
+        const models::PolishReport r2 = t2.polish(po);
+        BOOST_TEST(r2.done);
+        BOOST_TEST(calls == 2);
+        // rebalancing needs a task
+        po.rebalance = true;
+        BOOST_CHECK_THROW(t2.polish(po), std::invalid_argument);
+    }
+
+    // 4. a task with a warm-up: the head stays out of the first steps, then is the least-squares
+    // head of y on z1; polishing with rebalancing lowers the loss to a stationary point
+    {
+        models::TrainerSpec<double> tt = ts;
+        tt.task = true;
+        tt.lambda = 0.5;
+        tt.warmup_steps = 3;
+        td.y = &y;
+        models::Trainer<double> t(tt, td);
+        const M head0 = t.head().value, w0 = *t.encoder1().linear_weight();
+        for (int k = 0; k < 3; ++k) t.step();
+        BOOST_TEST(max_abs_diff(t.head().value, head0) == 0.0);  // not trained during the warm-up
+        BOOST_TEST(max_abs_diff(*t.encoder1().linear_weight(), w0) > 0.0);
+        models::Trainer<double> f(tt, td);
+        f.fit(3);  // a fit as long as its warm-up ends with the head solved
+        const M& W = *f.encoder1().linear_weight();
+        std::vector<double> A(p * p, 0.0), b(p, 0.0);
+        for (std::size_t i = 0; i < n; ++i) {
+            double z[2];
+            for (std::size_t k = 0; k < p; ++k) {
+                z[k] = 0;
+                for (std::size_t j = 0; j < d; ++j) z[k] += W(k, j) * x1(i, j);
+            }
+            for (std::size_t k = 0; k < p; ++k) {
+                b[k] += z[k] * y(i, 0);
+                for (std::size_t l = 0; l < p; ++l) A[k * p + l] += z[k] * z[l];
+            }
+        }
+        const std::vector<double> v = solve_small(A, b);
+        for (std::size_t k = 0; k < p; ++k) BOOST_TEST(std::abs(f.head().value(k, 0) - v[k]) < 1e-10);
+        models::PolishOptions po;
+        po.rebalance = true;
+        const models::PolishReport r = f.polish(po);
+        BOOST_TEST(r.rebalances >= 1);
+        BOOST_TEST(r.final_loss < r.initial_loss);
+        // stationary: the full-batch gradient vanishes
+        Tape<double> tape;
+        for (auto* q : f.params()) q->zero_grad();
+        tape.backward(f.full_loss(tape));
+        double g2 = 0;
+        for (auto* q : f.params())
+            for (std::size_t i = 0; i < q->grad.size(); ++i) g2 += q->grad.data()[i] * q->grad.data()[i];
+        BOOST_TEST(std::sqrt(g2) < 1e-6, "gradient norm " << std::sqrt(g2));
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
