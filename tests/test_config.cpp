@@ -34,6 +34,11 @@ BOOST_AUTO_TEST_CASE(defaults_are_valid_and_complete) {
     for (const auto& k : sim::schema()) BOOST_TEST(c.values().count(k.key) == 1u);
     BOOST_TEST(c.i("data.d1") == 16);
     BOOST_TEST(c.s("data.mixing") == "orthogonal");
+    // the optimality certificate's defaults (issue 8; docs/usage.md)
+    BOOST_TEST(c.f("train.tolerance") == 1e-3);
+    BOOST_TEST(c.s("train.schedule") == "hold_decay");
+    BOOST_TEST(c.f("train.warmup") == 0.1);
+    BOOST_TEST(c.i("train.polish") == 1000);
 }
 
 BOOST_AUTO_TEST_CASE(every_key_of_the_issues_exists) {
@@ -43,7 +48,8 @@ BOOST_AUTO_TEST_CASE(every_key_of_the_issues_exists) {
                           "data.kind", "model.encoder", "model.hidden", "model.activation",
                           "objective.alignment", "objective.temperature", "objective.target_encoder",
                           "objective.task", "objective.lambda", "train.optimizer", "train.lr", "train.steps",
-                          "train.batch", "train.weight_decay", "train.seed"})
+                          "train.batch", "train.weight_decay", "train.seed", "train.tolerance", "train.schedule",
+                          "train.warmup", "train.polish"})
         BOOST_TEST(sim::find_key(k) != nullptr, k);
 }
 
@@ -129,6 +135,11 @@ BOOST_AUTO_TEST_CASE(impossible_values_are_rejected_by_validate) {
         {{"train.lr=-1"}, "train.lr"},
         {{"objective.temperature=0"}, "objective.temperature"},
         {{"data.n_train=100", "train.batch=200"}, "train.batch"},
+        {{"train.tolerance=0"}, "train.tolerance"},
+        {{"train.tolerance=2"}, "train.tolerance"},
+        {{"train.warmup=-0.1"}, "train.warmup"},
+        {{"train.warmup=0.95"}, "train.warmup"},
+        {{"train.polish=-1"}, "train.polish"},
     };
     for (const auto& [sets, word] : cases) {
         Config c;

@@ -38,6 +38,13 @@ int cmd_train(const ConfigArgs& a) {
     std::printf("steps         %ld\n", r.steps);
     std::printf("seconds       %.3f\n", r.seconds);
     std::printf("final loss    %s\n", num(r.final_loss, "%.6g").c_str());
+    if (std::isfinite(r.objective_optimum))
+        std::printf("objective     %s  (optimum %s on the training set, gap %s, tolerance %g%s)\n",
+                    num(r.objective_learned, "%.6g").c_str(), num(r.objective_optimum, "%.6g").c_str(),
+                    num(r.objective_gap, "%.3g").c_str(), r.tolerance,
+                    r.polish_evals ? (", " + std::to_string(r.polish_evals) + " full-batch evaluations").c_str() : "");
+    else
+        std::printf("objective     no certificate: %s\n", r.objective_reason.c_str());
     std::printf("test align.   %s  (%s)\n", num(r.alignment_loss, "%.6g").c_str(), cfg.s("objective.alignment").c_str());
     std::printf("CKA(z1, z2)   %s\n", num(r.cka).c_str());
     if (r.subspace_distance >= 0)

@@ -65,6 +65,10 @@ const std::vector<KeySpec>& schema() {
         {"train.clip", Kind::Float, 0.0, "gradient-norm clipping threshold (0: off)", {}},
         {"train.seed", Kind::Int, I(0), "seed of initialisation and minibatches", {}},
         {"train.dtype", Kind::String, std::string("float64"), "training precision", {"float64", "float32"}},
+        {"train.schedule", Kind::String, std::string("hold_decay"), "learning-rate schedule: hold_decay (train.lr for the first 70% of the steps, then linearly down to 1% of it at the last step) or constant", {"hold_decay", "constant"}},
+        {"train.warmup", Kind::Float, 0.1, "with a task and an alignment loss: the fraction of the steps that train the alignment alone, after which the task head starts from the least-squares fit on the training set (0: none)", {}},
+        {"train.tolerance", Kind::Float, 1e-3, "largest relative gap to the closed-form optimum of the training objective (on the training set) of a run that ends ok; a larger gap ends not_converged (linear data, linear encoders, objectives with a closed form)", {}},
+        {"train.polish", Kind::Int, I(1000), "when the gap exceeds train.tolerance after the steps: full-batch L-BFGS evaluations at most to close it (to a tenth of the tolerance; 0: no polishing)", {}},
         // eval: how the representations are read
         {"eval.nonlinear_probe", Kind::String, std::string("auto"), "also read every target and block with the nonlinear probe (kernel ridge on random Fourier features; results.csv rows with probe = nonlinear): on, off, or auto (on for MLP encoders or nonlinear data; off for linear encoders on linear data, whose Gaussian codes a linear probe reads completely)", {"auto", "on", "off"}},
         // theory
@@ -396,6 +400,9 @@ void Config::validate() const {
     num_range("train.momentum", 0, 1, false);
     num_range("train.clip", 0, inf, false);
     if (i("train.seed") < 0) fail("'train.seed' must be non-negative");
+    num_range("train.warmup", 0, 0.9, false);
+    num_range("train.tolerance", 0, 1, true);
+    pos_int("train.polish", 0);
     if (i("train.batch") > i("data.n_train"))
         fail("'train.batch' (" + std::to_string(i("train.batch")) + ") exceeds 'data.n_train' (" +
              std::to_string(i("data.n_train")) + ")");

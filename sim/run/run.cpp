@@ -23,6 +23,7 @@
 #include "sim/run/probe.hpp"
 #include "sim/run/probe_nonlinear.hpp"
 #include "theory/closed_forms.hpp"
+#include "theory/objective.hpp"
 
 namespace sim {
 
@@ -112,6 +113,46 @@ std::map<std::string, double> probe_all_nonlinear(const Mat& ztr, const Mat& zte
     return by_name(nonlinear_probe(ztr, probe_columns(tr), zte, probe_columns(te), o).r2, tr);
 }
 
+// The certificate of a run: on when its data are linear, its encoders linear and its
+// objective has a closed-form optimum; then the moments of the training set (centred for the
+// losses of batch covariances) and the optimum's value.
+struct Certificate {
+    bool on = false;
+    std::string reason;  // why not, when off
+    theory::ObjectiveSpec spec;
+    theory::Moments mo;
+    double optimum = std::numeric_limits<double>::quiet_NaN();
+};
+
+Certificate certificate_of(const Problem& pb, const Config& cfg) {
+    Certificate c;
+    c.spec.alignment = pb.alignment;
+    c.spec.task = pb.task_index;
+    c.spec.lambda = cfg.f("objective.lambda");
+    c.spec.cca_penalty = cfg.f("objective.cca_penalty");
+    c.spec.spectral_centering = cfg.s("objective.spectral_centering");
+    c.spec.p = static_cast<int>(pb.p);
+    c.spec.W2 = pb.W2;
+    if (!pb.linear_data)
+        c.reason = "data.kind " + cfg.s("data.kind") + ": the closed forms are for the linear model only";
+    else if (cfg.s("model.encoder") != "linear")
+        c.reason = "model.encoder " + cfg.s("model.encoder") +
+                   ": the training objective over network weights has no closed-form optimum (the optimum over all encoders is "
+                   "a reference, not the objective's minimum over this network)";
+    else
+        c.reason = theory::no_closed_form_reason(c.spec);
+    if (!c.reason.empty()) return c;
+    try {
+        c.mo = theory::sample_moments(pb.smp.train.x1, pb.smp.train.x2, pb.smp.train.y, theory::objective_is_centred(c.spec));
+        c.optimum = theory::objective_optimum(c.mo, c.spec).value;
+        c.on = std::isfinite(c.optimum);
+        if (!c.on) c.reason = "the optimum is not finite";
+    } catch (const std::exception& e) {
+        c.reason = std::string("the optimum could not be computed: ") + e.what();
+    }
+    return c;
+}
+
 template <class T>
 RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     const Config& cfg = *pb.cfg;
@@ -149,6 +190,9 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     ts.clip = static_cast<T>(cfg.f("train.clip"));
     ts.batch = B;
     ts.seed = train_seed;
+    ts.schedule = cfg.s("train.schedule");
+    const bool has_align = pb.alignment != "none";
+    if (ts.task && has_align) ts.warmup_steps = std::lround(cfg.f("train.warmup") * static_cast<double>(steps));
 
     // --- data in the training precision
     const ad::Mat<T> X1 = convert<T>(pb.smp.train.x1), X2 = convert<T>(pb.smp.train.x2);
@@ -187,7 +231,39 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     } catch (const std::invalid_argument& e) {
         throw ConfigError(e.what());
     }
+    models::Encoder<T>* f1 = &trainer->encoder1();
+    models::Encoder<T>* f2 = trainer->encoder2();
+
+    // --- the optimality certificate: the objective from the moments of the training set, at
+    // the learned parameters and at its optimum (theory/objective.hpp)
+    const Certificate cert = certificate_of(pb, cfg);
+    res.tolerance = cfg.f("train.tolerance");
+    res.objective_reason = cert.reason;
+    if (cert.on) res.objective_optimum = cert.optimum;
+    auto objective_now = [&]() -> double {
+        if (!cert.on) return std::numeric_limits<double>::quiet_NaN();
+        theory::ObjectiveParams x;
+        x.W1 = to_double(*f1->linear_weight());
+        x.W2 = pb.frozen2 ? pb.W2 : to_double(*f2->linear_weight());
+        if (ts.task) x.v = to_double(trainer->head().value);
+        return theory::objective_value(cert.mo, cert.spec, x);
+    };
+    auto checkpoint = [&](long step, long evals, double loss) {
+        const double obj = objective_now();
+        res.history.push_back({step, evals, loss, obj, theory::relative_gap(obj, cert.optimum)});
+    };
+    // checkpoints: every `every` steps and the last one (at least 20 when there are 20 steps)
+    const long every = std::max<long>(1, steps / 25);
+    double since_sum = 0;
+    long since_count = 0;
     const models::FitReport fit = trainer->fit(steps, [&](long step, double L) {
+        since_sum += L;
+        ++since_count;
+        if ((step + 1) % every == 0 || step + 1 == steps) {
+            checkpoint(step + 1, 0, since_sum / static_cast<double>(since_count));
+            since_sum = 0;
+            since_count = 0;
+        }
         if (opt.progress && (step + 1) % std::max<long>(1, steps / 10) == 0)
             std::fprintf(stderr, "step %ld/%ld  loss %.6g\n", step + 1, steps, L);
     });
@@ -195,10 +271,35 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     res.reason = fit.reason;
     res.steps = fit.steps;
     res.final_loss = fit.final_loss;
-    models::Encoder<T>* f1 = &trainer->encoder1();
-    models::Encoder<T>* f2 = trainer->encoder2();
+    if (cert.on && res.status == "ok") {
+        const double tol = res.tolerance;
+        res.objective_learned = objective_now();
+        res.objective_gap = theory::relative_gap(res.objective_learned, cert.optimum);
+        const long budget = cfg.i("train.polish");
+        // polishing: full-batch L-BFGS until a tenth of the tolerance (docs/usage.md)
+        if (!(res.objective_gap <= tol) && budget > 0 && std::isfinite(res.objective_gap)) {
+            models::PolishOptions po;
+            po.max_evals = budget;
+            po.rebalance = ts.task && pb.frozen2;  // the trade-off: the head's symmetry in closed form
+            po.done = [&] { return theory::relative_gap(objective_now(), cert.optimum) <= tol / 10; };
+            po.progress = [&](long evals, double loss) { checkpoint(res.steps, evals, loss); };
+            const models::PolishReport pr = trainer->polish(po);
+            res.polish_evals = pr.evals;
+            if (res.history.empty() || res.history.back().evals != pr.evals) checkpoint(res.steps, pr.evals, pr.final_loss);
+            res.objective_learned = objective_now();
+            res.objective_gap = theory::relative_gap(res.objective_learned, cert.optimum);
+            if (opt.progress)
+                std::fprintf(stderr, "polish: %ld full-batch evaluations, objective gap %.3g\n", pr.evals, res.objective_gap);
+        }
+        if (!(res.objective_gap <= tol)) {
+            char buf[200];
+            std::snprintf(buf, sizeof buf, "objective gap %.3g > train.tolerance %.3g after %ld steps and %ld full-batch evaluations",
+                          res.objective_gap, tol, res.steps, res.polish_evals);
+            res.status = "not_converged";
+            res.reason = buf;
+        }
+    }
     models::AlignmentLoss<T> align(ts.alignment);
-    const bool has_align = pb.alignment != "none";
 
     // --- evaluation on the test set
     AnalyticOptimum an;
@@ -328,6 +429,20 @@ nlohmann::json RunResult::to_json() const {
     if (!analytic_r2_nonlinear.empty()) j["analytic"]["r2_nonlinear"] = table(analytic_r2_nonlinear);
     j["subspace_distance"] = subspace_distance;
     j["cka"] = cka;
+    // the optimality certificate (null where there is none; optimum_reason says why)
+    auto num_or_null = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    nlohmann::json o = {{"learned", num_or_null(objective_learned)},
+                        {"optimum", num_or_null(objective_optimum)},
+                        {"gap", num_or_null(objective_gap)},
+                        {"tolerance", tolerance},
+                        {"polish_evals", polish_evals}};
+    if (!objective_reason.empty()) o["optimum_reason"] = objective_reason;
+    j["objective"] = o;
+    nlohmann::json h = nlohmann::json::array();
+    for (const Checkpoint& c : history)
+        h.push_back({{"step", c.step}, {"evals", c.evals}, {"loss", num_or_null(c.loss)}, {"objective", num_or_null(c.objective)},
+                     {"gap", num_or_null(c.gap)}});
+    j["history"] = h;
     return j;
 }
 

@@ -1,5 +1,6 @@
 // One training run and its evaluation: what `alignsim train` prints and what a sweep cell is.
 #pragma once
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,9 +18,18 @@ struct R2Pair {
     double z1 = 0, z2 = 0;
 };
 
+// One checkpoint of a run's history: after `step` minibatch steps and `evals` full-batch
+// evaluations of the polishing phase; loss: the mean minibatch loss since the previous
+// checkpoint (the full-batch loss in the polishing phase); objective and gap: the training
+// objective on the training set and its relative gap to the optimum (NaN without a closed form).
+struct Checkpoint {
+    long step = 0, evals = 0;
+    double loss = 0, objective = 0, gap = 0;
+};
+
 struct RunResult {
-    std::string status = "ok";  // "ok" | "diverged"
-    std::string reason;         // why it diverged
+    std::string status = "ok";  // "ok" | "not_converged" | "diverged"
+    std::string reason;         // why it diverged, or the gap of a run that did not converge
     long steps = 0;
     double seconds = 0;
     double final_loss = 0;
@@ -40,6 +50,17 @@ struct RunResult {
     double subspace_distance = -1;  // largest principal angle (radians) to the analytic optimum; -1: n/a
     double cka = 0;                 // linear CKA between z1 and z2 on the test set
     double alignment_loss = 0;      // alignment loss on the test set
+    // The optimality certificate (linear data, linear encoders, an objective with a closed form;
+    // docs/usage.md): the training objective on the training set at the learned parameters, its
+    // optimum on the same set, and the relative gap (learned - optimum) / max(|optimum|, 1e-12).
+    // NaN without a closed form; objective_reason then says why.
+    double objective_learned = std::numeric_limits<double>::quiet_NaN();
+    double objective_optimum = std::numeric_limits<double>::quiet_NaN();
+    double objective_gap = std::numeric_limits<double>::quiet_NaN();
+    double tolerance = 0;       // train.tolerance
+    std::string objective_reason;
+    long polish_evals = 0;      // full-batch evaluations of the polishing phase (0: none)
+    std::vector<Checkpoint> history;
     nlohmann::json to_json() const;  // the `alignsim train --json` object
 };
 
