@@ -92,6 +92,14 @@ std::vector<std::vector<std::string>> comparable(const std::string& dir) {
     return rows;
 }
 
+// history.csv as a table: what must be identical between runs (it has no wall-clock column).
+std::vector<std::vector<std::string>> history_of(const std::string& dir) {
+    sim::CsvTable t = sim::read_csv(dir + "/history.csv");
+    std::vector<std::vector<std::string>> rows{t.header};
+    rows.insert(rows.end(), t.rows.begin(), t.rows.end());
+    return rows;
+}
+
 // The real training run, counting its calls.
 struct Counted {
     std::atomic<int> calls{0};
@@ -331,6 +339,7 @@ BOOST_AUTO_TEST_CASE(jobs_do_not_change_results) {
     BOOST_TEST(s.threads == 2);
     BOOST_TEST(c.calls.load() == 12);
     BOOST_TEST((comparable(dir) == comparable(ref)));
+    BOOST_TEST((history_of(dir) == history_of(ref)));  // in cell order too
     // sorted by cell id, kRowsPerCell rows each
     const auto t = sim::read_csv(dir + "/results.csv");
     const std::size_t per_cell = sim::result_row_keys(sim::Config()).size();
@@ -369,6 +378,25 @@ BOOST_AUTO_TEST_CASE(resume_after_interruptions) {
         BOOST_TEST(c.calls.load() == 7);
         BOOST_TEST(s.complete);
         BOOST_TEST((comparable(dir) == comparable(ref)));
+        BOOST_TEST((history_of(dir) == history_of(ref)));
+    }
+    // history.csv cut in the middle of a line, with the rows of a cell that results.csv does not
+    // hold (written just before a kill): the cell runs again, and its history is there once
+    {
+        const std::string hpath = dir + "/history.csv", rpath = dir + "/results.csv";
+        const auto t = sim::read_csv(rpath);
+        std::string text = sim::csv_line(t.header);
+        for (const auto& r : t.rows)
+            if (r[0] != "11") text += sim::csv_line(r);
+        std::ofstream(rpath, std::ios::binary | std::ios::trunc) << text;
+        const std::string h = slurp(hpath);
+        std::ofstream(hpath, std::ios::binary | std::ios::trunc) << h.substr(0, h.size() - 9);
+        Counted c;
+        const auto s = sweep(spec, dir, 1, c.fn());
+        BOOST_TEST(c.calls.load() == 1);
+        BOOST_TEST(s.complete);
+        BOOST_TEST((comparable(dir) == comparable(ref)));
+        BOOST_TEST((history_of(dir) == history_of(ref)));
     }
     // killed while writing: the last line cut in the middle, and the last cell missing rows
     const std::string path = dir + "/results.csv";
@@ -382,6 +410,7 @@ BOOST_AUTO_TEST_CASE(resume_after_interruptions) {
         BOOST_TEST(c.calls.load() == 1);  // only the cut cell runs again
         BOOST_TEST(s.complete);
         BOOST_TEST((comparable(dir) == comparable(ref)));
+        BOOST_TEST((history_of(dir) == history_of(ref)));
     }
     {
         // cells 2 and 7 gone, cell 9 with only some of its rows, the file unsorted
@@ -409,15 +438,17 @@ BOOST_AUTO_TEST_CASE(resume_after_interruptions) {
         BOOST_TEST(c.calls.load() == 3);
         BOOST_TEST(s.complete);
         BOOST_TEST((comparable(dir) == comparable(ref)));
+        BOOST_TEST((history_of(dir) == history_of(ref)));
     }
-    // a finished sweep run again computes nothing and leaves results.csv byte for byte
+    // a finished sweep run again computes nothing and leaves results.csv and history.csv byte for byte
     {
-        const std::string before = slurp(path);
+        const std::string before = slurp(path), hbefore = slurp(dir + "/history.csv");
         Counted c;
         const auto s = sweep(spec, dir, 2, c.fn());
         BOOST_TEST(c.calls.load() == 0);
         BOOST_TEST(s.complete);
         BOOST_TEST(slurp(path) == before);
+        BOOST_TEST(slurp(dir + "/history.csv") == hbefore);
     }
     // another config into the same directory is refused in one line, nothing touched
     {
@@ -435,6 +466,77 @@ BOOST_AUTO_TEST_CASE(resume_after_interruptions) {
         BOOST_TEST(slurp(path) == before);
     }
     fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(history_file_and_status_counts) {
+    // history.csv: every cell's checkpoints (>= 20 here: 60 steps), tidy, with the cell's keys;
+    // its last gap is the cell's objective_gap in results.csv; the summary counts the statuses
+    const std::string ref = reference_dir();
+    const auto h = sim::read_csv(ref + "/history.csv");
+    const auto t = sim::read_csv(ref + "/results.csv");
+    BOOST_TEST((h.header == std::vector<std::string>{"cell", "experiment", "data.k_shared", "data.kind", "data.redundancy", "model.dim",
+                                                      "model.encoder", "objective.alignment", "objective.lambda", "objective.task",
+                                                      "train.weight_decay", "seed", "step", "evals", "loss", "objective", "gap"}));
+    std::map<std::string, std::vector<const std::vector<std::string>*>> by_cell;
+    for (const auto& r : h.rows) by_cell[r[0]].push_back(&r);
+    BOOST_TEST(by_cell.size() == 12u);
+    for (const auto& [cell, rows] : by_cell) {
+        BOOST_TEST(rows.size() >= 20u, cell);
+        long prev = -1;
+        for (const auto* r : rows) {
+            const long x = std::stol((*r)[static_cast<std::size_t>(h.col("step"))]) + std::stol((*r)[static_cast<std::size_t>(h.col("evals"))]);
+            BOOST_TEST(x > prev, cell);  // in training order
+            prev = x;
+            BOOST_TEST(std::isfinite(sim::parse_num((*r)[static_cast<std::size_t>(h.col("gap"))])), cell);  // cca and regression: certified
+        }
+        for (const auto& r : t.rows)
+            if (r[0] == cell) {
+                BOOST_TEST(sim::parse_num(r[static_cast<std::size_t>(t.col("objective_gap"))]) ==
+                               sim::parse_num(rows.back()->at(static_cast<std::size_t>(h.col("gap")))),
+                           cell);
+                BOOST_TEST(r[static_cast<std::size_t>(t.col("status"))] == "ok", cell);
+                break;
+            }
+    }
+    // the counts of a sweep's summary: a cell function that marks two cells not converged and one diverged
+    const std::string dir = tmpdir("statuses");
+    auto marked = [](const sim::Config& c) {
+        sim::RunResult r = sim::run(c);
+        if (c.f("data.redundancy") == 0.0 && c.s("objective.alignment") == "cca") r.status = "not_converged";
+        if (c.f("data.redundancy") == 1.0 && c.s("objective.alignment") == "cca" && c.i("train.seed") == 3) r.status = "diverged";
+        return r;
+    };
+    const auto s = sweep(spec_of(kGrid), dir, 2, marked, 6);
+    BOOST_TEST(s.ok + s.not_converged + s.diverged == 6u);
+    const auto s2 = sweep(spec_of(kGrid), dir, 2, marked);  // the counts cover the cells of earlier sessions too
+    BOOST_TEST(s2.ok == 9u);
+    BOOST_TEST(s2.not_converged == 2u);
+    BOOST_TEST(s2.diverged == 1u);
+    // alignsim plot leaves the not_converged cells out of the comparisons and says how many
+    const std::string figs = tmpdir("statuses_figs");
+    const sim::PlotReport rep = sim::make_figures(dir, figs, false);
+    auto noted = [&](const std::string& start) {
+        for (const auto& n : rep.notes)
+            if (n.rfind(start, 0) == 0) return true;
+        return false;
+    };
+    BOOST_TEST(noted("3 cells did not finish with status ok and are left out of every figure: 2 not_converged"));
+    BOOST_TEST(noted("learned_vs_analytic: 2 not_converged cells left out"));
+    BOOST_TEST(noted("redundancy: 2 not_converged cells left out"));
+    const std::string lva = slurp(figs + "/learned_vs_analytic.dat");
+    BOOST_TEST(lva.find("2 cells not converged, left out") != std::string::npos);  // the title, in the figure
+    std::set<std::string> cells_drawn;
+    {
+        std::istringstream is(lva);
+        for (std::string line; std::getline(is, line);) {
+            if (line.empty() || line[0] == '#') continue;
+            cells_drawn.insert(line.substr(line.rfind(' ') + 1));
+        }
+    }
+    for (const auto& cell : {"0", "1", "8"}) BOOST_TEST(!cells_drawn.count(cell), cell);  // the two not converged, the diverged one
+    BOOST_TEST(cells_drawn.size() == 9u);
+    fs::remove_all(dir);
+    fs::remove_all(figs);
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_cell_is_reported_and_retried) {
@@ -464,8 +566,9 @@ BOOST_AUTO_TEST_CASE(figures_of_a_results_directory) {
     const std::string ref = reference_dir();
     const std::string figs = tmpdir("figs");
     const sim::PlotReport rep = sim::make_figures(ref, figs, true);
-    // this grid varies redundancy and objective only: two figures, the others skipped with a note
-    BOOST_TEST((rep.drawn == std::vector<std::string>{"redundancy", "learned_vs_analytic"}));
+    // this grid varies redundancy and objective only: two figures and the convergence of its
+    // cells, the others skipped with a note
+    BOOST_TEST((rep.drawn == std::vector<std::string>{"redundancy", "learned_vs_analytic", "convergence"}));
     for (const char* f : {"tradeoff", "nonlinear", "capacity"}) {
         bool noted = false;
         for (const auto& n : rep.notes) noted |= n.rfind(std::string(f) + ": skipped", 0) == 0;
@@ -513,6 +616,44 @@ BOOST_AUTO_TEST_CASE(figures_of_a_results_directory) {
         ++points;
     }
     BOOST_TEST(points == 6);  // 2 objectives x 3 redundancies
+    // convergence: the 8 slowest of the 12 cells, each its history.csv rows (x = step + evals)
+    {
+        const auto h = sim::read_csv(ref + "/history.csv");
+        std::map<std::string, std::vector<std::vector<std::string>>> hist;
+        for (const auto& r : h.rows) hist[r[0]].push_back(r);
+        auto settle = [&](const std::string& cell) {  // last x with a gap above the tolerance 1e-3
+            double x = 0;
+            for (const auto& r : hist[cell])
+                if (!(sim::parse_num(r[static_cast<std::size_t>(h.col("gap"))]) <= 1e-3))
+                    x = std::stod(r[static_cast<std::size_t>(h.col("step"))]) + std::stod(r[static_cast<std::size_t>(h.col("evals"))]);
+            return x;
+        };
+        std::ifstream cin(figs + "/convergence.dat");
+        std::string cell;
+        std::set<std::string> shown;
+        std::size_t row = 0;
+        for (std::string line; std::getline(cin, line);) {
+            if (line.rfind("# cell ", 0) == 0) {
+                cell = line.substr(7, line.find(':') - 7);
+                shown.insert(cell);
+                row = 0;
+                continue;
+            }
+            if (line.empty() || line[0] == '#' || cell.empty()) continue;
+            std::istringstream is(line);
+            double x, step, evals, gap;
+            is >> x >> step >> evals >> gap;
+            const auto& r = hist.at(cell).at(row++);
+            BOOST_TEST(step == std::stod(r[static_cast<std::size_t>(h.col("step"))]));
+            BOOST_TEST(evals == std::stod(r[static_cast<std::size_t>(h.col("evals"))]));
+            BOOST_TEST(x == step + evals);
+            BOOST_TEST(gap == std::max(1e-12, sim::parse_num(r[static_cast<std::size_t>(h.col("gap"))])));
+        }
+        BOOST_TEST(shown.size() == 8u);
+        for (const auto& [c, rows] : hist)
+            if (!shown.count(c))
+                for (const auto& sc : shown) BOOST_TEST(settle(c) <= settle(sc), c << " settles after shown cell " << sc);
+    }
     // not a results directory: a one-line error
     BOOST_CHECK_THROW(sim::make_figures(figs, figs + "/x", false), std::runtime_error);
     fs::remove_all(figs);
@@ -657,7 +798,7 @@ BOOST_AUTO_TEST_CASE(by_key_figure_of_a_non_paper_key) {
     const std::string figs = tmpdir("noise_figs");
     const sim::PlotReport rep = sim::make_figures(dir, figs, true);
     // no named figure shows sigma1 or the objective here: both get a by_<key> figure
-    BOOST_TEST((rep.drawn == std::vector<std::string>{"learned_vs_analytic", "by_data.noise1", "by_objective.alignment"}));
+    BOOST_TEST((rep.drawn == std::vector<std::string>{"learned_vs_analytic", "convergence", "by_data.noise1", "by_objective.alignment"}));
     for (const auto& f : rep.drawn) {
         BOOST_TEST(fs::file_size(figs + "/" + f + ".gp") > 0u);
         if (rep.images) {
@@ -800,7 +941,7 @@ BOOST_AUTO_TEST_CASE(plot_options) {
     bad(e, {"capacity", "model.dim", "by_data.noise1"});
     e = {};
     e.only = "by_train.lr";
-    bad(e, {"by_train.lr", "learned_vs_analytic, by_data.noise1, by_objective.alignment"});
+    bad(e, {"by_train.lr", "learned_vs_analytic, convergence, by_data.noise1, by_objective.alignment"});
     e = {};
     e.targets = {"y_mix", "y9"};
     bad(e, {"y9", "y_shared, y1, y2, y_mix, s, u1, u2"});

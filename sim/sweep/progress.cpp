@@ -67,15 +67,15 @@ void Progress::tick() {
     if (mode_ == Mode::Terminal) draw(false);
 }
 
-void Progress::finish() {
+void Progress::finish(const std::string& tally) {
     if (mode_ == Mode::Quiet) return;
     if (mode_ == Mode::Terminal) {
         draw(true);
         std::fputs("\n", stderr);
     }
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-    std::fprintf(stderr, "sweep: %zu/%zu cells done (%zu in this run, %s)\n", done_, total_, done_ - started_done_,
-                 duration(el).c_str());
+    std::fprintf(stderr, "sweep: %zu/%zu cells done (%zu in this run, %s)%s%s\n", done_, total_, done_ - started_done_,
+                 duration(el).c_str(), tally.empty() ? "" : ": ", tally.c_str());
     std::fflush(stderr);
 }
 

@@ -18,7 +18,8 @@ public:
     // One more cell finished: what it was, its status and its time.
     void cell_done(const std::string& what, const std::string& status, double seconds);
     void tick();    // redraws the status line on a terminal (elapsed time moves on)
-    void finish();  // final line
+    // Final line: cells done, and `tally` after a colon (e.g. "10 ok, 1 not_converged, 0 diverged").
+    void finish(const std::string& tally = "");
     static std::string duration(double seconds);  // "1:05:03", "4:10", "12 s"
 
 private:

@@ -22,7 +22,7 @@ std::vector<std::string> results_header(const std::vector<std::string>& keys) {
     std::vector<std::string> h{"cell", "experiment"};
     h.insert(h.end(), keys.begin(), keys.end());
     for (const char* c : {"seed", "kind", "name", "rep", "probe", "metric", "learned_r2", "learned_population_r2", "analytic_r2", "analytic_kind", "status", "seconds", "steps",
-                          "final_loss", "subspace_distance", "cka", "alignment_loss", "reason"})
+                          "final_loss", "subspace_distance", "cka", "alignment_loss", "objective_gap", "polish_evals", "reason"})
         h.emplace_back(c);
     return h;
 }
@@ -50,6 +50,8 @@ std::string cell_rows(const Cell& cell, const SweepSpec& spec, const std::vector
         f.push_back(r.subspace_distance < 0 ? "" : fmt_num(r.subspace_distance));
         f.push_back(fmt_num(r.cka));
         f.push_back(fmt_num(r.alignment_loss));
+        f.push_back(std::isfinite(r.objective_gap) ? fmt_num(r.objective_gap) : "");
+        f.push_back(std::to_string(r.polish_evals));
         f.push_back(r.reason);
         text += csv_line(f);
     }
@@ -93,7 +95,7 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
         throw std::logic_error(std::string("results header lacks ") + name);
     };
     const int c_exp = 1, c_seed = col("seed"), c_kind = col("kind"), c_name = col("name"), c_rep = col("rep"),
-              c_probe = col("probe"), c_metric = col("metric");
+              c_probe = col("probe"), c_metric = col("metric"), c_status = col("status");
     const std::size_t nkeys = static_cast<std::size_t>(c_seed) - 2;
     // the rows each cell writes (they depend on its config), and a row's place among them
     std::map<std::size_t, std::vector<RowKey>> row_keys;
@@ -103,6 +105,7 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
         return it->second;
     };
     std::map<std::size_t, std::vector<std::string>> slots;  // id -> its lines, in row order
+    std::map<std::size_t, std::string> statuses;            // id -> the status of its first row
     std::vector<std::size_t> order;                          // ids in order of first appearance
     bool clean = scan.dropped_lines == 0;
     for (std::size_t li = 1; li < lines.size(); ++li) {
@@ -152,6 +155,7 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
             continue;
         }
         sl[slot] = line;
+        if (slot == 0) statuses[id] = csv_split(line.substr(0, line.size() - 1))[c_status];
     }
     // a cell is complete when all its rows are there; otherwise its rows are dropped
     std::size_t prev = 0;
@@ -173,6 +177,7 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
         first = false;
         prev = id;
         scan.cells.emplace(id, std::move(block));
+        scan.status[id] = statuses[id];
     }
     if (clean) {  // also the rows of each cell must be contiguous and in order
         std::string canon = want_header;

@@ -21,7 +21,8 @@ inline const std::vector<std::string>& result_names() {
 
 // Columns: cell, experiment, <keys...>, seed, kind, name, rep, probe, metric, learned_r2,
 // learned_population_r2, analytic_r2, analytic_kind, status, seconds, steps, final_loss,
-// subspace_distance, cka, alignment_loss, reason. A cell's rows are result_row_keys(its config)
+// subspace_distance, cka, alignment_loss, objective_gap (empty without a certificate),
+// polish_evals, reason. A cell's rows are result_row_keys(its config)
 // (sim/run/run.hpp), in that order.
 std::vector<std::string> results_header(const std::vector<std::string>& keys);
 
@@ -33,6 +34,7 @@ std::string cell_rows(const Cell& cell, const SweepSpec& spec, const std::vector
 struct ResumeScan {
     bool exists = false;
     std::map<std::size_t, std::string> cells;  // complete cells: id -> their rows' text
+    std::map<std::size_t, std::string> status;  // complete cells: id -> their run status
     std::size_t dropped_lines = 0;             // partial or incomplete lines thrown away
     bool sorted_and_clean = false;             // file is exactly header + cells in id order
 };

@@ -26,6 +26,7 @@
 #include <tbb/task_arena.h>
 
 #include "sim/io/meta.hpp"
+#include "sim/sweep/history.hpp"
 #include "sim/sweep/mpi_dist.hpp"
 #include "sim/sweep/progress.hpp"
 #include "sim/sweep/results.hpp"
@@ -41,14 +42,16 @@ struct Done {
     bool ok = true;
     std::size_t id = 0;
     double seconds = 0;
-    std::string status;  // run status, or the error message
-    std::string rows;    // CSV text
+    std::string status;   // run status, or the error message
+    std::string history;  // CSV text of history.csv
+    std::string rows;     // CSV text of results.csv
 };
 
 std::string encode(const Done& d) {
     std::ostringstream os;
-    os << (d.ok ? 'R' : 'E') << ' ' << d.id << ' ' << fmt_num(d.seconds) << ' ' << d.status.size() << '\n'
-       << d.status << d.rows;
+    os << (d.ok ? 'R' : 'E') << ' ' << d.id << ' ' << fmt_num(d.seconds) << ' ' << d.status.size() << ' '
+       << d.history.size() << '\n'
+       << d.status << d.history << d.rows;
     return os.str();
 }
 
@@ -57,15 +60,16 @@ Done decode(const std::string& m) {
     std::istringstream is(m);
     char kind = 0;
     std::string secs;
-    std::size_t n = 0;
-    is >> kind >> d.id >> secs >> n;
+    std::size_t n = 0, h = 0;
+    is >> kind >> d.id >> secs >> n >> h;
     is.get();
     if (!is || (kind != 'R' && kind != 'E')) throw std::runtime_error("malformed message from an MPI rank");
     d.ok = kind == 'R';
     d.seconds = parse_num(secs);
     const auto body = static_cast<std::size_t>(is.tellg());
     d.status = m.substr(body, n);
-    d.rows = m.substr(body + n);
+    d.history = m.substr(body + n, h);
+    d.rows = m.substr(body + n + h);
     return d;
 }
 
@@ -117,13 +121,15 @@ std::string first_difference(const nlohmann::json& had, const nlohmann::json& wa
 
 struct Prepared {
     std::map<std::size_t, std::string> blocks;  // finished cells
+    std::map<std::size_t, std::string> status;  // their run status
+    std::map<std::size_t, std::string> history;  // their rows of history.csv
     nlohmann::json manifest;
     std::string message;  // for the log
 };
 
 // Rank 0: checks and prepares the directory, reads what is already done. Throws.
-Prepared prepare_dir(const SweepSpec& spec, const std::vector<Cell>& cells, const std::vector<std::string>& header,
-                     const std::string& dir, int& lock_fd) {
+Prepared prepare_dir(const SweepSpec& spec, const std::vector<Cell>& cells, const std::vector<std::string>& keys,
+                     const std::vector<std::string>& header, const std::string& dir, int& lock_fd) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw std::runtime_error(dir_error(dir, ec.message()));
@@ -161,11 +167,22 @@ Prepared prepare_dir(const SweepSpec& spec, const std::vector<Cell>& cells, cons
     }
     const ResumeScan scan = scan_results(rpath, header, cells, spec);
     p.blocks = scan.cells;
+    p.status = scan.status;
     if (!scan.exists || !scan.sorted_and_clean) {
         // (re)write: the header and the complete cells, in id order
         std::string text = csv_line(header);
         for (const auto& [id, b] : p.blocks) text += b;
         write_file_atomic(rpath, text);
+    }
+    // history.csv: the rows of the cells results.csv holds
+    {
+        const std::string hpath = dir + "/" + kHistoryFile;
+        std::set<std::size_t> finished;
+        for (const auto& [id, b] : p.blocks) finished.insert(id);
+        const std::vector<std::string> hheader = history_header(keys);
+        const HistoryScan hs = scan_history(hpath, hheader, finished);
+        p.history = hs.cells;
+        if (!hs.exists || !hs.clean) write_file_atomic(hpath, history_text(hheader, p.history));
     }
     if (scan.dropped_lines)
         p.message = "sweep: dropped " + std::to_string(scan.dropped_lines) +
@@ -232,7 +249,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     std::string verdict;
     if (rank == 0) {
         try {
-            prep = prepare_dir(spec, cells, header, dir, lock_fd);
+            prep = prepare_dir(spec, cells, keys, header, dir, lock_fd);
             verdict = "ok";
             for (const auto& [id, b] : prep.blocks) verdict += " " + std::to_string(id);
         } catch (const ConfigError& e) {
@@ -281,7 +298,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     const int run_threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<std::size_t>(1, mine.size()))));
 
     Progress progress(cells.size(), sum.skipped, opt.quiet || rank != 0);
-    std::unique_ptr<Appender> out;
+    std::unique_ptr<Appender> out, hist_out;
     if (rank == 0) {
         prep.manifest["threads"] = threads;
         prep.manifest["processes"] = nproc;
@@ -291,6 +308,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
         std::snprintf(buf, sizeof buf, "sweep: %zu cells (%zu done before), %d thread(s) x %d process(es) -> %s",
                       cells.size(), sum.skipped, threads, nproc, dir.c_str());
         progress.message(buf);
+        hist_out = std::make_unique<Appender>(dir + "/" + kHistoryFile);
         out = std::make_unique<Appender>(rpath);
     }
     const auto session_start = utc_now();
@@ -319,6 +337,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
                         try {
                             const RunResult r = opt.cell(c.config);
                             d.rows = cell_rows(c, spec, keys, r);
+                            d.history = history_rows(c, spec, keys, r);
                             d.status = r.status;
                             d.seconds = r.seconds;
                         } catch (const std::exception& e) {
@@ -344,8 +363,11 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
         ++handled;
         const Cell& c = cells.at(d.id);
         if (d.ok) {
+            hist_out->append(d.history);  // first: results.csv is what says the cell is finished
             out->append(d.rows);
             prep.blocks[d.id] = d.rows;
+            prep.status[d.id] = d.status;
+            prep.history[d.id] = d.history;
             ++sum.ran;
             progress.cell_done("cell " + std::to_string(d.id) + " (" + c.describe(spec) + ")", d.status, d.seconds);
         } else {
@@ -404,6 +426,8 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
             std::stringstream ss;
             ss << in.rdbuf();
             if (ss.str() != text) write_file_atomic(rpath, text);
+            hist_out.reset();
+            write_file_atomic(dir + "/" + kHistoryFile, history_text(history_header(keys), prep.history));
         }
         const auto now = utc_now();
         prep.manifest["sessions"].push_back({{"start", session_start},
@@ -415,7 +439,18 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
         prep.manifest["end"] = now;
         prep.manifest["complete"] = sum.complete;
         write_file_atomic(mpath, prep.manifest.dump(2) + "\n");
-        progress.finish();
+        // the last line counts the cells by status
+        std::map<std::string, std::size_t> by_status;
+        for (const auto& [id, st] : prep.status) ++by_status[st];
+        sum.ok = by_status["ok"];
+        sum.not_converged = by_status["not_converged"];
+        sum.diverged = by_status["diverged"];
+        std::string tally;
+        for (const char* st : {"ok", "not_converged", "diverged"})
+            tally += (tally.empty() ? "" : ", ") + std::to_string(by_status[st]) + " " + st;
+        for (const auto& [st, k] : by_status)
+            if (st != "ok" && st != "not_converged" && st != "diverged") tally += ", " + std::to_string(k) + " " + st;
+        progress.finish(tally);
     }
     if (mp) mp->barrier();
     return sum;

@@ -37,6 +37,9 @@ struct SweepSummary {
     std::size_t ran = 0;      // finished in this invocation
     std::size_t failed = 0;   // threw (not written; a rerun retries them)
     std::string first_failure;
+    // the cells of results.csv by run status (this invocation's and earlier ones'): what the last
+    // progress line counts
+    std::size_t ok = 0, not_converged = 0, diverged = 0;
     bool complete = false;  // every cell is in results.csv
     int threads = 0;
 };
