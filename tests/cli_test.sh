@@ -127,10 +127,25 @@ if "$A" train --json --set data.n_train=2000 --set data.n_test=1000 --set train.
     "j['status'] in ('ok', 'diverged') and j['steps'] == 200" \
     "all(k in j for k in ['seconds','final_loss','learned','analytic','subspace_distance','cka'])" \
     "all(set(j['learned']['r2'][t]) >= {'z1','z2'} for t in ['y_shared','y1','y2','y_mix'])" \
-    "set(j['analytic']['r2']) >= {'y_shared','y1','y2','y_mix'}"
+    "set(j['analytic']['r2']) >= {'y_shared','y1','y2','y_mix'}" \
+    "set(j['objective']) >= {'learned','optimum','gap','tolerance','polish_evals'}" \
+    "j['status'] != 'ok' or j['objective']['gap'] <= j['objective']['tolerance']" \
+    "abs(j['objective']['gap'] - (j['objective']['learned'] - j['objective']['optimum']) / max(abs(j['objective']['optimum']), 1e-12)) < 1e-12" \
+    "len(j['history']) >= 20 and all(set(c) == {'step','evals','loss','objective','gap'} for c in j['history'])" \
+    "j['history'][-1]['gap'] == j['objective']['gap'] and j['history'][-1]['step'] == 200"
 else
   bad "alignsim train --json failed: $(cat "$T/err")"
 fi
+# no closed form (infonce): optimum null with a reason; too few steps without polishing: not_converged with the gap
+"$A" train --json --set data.n_train=1000 --set data.n_test=500 --set train.steps=30 >"$T/nce.json" 2>/dev/null \
+  && json_check "$T/nce.json" "j['objective']['optimum'] is None and j['objective']['gap'] is None" \
+       "'InfoNCE' in j['objective']['optimum_reason'] and len(j['history']) >= 20 and j['history'][0]['gap'] is None" \
+  || bad "alignsim train --json (infonce) failed"
+"$A" train --json --set data.n_train=1000 --set data.n_test=500 --set train.steps=5 --set train.polish=0 \
+  --set objective.alignment=regression >"$T/nc.json" 2>/dev/null \
+  && json_check "$T/nc.json" "j['status'] == 'not_converged' and j['objective']['gap'] > 1e-3" \
+       "'objective gap' in j['reason'] and 'train.tolerance' in j['reason']" \
+  || bad "a run of 5 steps without polishing must end not_converged"
 "$A" train --json --set train.lr=1e6 --set train.optimizer=sgd --set objective.alignment=regression \
   --set data.n_train=500 --set data.n_test=100 --set train.steps=100 >"$T/div.json" 2>/dev/null \
   && json_check "$T/div.json" "j['status'] == 'diverged' and len(j.get('reason', '')) > 0" \
@@ -167,6 +182,16 @@ if "$A" sweep "$T/grid.toml" --out "$T/sw" --jobs 2 --quiet 2>"$T/err"; then
   cp "$T/sw/results.csv" "$T/first.csv"
   "$A" sweep "$T/grid.toml" --out "$T/sw" --jobs 1 --quiet 2>/dev/null && cmp -s "$T/first.csv" "$T/sw/results.csv" \
     && ok || bad "re-running a finished sweep must leave results.csv unchanged"
+  [ -s "$T/sw/history.csv" ] && head -1 "$T/sw/history.csv" | grep -q "step,evals,loss,objective,gap" \
+    && ok || bad "sweep: history.csv missing or without its columns"
+  head -1 "$T/sw/results.csv" | grep -q "objective_gap" && ok || bad "results.csv lacks objective_gap"
+else
+  bad "alignsim sweep failed: $(cat "$T/err")"
+fi
+# the last line of a sweep counts its cells by status
+printf '[data]\nn_train = 500\nn_test = 200\n[train]\nsteps = 20\noptimizer = "sgd"\n[objective]\nalignment = "regression"\n[grid]\n"train.lr" = [0.01, 1e6]\n"train.polish" = [0, 1000]\nseeds = [1]\n' >"$T/st.toml"
+if "$A" sweep "$T/st.toml" --out "$T/st" --jobs 2 2>"$T/err"; then
+  tail -1 "$T/err" | grep -q ": 1 ok, 1 not_converged, 2 diverged$" && ok || bad "sweep: last line $(tail -1 "$T/err")"
 else
   bad "alignsim sweep failed: $(cat "$T/err")"
 fi
@@ -228,7 +253,7 @@ PY
     && [ "$(cat "$T/plot2.out")" = "$(printf '%s\n' "$T/nzf/by_data.noise1.svg" "$T/nzf/by_data.noise1.pdf")" ] \
     && [ -s "$T/nzf/by_data.noise1.pdf" ] && ok || bad "plot --only --targets --rep --format: $(cat "$T/plot2.out")"
   expect_error 2 "data.noise2.*swept keys: data.noise1" -- "$A" plot "$T/nz" --x data.noise2
-  expect_error 2 "capacity.*figures available: learned_vs_analytic, by_data.noise1" -- "$A" plot "$T/nz" --only capacity
+  expect_error 2 "capacity.*figures available: learned_vs_analytic, convergence, by_data.noise1" -- "$A" plot "$T/nz" --only capacity
   expect_error 2 "y9" -- "$A" plot "$T/nz" --targets y_mix,y9
   expect_error 2 "z3" -- "$A" plot "$T/nz" --rep z3
   expect_error 2 "jpg.*svg, png, pdf" -- "$A" plot "$T/nz" --format svg,jpg

@@ -464,6 +464,23 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
         legend += std::string("; lines: the analytic optimum") +
                   (numeric ? infonce ? " (curve; for infonce the cca one)" : " (curve)" : infonce ? " (for infonce the cca one)" : "");
     if (any_oracle) legend += reps.size() == 2 ? "; dashed: all of x1 (x2)" : reps.front() ? "; dashed: all of x2" : "; dashed: all of x1";
+    {  // not_converged cells of the groups shown: left out (issue 8)
+        std::size_t left_out = 0;
+        for (std::size_t id = 0; id < d.cells.size(); ++id) {
+            if (d.status[id] != "not_converged") continue;
+            const Cell& c = d.cells[id];
+            std::vector<std::pair<std::string, std::string>> others;
+            for (const auto& kv : c.point)
+                if (kv.first != key && kv.first != "train.seed") others.emplace_back(kv.first, text_of(c.config, kv.first));
+            for (const auto& g : groups)
+                if (g.experiment == c.experiment && g.others == others) {
+                    ++left_out;
+                    break;
+                }
+        }
+        legend += not_converged_suffix(left_out);
+        note_not_converged(notes, fname, left_out);
+    }
     caption.push_back(legend);
     for (const auto& l : wrap("fixed:", fixed, cols.size() >= 2 ? 140 : 90)) caption.push_back(l);
     if (!held.empty()) {

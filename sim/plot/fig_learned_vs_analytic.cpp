@@ -2,7 +2,7 @@
 // target and block, z1 and z2.
 // Selects: ok cells on linear data whose analytic optimum is what training must reach (the
 //   trade-off, regression alignment, or cca/spectral/infonce at model.dim = k_shared); the
-//   others are counted in a note.
+//   others are counted in a note, and so are the not_converged cells (in the title too).
 // Writes: learned_vs_analytic.dat, per target or block: analytic, learned, rep, cell;
 //   learned_vs_analytic.gp / .svg / .png, the mean and max |difference| in the title.
 // Covers: no key (its axes are R^2 values).
@@ -32,6 +32,11 @@ bool draw_learned_vs_analytic(const Data& d, Fig& f, std::string& why, std::vect
         why = "no cells with an analytic prediction";
         return false;
     }
+    std::size_t not_converged = 0;  // cells that would be here had training reached the optimum
+    for (std::size_t id = 0; id < d.cells.size(); ++id)
+        not_converged += d.status[id] == "not_converged" && d.cfg(id).s("data.kind") == "linear" && !d.akind[id].empty() &&
+                         analytic_is_reached(d, id);
+    note_not_converged(notes, "learned_vs_analytic", not_converged);
     if (left_out)
         notes.push_back("learned_vs_analytic: " + std::to_string(left_out) +
                         " cells left out, where the analytic optimum is not what training must reach "
@@ -67,7 +72,7 @@ bool draw_learned_vs_analytic(const Data& d, Fig& f, std::string& why, std::vect
              << " ps 0.7 lc rgb " << lab(color_of(result_names()[ni])) << " title " << lab(result_names()[ni]);
     body << "\n";
     f.data = data.str();
-    finish(f, body, "", "");
+    finish(f, body, "", not_converged_suffix(not_converged));
     return true;
 }
 

@@ -20,12 +20,14 @@
 
 namespace sim::figures {
 
-bool draw_redundancy(const Data& d, Fig& f, std::string& why, std::vector<std::string>& /*notes*/) {
-    auto ids = where(d, all_ok(d), [](const Config& c) {
+bool draw_redundancy(const Data& d, Fig& f, std::string& why, std::vector<std::string>& notes) {
+    const auto selects = [](const Config& c) {
         return c.s("data.kind") == "linear" && c.s("objective.task") == "none" && c.s("objective.alignment") != "none";
-    });
+    };
+    auto ids = where(d, all_ok(d), selects);
     std::string note;
     ids = hold_fixed(d, ids, {"data.redundancy", "objective.alignment"}, note);
+    const std::size_t left_out = ids.empty() ? 0 : not_converged_like(d, selects, ids.front(), {"data.redundancy", "objective.alignment"});
     const auto rhos = distinct(d, ids, "data.redundancy");
     if (rhos.size() < 2) {
         why = "no alignment-only cells on linear data at two or more values of data.redundancy";
@@ -74,7 +76,8 @@ bool draw_redundancy(const Data& d, Fig& f, std::string& why, std::vector<std::s
              << " title \"learned\"\n";
     }
     body << "  unset multiplot\n";
-    finish(f, body, note, ", learned mean ± sd over " + std::to_string(seeds) + " seeds");
+    finish(f, body, note, ", learned mean ± sd over " + std::to_string(seeds) + " seeds" + not_converged_suffix(left_out));
+    note_not_converged(notes, "redundancy", left_out);
     f.data = data.str();
     return true;
 }

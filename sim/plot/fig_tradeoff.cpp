@@ -25,12 +25,14 @@
 namespace sim::figures {
 
 bool draw_tradeoff(const Data& d, Fig& f, std::string& why, std::vector<std::string>& notes) {
-    auto ids = where(d, all_ok(d), [](const Config& c) {
+    const auto selects = [](const Config& c) {
         return c.s("data.kind") == "linear" && c.s("objective.task") != "none" && c.s("objective.alignment") != "none" &&
                c.f("objective.lambda") > 0;
-    });
+    };
+    auto ids = where(d, all_ok(d), selects);
     std::string note;
     ids = hold_fixed(d, ids, {"objective.lambda", "objective.alignment"}, note);
+    const std::size_t left_out = ids.empty() ? 0 : not_converged_like(d, selects, ids.front(), {"objective.lambda", "objective.alignment"});
     const auto lams = distinct(d, ids, "objective.lambda");
     if (lams.size() < 2) {
         why = "no cells with a task on linear data at two or more positive values of objective.lambda";
@@ -118,7 +120,8 @@ bool draw_tradeoff(const Data& d, Fig& f, std::string& why, std::vector<std::str
              << " using 6:2:7:3 with xyerrorbars pt 7 ps 0.8 lc rgb \"#ff7f0e\" title \"learned (test set)\"\n";
     }
     body << "  unset multiplot\n";
-    finish(f, body, note, ", learned mean ± sd over " + std::to_string(seeds) + " seeds");
+    finish(f, body, note, ", learned mean ± sd over " + std::to_string(seeds) + " seeds" + not_converged_suffix(left_out));
+    note_not_converged(notes, "tradeoff", left_out);
     f.data = data.str();
     return true;
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -23,7 +24,14 @@ constexpr std::size_t kSlots = 14;  // the R^2 rows of one probe: 7 targets and 
 // The slot of (target or block, representation) in a cell's rows.
 int slot_of(const std::string& name, bool z2);
 
-// One entry per cell of the grid its manifest defines, filled from results.csv.
+// One checkpoint of a cell's training history (history.csv; sim/run/run.hpp, Checkpoint).
+struct HistoryPoint {
+    long step = 0, evals = 0;
+    double loss = 0, objective = 0, gap = 0;
+};
+
+// One entry per cell of the grid its manifest defines, filled from results.csv (and history.csv
+// when the directory has one).
 struct Data {
     SweepSpec spec;
     std::vector<Cell> cells;
@@ -35,7 +43,12 @@ struct Data {
     std::vector<std::map<std::string, std::pair<double, double>>> rows;
     std::vector<double> align_loss;
     std::vector<std::string> akind;
-    std::size_t not_ok = 0;
+    std::vector<std::string> status;          // "ok", "not_converged", "diverged" ("" when absent)
+    std::vector<double> gap;                  // objective_gap (NaN: no certificate, or older results)
+    std::vector<std::vector<HistoryPoint>> history;  // empty without history.csv
+    bool have_history = false;
+    std::size_t not_ok = 0;         // present cells whose status is not ok (left out of every figure)
+    std::size_t not_converged = 0;  // of which not_converged: the gap to the optimum exceeded train.tolerance
 
     const Config& cfg(std::size_t id) const { return cells[id].config; }
     double L(std::size_t id, const std::string& name, bool z2 = false) const { return learned[id][slot_of(name, z2)]; }
@@ -52,6 +65,14 @@ Data load(const std::string& dir);
 
 // --- selections
 std::vector<std::size_t> all_ok(const Data& d);  // the cells that ended "ok"
+// The not_converged cells a figure would show had they converged: those whose config satisfies
+// pred and agrees with the cell `like` (one it shows) on every key outside `free` and the seed.
+std::size_t not_converged_like(const Data& d, const std::function<bool(const Config&)>& pred, std::size_t like,
+                               const std::set<std::string>& free);
+// "; 3 cells not converged, left out" for a figure's title suffix ("" for none), and the same
+// as a note on stderr ("NAME: 3 not_converged cells left out (...)").
+std::string not_converged_suffix(std::size_t n);
+void note_not_converged(std::vector<std::string>& notes, const std::string& figure, std::size_t n);
 template <class F>
 std::vector<std::size_t> where(const Data& d, const std::vector<std::size_t>& ids, F pred) {
     std::vector<std::size_t> out;

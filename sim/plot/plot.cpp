@@ -174,9 +174,15 @@ PlotReport make_figures(const std::string& dir, const std::string& fig_dir, cons
     if (present < d.cells.size())
         rep.notes.insert(rep.notes.begin(), "the sweep is incomplete (" + std::to_string(present) + " of " +
                                                 std::to_string(d.cells.size()) + " cells): figures show what is there");
-    if (d.not_ok)
+    if (d.not_ok) {
+        std::string what;
+        if (d.not_converged)
+            what = std::to_string(d.not_converged) + " not_converged (the objective gap to the closed-form optimum exceeded train.tolerance)";
+        if (d.not_ok > d.not_converged)
+            what += (what.empty() ? "" : " and ") + std::to_string(d.not_ok - d.not_converged) + " diverged";
         rep.notes.insert(rep.notes.begin() + (present < d.cells.size() ? 1 : 0),
-                         std::to_string(d.not_ok) + " cells did not finish with status ok and are left out");
+                         std::to_string(d.not_ok) + " cells did not finish with status ok and are left out of every figure: " + what);
+    }
     // the caveats of the figures drawn
     for (const auto& n : notes) {
         const auto colon = n.find(':');

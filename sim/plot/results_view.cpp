@@ -4,11 +4,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 #include "sim/plot/figure.hpp"
+#include "sim/sweep/history.hpp"
 #include "sim/sweep/sweep.hpp"
 #include "theory/closed_forms.hpp"
 #include "theory/model.hpp"
@@ -55,12 +57,16 @@ Data load(const std::string& dir) {
     d.rows.assign(n, {});
     d.align_loss.assign(n, std::nan(""));
     d.akind.assign(n, "");
+    d.status.assign(n, "");
+    d.gap.assign(n, std::nan(""));
+    d.history.assign(n, {});
     const CsvTable t = read_csv(rpath);
     const int c_cell = t.col("cell"), c_name = t.col("name"), c_rep = t.col("rep"), c_l = t.col("learned_r2"),
               c_a = t.col("analytic_r2"), c_s = t.col("status"), c_al = t.col("alignment_loss"),
               c_k = t.col("analytic_kind");
-    // probe and metric: absent from the results of alignsim before 0.2, whose rows are all R^2 of the linear probe
-    const int c_probe = t.col("probe"), c_metric = t.col("metric");
+    // probe and metric: absent from the results of alignsim before 0.2, whose rows are all R^2 of
+    // the linear probe; objective_gap: absent before issue 8
+    const int c_probe = t.col("probe"), c_metric = t.col("metric"), c_gap = t.col("objective_gap");
     for (int c : {c_cell, c_name, c_rep, c_l, c_a, c_s, c_al, c_k})
         if (c < 0) throw std::runtime_error("'" + rpath + "' lacks a column alignsim plot needs");
     for (const auto& r : t.rows) {
@@ -68,6 +74,8 @@ Data load(const std::string& dir) {
         if (id >= n) throw std::runtime_error("'" + rpath + "' has a cell " + r[c_cell] + " outside the grid of its manifest");
         d.present[id] = 1;
         d.ok[id] = r[c_s] == "ok";
+        d.status[id] = r[c_s];
+        if (c_gap >= 0) d.gap[id] = parse_num(r[c_gap]);
         const std::string probe = c_probe < 0 ? "linear" : r[c_probe], metric = c_metric < 0 ? "r2" : r[c_metric];
         const double lv = parse_num(r[c_l]), av = parse_num(r[c_a]);
         d.rows[id][metric + "/" + probe + "/" + r[c_rep] + "/" + r[c_name]] = {lv, av};
@@ -84,8 +92,82 @@ Data load(const std::string& dir) {
         d.align_loss[id] = parse_num(r[c_al]);
         d.akind[id] = r[c_k];
     }
-    for (std::size_t i = 0; i < n; ++i) d.not_ok += d.present[i] && !d.ok[i];
+    for (std::size_t i = 0; i < n; ++i) {
+        d.not_ok += d.present[i] && !d.ok[i];
+        d.not_converged += d.present[i] && d.status[i] == "not_converged";
+    }
+    // history.csv: whole lines (a sweep in progress, or cut short, may have a half-written last
+    // line) of cells results.csv holds
+    std::ifstream hin(dir + "/" + kHistoryFile, std::ios::binary);
+    if (hin) {
+        std::stringstream ss;
+        ss << hin.rdbuf();
+        const std::string text = ss.str();
+        std::vector<std::string> lines;
+        for (std::size_t pos = 0, nl; (nl = text.find('\n', pos)) != std::string::npos; pos = nl + 1)
+            lines.push_back(text.substr(pos, nl - pos));
+        std::vector<std::string> head;
+        try {
+            if (!lines.empty()) head = csv_split(lines[0]);
+        } catch (const std::exception&) {
+        }
+        auto hcol = [&](const char* name) {
+            for (std::size_t i = 0; i < head.size(); ++i)
+                if (head[i] == name) return i;
+            return head.size();
+        };
+        const std::size_t h_cell = hcol("cell"), h_step = hcol("step"), h_evals = hcol("evals"), h_loss = hcol("loss"),
+                          h_obj = hcol("objective"), h_gap = hcol("gap");
+        d.have_history = std::max({h_cell, h_step, h_evals, h_loss, h_obj, h_gap}) < head.size();
+        for (std::size_t li = 1; d.have_history && li < lines.size(); ++li) {
+            try {
+                const auto f = csv_split(lines[li]);
+                if (f.size() != head.size()) continue;
+                const std::size_t id = std::stoul(f[h_cell]);
+                if (id >= n || !d.present[id]) continue;
+                HistoryPoint p;
+                p.step = std::stol(f[h_step]);
+                p.evals = std::stol(f[h_evals]);
+                p.loss = parse_num(f[h_loss]);
+                p.objective = parse_num(f[h_obj]);
+                p.gap = parse_num(f[h_gap]);
+                d.history[id].push_back(p);
+            } catch (const std::exception&) {  // not a row: skipped
+            }
+        }
+    }
     return d;
+}
+
+std::size_t not_converged_like(const Data& d, const std::function<bool(const Config&)>& pred, std::size_t like,
+                               const std::set<std::string>& free) {
+    std::size_t n = 0;
+    const Config& ref = d.cfg(like);
+    for (std::size_t id = 0; id < d.cells.size(); ++id) {
+        if (d.status[id] != "not_converged" || !pred(d.cfg(id))) continue;
+        bool same = true;
+        for (const auto& [k, v] : ref.values()) {
+            (void)v;
+            if (free.count(k) || k == "train.seed") continue;
+            if (text_of(d.cfg(id), k) != text_of(ref, k)) {
+                same = false;
+                break;
+            }
+        }
+        n += same;
+    }
+    return n;
+}
+
+std::string not_converged_suffix(std::size_t n) {
+    if (n == 0) return "";
+    return "; " + std::to_string(n) + (n == 1 ? " cell" : " cells") + " not converged, left out";
+}
+
+void note_not_converged(std::vector<std::string>& notes, const std::string& figure, std::size_t n) {
+    if (n == 0) return;
+    notes.push_back(figure + ": " + std::to_string(n) + " not_converged " + (n == 1 ? "cell" : "cells") +
+                    " left out (the objective gap to the closed-form optimum exceeded train.tolerance)");
 }
 
 double Data::value(std::size_t id, const std::string& metric, const std::string& probe, const std::string& rep,
