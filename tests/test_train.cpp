@@ -1,9 +1,14 @@
 // Learned against analytic: encoders trained from samples keep what the closed forms say they
-// keep. Budget: test_data + test_train < 5 minutes on 2 cores (this suite: about a minute of CPU,
-// half of it the MLP cases at the end).
-// Sizes: d1 = d2 = 8, ks = k1 = k2 = 2, p = 2, 40000 training and 20000 test samples, so the
-// empirical optimum is within about 0.01 of the population one (overfitting ~ sqrt(d / n)),
-// and the 0.03 tolerances are properties, not luck (checked on seeds 0-5 when written).
+// keep, on every one of 8 seeds (a learned result must not depend on one trajectory, nor on the
+// BLAS kernel). Budget: test_data + test_train < 5 minutes on 2 cores (this suite: about two
+// minutes of CPU, most of it the MLP cases at the end).
+// Linear encoders: d1 = d2 = 8, ks = k1 = k2 = 2, p = 2, 20000 training and 20000 test samples,
+// 1000 steps. Every run with a closed-form objective carries its optimality certificate (it ends
+// within train.tolerance of the optimum on its training set: the steps, then full-batch
+// polishing where they stop short), so the comparison with the analytic side only meets
+// sampling error: the training set's (the sample optimum is not the population one) and the
+// probe's test set, each about 0.01 here; the 0.03 tolerances hold with a margin of two
+// (largest gap over seeds 0-7 when written: 0.015).
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -20,8 +25,11 @@
 #include "sim/run/run.hpp"
 #include "theory/closed_forms.hpp"
 #include "theory/mehler.hpp"
+#include "theory/objective.hpp"
 
 namespace {
+
+constexpr long kSeeds = 8;
 
 sim::Config linear_config(const std::string& alignment, long seed) {
     sim::Config c;
@@ -32,29 +40,36 @@ sim::Config linear_config(const std::string& alignment, long seed) {
     c.set("data.k_shared", std::int64_t(2));
     c.set("data.k1", std::int64_t(2));
     c.set("data.k2", std::int64_t(2));
-    c.set("data.n_train", std::int64_t(40000));
+    c.set("data.n_train", std::int64_t(20000));
     c.set("data.n_test", std::int64_t(20000));
     c.set("model.dim", std::int64_t(2));  // p = k_shared
     c.set("model.encoder", std::string("linear"));
     c.set("objective.alignment", alignment);
     c.set("train.seed", std::int64_t(seed));
-    c.set("train.batch", std::int64_t(512));
-    if (alignment == "infonce") {
-        c.set("train.lr", 0.001);
-        c.set("train.steps", std::int64_t(8000));
-    } else {
+    c.set("train.batch", std::int64_t(256));
+    if (alignment == "infonce") {  // no certificate: enough steps at a small rate (subspace within 0.13 over seeds 0-7)
         c.set("train.lr", 0.003);
-        c.set("train.steps", std::int64_t(3000));
+        c.set("train.steps", std::int64_t(2000));
+    } else {
+        c.set("train.lr", 0.01);
+        c.set("train.steps", std::int64_t(1000));
     }
     c.validate();
     return c;
 }
 
+// A run with a closed-form objective ended ok within its tolerance of the optimum.
+void check_certificate(const sim::RunResult& r, const std::string& tag) {
+    BOOST_TEST(std::isfinite(r.objective_optimum), tag << ": " << r.objective_reason);
+    BOOST_TEST(r.objective_gap <= r.tolerance, tag << ": gap " << r.objective_gap);
+    BOOST_TEST(r.objective_gap > -1e-9, tag << ": gap " << r.objective_gap);  // the optimum is a minimum
+}
+
 sim::Config nonlinear_config(long seed) {
     sim::Config c;
     c.set("data.kind", std::string("nonlinear"));
-    c.set("data.n_train", std::int64_t(20000));
-    c.set("data.n_test", std::int64_t(10000));
+    c.set("data.n_train", std::int64_t(10000));
+    c.set("data.n_test", std::int64_t(5000));
     c.set("model.encoder", std::string("mlp"));
     c.set("model.hidden", std::vector<std::int64_t>{32, 32});
     c.set("model.dim", std::int64_t(4));
@@ -63,23 +78,29 @@ sim::Config nonlinear_config(long seed) {
     c.set("train.batch", std::int64_t(256));
     c.set("train.lr", 0.003);
     c.set("train.seed", std::int64_t(seed));
+    c.set("eval.nonlinear_probe", std::string("off"));  // the tests read the linear probe
     c.validate();
     return c;
 }
 
 const char* const kKeys[] = {"y_shared", "y1", "y2", "y_mix", "s", "u1", "u2"};
 
-// MLP encoders (one hidden layer of 32 ReLUs) on the linear model of linear_config. Settings
-// measured over seeds 0-7 (README of issue 13's report): lr 0.001 keeps the Adam noise in the
-// directions the loss ignores small (at 0.003 a y_mix gap of 0.024 appeared through a u1 leak of
-// R^2 0.001); the spectral loss uses batches of 256 (its cost grows with the square of the batch).
+// MLP encoders (one hidden layer of 32 ReLUs) on the linear model of linear_config, with 40000
+// training and 20000 test samples. Settings measured over seeds 0-7 (README of issue 13's
+// report): lr 0.001 keeps the Adam noise in the directions the loss ignores small (at 0.003 a
+// y_mix gap of 0.024 appeared through a u1 leak of R^2 0.001); batches of 512, but 256 for the
+// spectral and InfoNCE losses. (No certificate: the optimum over network weights has no closed
+// form; the comparison is with the optimum over all encoders.)
 sim::Config mlp_config(const std::string& alignment, long seed, int p) {
     sim::Config c = linear_config(alignment, seed);
+    c.set("data.n_train", std::int64_t(40000));
+    c.set("data.n_test", std::int64_t(20000));
     c.set("model.encoder", std::string("mlp"));
     c.set("model.hidden", std::vector<std::int64_t>{32});
     c.set("model.dim", std::int64_t(p));
     c.set("train.steps", std::int64_t(3000));
     c.set("train.lr", 0.001);
+    c.set("train.batch", std::int64_t(512));
     if (alignment == "spectral" || alignment == "infonce") c.set("train.batch", std::int64_t(256));
     if (alignment == "infonce") c.set("train.lr", 0.003);
     c.validate();
@@ -92,6 +113,18 @@ struct Worst {
     void see(const std::string& setting, double d) { gap[setting] = std::max(gap[setting], d); }
     ~Worst() {
         for (const auto& [k, v] : gap) BOOST_TEST_MESSAGE("largest gap, " << k << ": " << v);
+    }
+};
+
+// The smallest margin per property, printed with --log_level=message.
+struct Least {
+    std::map<std::string, double> margin;
+    void see(const std::string& what, double m) {
+        auto it = margin.find(what);
+        if (it == margin.end() || m < it->second) margin[what] = m;
+    }
+    ~Least() {
+        for (const auto& [k, v] : margin) BOOST_TEST_MESSAGE("smallest margin, " << k << ": " << v);
     }
 };
 
@@ -113,15 +146,17 @@ std::string fingerprint(const sim::RunResult& r) {
 BOOST_AUTO_TEST_CASE(learned_matches_analytic_for_every_alignment) {
     // g(t) = t^2 / (t^2 + sigma^2) with a1 = 1, sigma1 = 0.5 (the defaults): the spec's table
     const double g = 1.0 / 1.25, rho = 0.5;
+    Worst worst;
     // (spectral/batch: the centred spectral loss, the same optimum for encoders without a bias)
     for (const std::string variant : {"regression", "cca", "spectral", "spectral/batch", "infonce"}) {
         const std::string alignment = variant == "spectral/batch" ? "spectral" : variant;
-        for (long seed : {0L, 1L}) {
+        for (long seed = 0; seed < kSeeds; ++seed) {
             sim::Config cfg = linear_config(alignment, seed);
             if (variant == "spectral/batch") cfg.set("objective.spectral_centering", std::string("batch"));
             const sim::RunResult r = sim::run(cfg);
             const std::string tag = variant + " seed " + std::to_string(seed);
             BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
+            if (alignment != "infonce") check_certificate(r, tag);
             BOOST_TEST_REQUIRE(r.analytic_r2.size() == 7u, tag);
             // the analytic side is the spec's orthogonal-mixing table
             BOOST_TEST(std::abs(r.analytic_r2.at("y_shared").z1 - g) < 1e-9, tag);
@@ -132,6 +167,7 @@ BOOST_AUTO_TEST_CASE(learned_matches_analytic_for_every_alignment) {
                 const auto& A = r.analytic_r2.at(k);
                 BOOST_TEST(std::abs(L.z1 - A.z1) < 0.03, tag << " " << k << " z1: learned " << L.z1 << " analytic " << A.z1);
                 BOOST_TEST(std::abs(L.z2 - A.z2) < 0.03, tag << " " << k << " z2: learned " << L.z2 << " analytic " << A.z2);
+                worst.see(variant, std::max(std::abs(L.z1 - A.z1), std::abs(L.z2 - A.z2)));
             }
             // the probe agrees with the exact R^2 of the learned encoders (closed forms applied to
             // the learned W1, W2): it measures the representation, not its own noise
@@ -146,6 +182,7 @@ BOOST_AUTO_TEST_CASE(learned_matches_analytic_for_every_alignment) {
             // and the learned subspace is the analytic one (infonce: close to the cca one)
             BOOST_TEST(r.subspace_distance >= 0.0, tag);
             BOOST_TEST(r.subspace_distance < (alignment == "infonce" ? 0.2 : 0.1), tag << ": " << r.subspace_distance);
+            worst.see(variant + " subspace distance", r.subspace_distance);
             BOOST_TEST(std::isfinite(r.alignment_loss), tag);
             // CKA is invariant to rotations, not to the invertible maps that spectral's optimum
             // leaves free (only W1^T W2 is determined), so only the others are pinned down
@@ -154,7 +191,7 @@ BOOST_AUTO_TEST_CASE(learned_matches_analytic_for_every_alignment) {
             // cca: z1, z2 whitened with canonical correlations rho_k, so CKA = mean rho_k^2
             // (rho_c = a1 a2 / sqrt((a1^2 + s1^2)(a2^2 + s2^2)) = 0.8 with the defaults)
             if (alignment == "cca") BOOST_TEST(std::abs(r.cka - 0.64) < 0.03, tag << ": " << r.cka);
-            BOOST_TEST(r.steps == (alignment == "infonce" ? 8000 : 3000));
+            BOOST_TEST(r.steps == (alignment == "infonce" ? 2000 : 1000));
         }
     }
 }
@@ -164,78 +201,205 @@ BOOST_AUTO_TEST_CASE(above_k_shared_the_learned_span_contains_the_analytic_subsp
     // the principal angles are taken over those; the learned span must contain them (all of s
     // kept), whatever the indifferent direction carries.
     const double g = 1.0 / 1.25;
+    Worst worst;
     for (const std::string alignment : {"cca", "regression"}) {
-        sim::Config c = linear_config(alignment, 0);
-        c.set("model.dim", std::int64_t(3));
-        c.validate();
-        const sim::RunResult r = sim::run(c);
-        BOOST_TEST_REQUIRE(r.status == "ok", alignment << ": " << r.reason);
-        BOOST_TEST(r.subspace_distance >= 0.0, alignment);
-        BOOST_TEST(r.subspace_distance < 0.15, alignment << ": " << r.subspace_distance);
-        BOOST_TEST(std::abs(r.analytic_r2.at("s").z1 - g) < 1e-9, alignment);
-        BOOST_TEST(std::abs(r.learned_r2.at("s").z1 - g) < 0.03, alignment << ": " << r.learned_r2.at("s").z1);
-        BOOST_TEST(std::abs(r.learned_r2.at("y_shared").z1 - g) < 0.03, alignment);
-    }
-}
-
-BOOST_AUTO_TEST_CASE(tradeoff_follows_the_analytic_curve) {
-  for (long seed : {0L, 1L}) {
-    std::vector<double> learned, analytic;
-    for (double lambda : {0.1, 1.0, 10.0}) {
-        sim::Config c = linear_config("regression", seed);
-        c.set("objective.task", std::string("y_mix"));
-        c.set("objective.lambda", lambda);
-        c.validate();
-        const sim::RunResult r = sim::run(c);
-        BOOST_TEST_REQUIRE(r.status == "ok", r.reason);
-        BOOST_TEST(r.analytic_kind == "tradeoff");
-        const double L = r.learned_r2.at("y_mix").z1, A = r.analytic_r2.at("y_mix").z1;
-        BOOST_TEST(std::abs(L - A) < 0.03, "lambda " << lambda << ": learned " << L << " analytic " << A);
-        BOOST_TEST(std::abs(r.learned_r2.at("u1").z1 - r.analytic_r2.at("u1").z1) < 0.03, "lambda " << lambda);
-        learned.push_back(L);
-        analytic.push_back(A);
-    }
-    // the curve is not flat: alignment strength costs modality-specific prediction
-    BOOST_TEST(analytic[0] > analytic[1] + 0.05);
-    BOOST_TEST(analytic[1] > analytic[2] + 0.05);
-    BOOST_TEST(learned[0] > learned[1] + 0.03);
-    BOOST_TEST(learned[1] > learned[2] + 0.03);
-    // the oracle and the aligned ends: rho g(a1) + (1 - rho) g(b1) = 0.8 and rho g(a1) = 0.4
-    BOOST_TEST(analytic[0] < 0.8 + 1e-9);
-    BOOST_TEST(analytic[2] > 0.4 - 1e-9);
-  }
-}
-
-BOOST_AUTO_TEST_CASE(gaussian_mixing_learned_matches_the_general_formula) {
-    // shared and specific directions overlap: the closed forms give the exact leak
-    for (const std::string alignment : {"regression", "cca"}) {
-        for (long seed : {0L, 1L}) {
+        for (long seed = 0; seed < kSeeds; ++seed) {
             sim::Config c = linear_config(alignment, seed);
-            c.set("data.mixing", std::string("gaussian"));
-            c.set("data.seed", std::int64_t(seed));
+            c.set("model.dim", std::int64_t(3));
             c.validate();
             const sim::RunResult r = sim::run(c);
             const std::string tag = alignment + " seed " + std::to_string(seed);
             BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
+            check_certificate(r, tag);
+            BOOST_TEST(r.subspace_distance >= 0.0, tag);
+            BOOST_TEST(r.subspace_distance < 0.15, tag << ": " << r.subspace_distance);
+            BOOST_TEST(std::abs(r.analytic_r2.at("s").z1 - g) < 1e-9, tag);
+            BOOST_TEST(std::abs(r.learned_r2.at("s").z1 - g) < 0.03, tag << ": " << r.learned_r2.at("s").z1);
+            BOOST_TEST(std::abs(r.learned_r2.at("y_shared").z1 - g) < 0.03, tag);
+            worst.see(alignment + " p=3 subspace distance", r.subspace_distance);
+            worst.see(alignment + " p=3 s", std::abs(r.learned_r2.at("s").z1 - g));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(tradeoff_follows_the_analytic_curve) {
+    // task y_mix + lambda * regression alignment: the learned R^2 follows the closed-form curve
+    // on every seed. (Issue 8: with the Haswell kernel, seed 1 at lambda = 1 used to stall at an
+    // attractor at infinity, R^2 0.78 against 0.71; the warm-up, the least-squares head and the
+    // rebalancing polish of the trainer reach the optimum on every kernel.)
+    Worst worst;
+    for (long seed = 0; seed < kSeeds; ++seed) {
+        std::vector<double> learned, analytic;
+        for (double lambda : {0.1, 1.0, 10.0}) {
+            sim::Config c = linear_config("regression", seed);
+            c.set("objective.task", std::string("y_mix"));
+            c.set("objective.lambda", lambda);
+            c.validate();
+            const sim::RunResult r = sim::run(c);
+            const std::string tag = "seed " + std::to_string(seed) + " lambda " + std::to_string(lambda);
+            BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
+            check_certificate(r, tag);
+            BOOST_TEST(r.analytic_kind == "tradeoff");
+            const double L = r.learned_r2.at("y_mix").z1, A = r.analytic_r2.at("y_mix").z1;
+            BOOST_TEST(std::abs(L - A) < 0.03, tag << ": learned " << L << " analytic " << A);
+            BOOST_TEST(std::abs(r.learned_r2.at("u1").z1 - r.analytic_r2.at("u1").z1) < 0.03, tag);
+            worst.see("tradeoff y_mix", std::abs(L - A));
+            learned.push_back(L);
+            analytic.push_back(A);
+        }
+        // the curve is not flat: alignment strength costs modality-specific prediction
+        BOOST_TEST(analytic[0] > analytic[1] + 0.05);
+        BOOST_TEST(analytic[1] > analytic[2] + 0.05);
+        BOOST_TEST(learned[0] > learned[1] + 0.03, "seed " << seed);
+        BOOST_TEST(learned[1] > learned[2] + 0.03, "seed " << seed);
+        // the oracle and the aligned ends: rho g(a1) + (1 - rho) g(b1) = 0.8 and rho g(a1) = 0.4
+        BOOST_TEST(analytic[0] < 0.8 + 1e-9);
+        BOOST_TEST(analytic[2] > 0.4 - 1e-9);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(gaussian_mixing_learned_matches_the_general_formula) {
+    // shared and specific directions overlap: the closed forms give the exact leak (two models)
+    Worst worst;
+    for (const std::string alignment : {"regression", "cca"}) {
+        for (long seed = 0; seed < kSeeds; ++seed) {
+            sim::Config c = linear_config(alignment, seed);
+            c.set("data.mixing", std::string("gaussian"));
+            c.set("data.seed", std::int64_t(seed % 2));
+            c.validate();
+            const sim::RunResult r = sim::run(c);
+            const std::string tag = alignment + " seed " + std::to_string(seed);
+            BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
+            check_certificate(r, tag);
             for (const char* k : kKeys) {
                 BOOST_TEST(std::abs(r.learned_r2.at(k).z1 - r.analytic_r2.at(k).z1) < 0.03, tag << " " << k);
                 BOOST_TEST(std::abs(r.learned_r2.at(k).z2 - r.analytic_r2.at(k).z2) < 0.03, tag << " " << k);
+                worst.see("gaussian " + alignment, std::max(std::abs(r.learned_r2.at(k).z1 - r.analytic_r2.at(k).z1),
+                                                            std::abs(r.learned_r2.at(k).z2 - r.analytic_r2.at(k).z2)));
             }
         }
     }
 }
 
+BOOST_AUTO_TEST_CASE(the_certificate_of_a_run) {
+    // 1. its optimum is the closed form on the very training set the run drew, with the moments
+    // the loss needs (centred for cca and the centred spectral loss), and its gap is relative
+    for (const std::string variant : {"regression", "cca", "spectral", "spectral/batch", "tradeoff", "task alone"}) {
+        const std::string alignment = variant == "tradeoff" ? "regression" : variant == "task alone" ? "none"
+                                      : variant == "spectral/batch" ? "spectral" : variant;
+        sim::Config c = linear_config(alignment, 3);
+        c.set("data.n_train", std::int64_t(4000));
+        c.set("data.n_test", std::int64_t(1000));
+        c.set("train.steps", std::int64_t(300));
+        if (variant == "spectral/batch") c.set("objective.spectral_centering", std::string("batch"));
+        if (variant == "tradeoff" || variant == "task alone") c.set("objective.task", std::string("y_mix"));
+        c.validate();
+        const sim::RunResult r = sim::run(c);
+        BOOST_TEST_REQUIRE(r.status == "ok", variant << ": " << r.reason);
+        check_certificate(r, variant);
+        BOOST_TEST(r.objective_reason.empty(), variant);
+        const sim::DataModel dm = sim::make_data_model(c);
+        const sim::Samples smp = sim::make_samples(c, dm);
+        theory::ObjectiveSpec spec;
+        spec.alignment = alignment;
+        spec.task = c.s("objective.task") == "none" ? -1 : theory::target_index(c.s("objective.task"));
+        spec.lambda = c.f("objective.lambda");
+        spec.cca_penalty = c.f("objective.cca_penalty");
+        spec.spectral_centering = c.s("objective.spectral_centering");
+        spec.p = 2;
+        if (alignment == "regression") spec.W2 = sim::target_encoder_of(c, theory::moments(dm.linear));
+        const theory::Moments mo = theory::sample_moments(smp.train.x1, smp.train.x2, smp.train.y, theory::objective_is_centred(spec));
+        BOOST_TEST(r.objective_optimum == theory::objective_optimum(mo, spec).value, variant);
+        BOOST_TEST(r.objective_gap == theory::relative_gap(r.objective_learned, r.objective_optimum), variant);
+        // the history: at least 20 checkpoints in training order, the last one the result
+        BOOST_TEST_REQUIRE(r.history.size() >= 20u, variant);
+        for (std::size_t i = 1; i < r.history.size(); ++i)
+            BOOST_TEST(r.history[i].step + r.history[i].evals > r.history[i - 1].step + r.history[i - 1].evals, variant);
+        BOOST_TEST(r.history.back().gap == r.objective_gap, variant);
+        BOOST_TEST(r.history.back().objective == r.objective_learned, variant);
+        BOOST_TEST(r.history.front().gap > r.history.back().gap, variant);  // it went down
+        const nlohmann::json j = r.to_json();
+        BOOST_TEST(j["objective"]["gap"].get<double>() == r.objective_gap);
+        BOOST_TEST(j["history"].size() == r.history.size());
+    }
+    // 2. no closed form: infonce, MLP encoders, nonlinear data; the optimum is null with a reason
+    {
+        sim::Config c = linear_config("infonce", 0);
+        c.set("data.n_train", std::int64_t(1000));
+        c.set("data.n_test", std::int64_t(500));
+        c.set("train.steps", std::int64_t(40));
+        sim::Config m = c, nl = c;
+        m.set("model.encoder", std::string("mlp"));
+        m.set("model.hidden", std::vector<std::int64_t>{8});
+        m.set("objective.alignment", std::string("cca"));
+        nl.set("data.kind", std::string("nonlinear"));
+        nl.set("objective.alignment", std::string("regression"));
+        for (const auto& [cfg, says] : std::vector<std::pair<sim::Config, std::string>>{{c, "InfoNCE"}, {m, "model.encoder mlp"}, {nl, "data.kind nonlinear"}}) {
+            const sim::RunResult r = sim::run(cfg);
+            BOOST_TEST(r.status == "ok", says << ": " << r.reason);
+            BOOST_TEST(std::isnan(r.objective_optimum), says);
+            BOOST_TEST(std::isnan(r.objective_gap), says);
+            BOOST_TEST(r.objective_reason.find(says) != std::string::npos, r.objective_reason);
+            BOOST_TEST(r.history.size() >= 20u, says);
+            BOOST_TEST(std::isnan(r.history.back().gap), says);
+            const nlohmann::json j = r.to_json();
+            BOOST_TEST(j["objective"]["optimum"].is_null(), says);
+            BOOST_TEST(j["objective"]["gap"].is_null(), says);
+            BOOST_TEST(j["objective"]["optimum_reason"].get<std::string>() == r.objective_reason);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(too_few_steps_end_not_converged) {
+    // The certificate can fail: 5 steps without polishing leave every objective far from its
+    // optimum, and the run says so, with the gap; polishing (the default) then closes the gap.
+    for (const std::string variant : {"regression", "cca", "spectral", "tradeoff"}) {
+        for (long seed = 0; seed < kSeeds; ++seed) {
+            sim::Config c = linear_config(variant == "tradeoff" ? "regression" : variant, seed);
+            c.set("data.n_train", std::int64_t(2000));
+            c.set("data.n_test", std::int64_t(500));
+            c.set("train.steps", std::int64_t(5));
+            if (variant == "tradeoff") c.set("objective.task", std::string("y_mix"));
+            c.set("train.polish", std::int64_t(0));
+            c.validate();
+            const std::string tag = variant + " seed " + std::to_string(seed);
+            const sim::RunResult r = sim::run(c);
+            BOOST_TEST(r.status == "not_converged", tag);
+            BOOST_TEST(r.objective_gap > r.tolerance, tag);
+            BOOST_TEST(r.reason.find("objective gap") != std::string::npos, r.reason);
+            BOOST_TEST(r.reason.find("train.tolerance") != std::string::npos, r.reason);
+            BOOST_TEST(r.polish_evals == 0);
+            BOOST_TEST(std::isfinite(r.learned_r2.at("s").z1), tag);  // evaluated all the same
+            BOOST_TEST(r.to_json()["status"] == "not_converged");
+            c.set("train.polish", std::int64_t(1000));
+            const sim::RunResult p = sim::run(c);
+            BOOST_TEST(p.status == "ok", tag << ": " << p.reason);
+            BOOST_TEST(p.polish_evals > 0, tag);
+            BOOST_TEST(p.objective_gap <= p.tolerance / 10, tag << ": " << p.objective_gap);  // polished to a tenth
+            BOOST_TEST(p.history.back().evals == p.polish_evals, tag);
+            // a looser tolerance accepts what a tighter one refuses
+            c.set("train.polish", std::int64_t(0));
+            c.set("train.tolerance", std::min(1.0, r.objective_gap * 1.01));
+            if (r.objective_gap < 1.0) BOOST_TEST(sim::run(c).status == "ok", tag);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(nonlinear_infonce_keeps_shared_and_drops_specific) {
-    for (long seed : {0L, 1L, 2L}) {
+    // No closed form here: properties, on every seed. Thresholds about two thirds of the
+    // smallest margins measured over seeds 0-7 (0.38, 0.33, 0.22, 0.41, 0.39).
+    Least least;
+    for (long seed = 0; seed < kSeeds; ++seed) {
         const std::string tag = "seed " + std::to_string(seed);
         // alignment only: s kept, u1 dropped
         const sim::RunResult a = sim::run(nonlinear_config(seed));
         BOOST_TEST_REQUIRE(a.status == "ok", tag << ": " << a.reason);
         BOOST_TEST(a.analytic_r2.empty());
         BOOST_TEST(a.subspace_distance == -1.0);
-        BOOST_TEST(a.learned_r2.at("s").z1 > a.learned_r2.at("u1").z1 + 0.3,
+        BOOST_TEST(std::isnan(a.objective_gap));
+        BOOST_TEST(a.learned_r2.at("s").z1 > a.learned_r2.at("u1").z1 + 0.25,
                    tag << ": s " << a.learned_r2.at("s").z1 << " u1 " << a.learned_r2.at("u1").z1);
-        BOOST_TEST(a.learned_r2.at("y_shared").z1 > a.learned_r2.at("y1").z1 + 0.3, tag);
+        BOOST_TEST(a.learned_r2.at("y_shared").z1 > a.learned_r2.at("y1").z1 + 0.2, tag);
         // a y1 task: strong alignment still drops u1, weak alignment brings it back
         sim::Config strong = nonlinear_config(seed), weak = nonlinear_config(seed);
         strong.set("objective.task", std::string("y1"));
@@ -245,10 +409,15 @@ BOOST_AUTO_TEST_CASE(nonlinear_infonce_keeps_shared_and_drops_specific) {
         const sim::RunResult rs = sim::run(strong), rw = sim::run(weak);
         BOOST_TEST_REQUIRE(rs.status == "ok", rs.reason);
         BOOST_TEST_REQUIRE(rw.status == "ok", rw.reason);
-        BOOST_TEST(rw.learned_r2.at("u1").z1 > rs.learned_r2.at("u1").z1 + 0.15,
+        BOOST_TEST(rw.learned_r2.at("u1").z1 > rs.learned_r2.at("u1").z1 + 0.1,
                    tag << ": u1 weak " << rw.learned_r2.at("u1").z1 << " strong " << rs.learned_r2.at("u1").z1);
-        BOOST_TEST(rw.learned_r2.at("y1").z1 > rs.learned_r2.at("y1").z1 + 0.3, tag);
-        BOOST_TEST(rs.learned_r2.at("s").z1 > rs.learned_r2.at("u1").z1 + 0.3, tag);
+        BOOST_TEST(rw.learned_r2.at("y1").z1 > rs.learned_r2.at("y1").z1 + 0.25, tag);
+        BOOST_TEST(rs.learned_r2.at("s").z1 > rs.learned_r2.at("u1").z1 + 0.25, tag);
+        least.see("s - u1, alignment only", a.learned_r2.at("s").z1 - a.learned_r2.at("u1").z1);
+        least.see("y_shared - y1, alignment only", a.learned_r2.at("y_shared").z1 - a.learned_r2.at("y1").z1);
+        least.see("u1 weak - strong", rw.learned_r2.at("u1").z1 - rs.learned_r2.at("u1").z1);
+        least.see("y1 weak - strong", rw.learned_r2.at("y1").z1 - rs.learned_r2.at("y1").z1);
+        least.see("s - u1, strong", rs.learned_r2.at("s").z1 - rs.learned_r2.at("u1").z1);
     }
 }
 
@@ -314,16 +483,22 @@ BOOST_AUTO_TEST_CASE(divergence_is_a_status_not_a_crash) {
 }
 
 BOOST_AUTO_TEST_CASE(float32_training_agrees_with_float64) {
-    sim::Config c = linear_config("cca", 2);
-    c.set("data.n_train", std::int64_t(10000));
-    c.set("data.n_test", std::int64_t(5000));
-    c.set("train.steps", std::int64_t(1000));
-    const sim::RunResult d = sim::run(c);
-    c.set("train.dtype", std::string("float32"));
-    const sim::RunResult f = sim::run(c);
-    BOOST_TEST_REQUIRE(d.status == "ok");
-    BOOST_TEST_REQUIRE(f.status == "ok");
-    for (const char* k : kKeys) BOOST_TEST(std::abs(d.learned_r2.at(k).z1 - f.learned_r2.at(k).z1) < 1e-3, k);
+    // the same trajectory in both precisions, polishing included (largest difference over seeds
+    // 0-7 when written: 6e-7)
+    for (long seed = 0; seed < kSeeds; ++seed) {
+        sim::Config c = linear_config("cca", seed);
+        c.set("data.n_train", std::int64_t(5000));
+        c.set("data.n_test", std::int64_t(2000));
+        c.set("train.steps", std::int64_t(500));
+        const sim::RunResult d = sim::run(c);
+        c.set("train.dtype", std::string("float32"));
+        const sim::RunResult f = sim::run(c);
+        const std::string tag = "seed " + std::to_string(seed);
+        BOOST_TEST_REQUIRE(d.status == "ok", tag << ": " << d.reason);
+        BOOST_TEST_REQUIRE(f.status == "ok", tag << ": " << f.reason);
+        check_certificate(f, tag + " float32");
+        for (const char* k : kKeys) BOOST_TEST(std::abs(d.learned_r2.at(k).z1 - f.learned_r2.at(k).z1) < 1e-3, tag << " " << k);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(regression_on_nonlinear_data_uses_a_frozen_random_target) {
