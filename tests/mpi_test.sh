@@ -1,5 +1,5 @@
 #!/bin/bash
-# A 2-rank MPI sweep on loopback gives the same results.csv as a single process, and resumes
+# A 2-rank MPI sweep on loopback gives the same results.csv (and history.csv) as a single process, and resumes
 # after an interruption. Skipped (exit 77) without mpirun or without MPI in the build.
 # Usage: mpi_test.sh path/to/alignsim
 set -u
@@ -54,6 +54,7 @@ if ! "${MPIRUN[@]}" "$A" sweep "$T/grid.toml" --out "$T/mpi" --jobs 1 --quiet 2>
 fi
 [ "$(wc -l <"$T/mpi/results.csv")" -eq $((10 * 14 + 1)) ] || bad "2-rank results.csv has $(wc -l <"$T/mpi/results.csv") lines"
 cmp -s <(strip "$T/single/results.csv") <(strip "$T/mpi/results.csv") || bad "2-rank results differ from the single process"
+cmp -s "$T/single/history.csv" "$T/mpi/history.csv" || bad "2-rank history.csv differs from the single process"
 grep -q '"processes": 2' "$T/mpi/manifest.json" || bad "manifest does not say 2 processes"
 
 # interrupted: the last line cut in half and two cells gone; a 2-rank rerun completes it
@@ -61,6 +62,7 @@ head -c -40 "$T/mpi/results.csv" | grep -v '^3,\|^6,' >"$T/cut.csv"
 cp "$T/cut.csv" "$T/mpi/results.csv"
 "${MPIRUN[@]}" "$A" sweep "$T/grid.toml" --out "$T/mpi" --jobs 1 --quiet || bad "2-rank resume failed"
 cmp -s <(strip "$T/single/results.csv") <(strip "$T/mpi/results.csv") || bad "resumed 2-rank results differ"
+cmp -s "$T/single/history.csv" "$T/mpi/history.csv" || bad "resumed 2-rank history.csv differs"
 
 # a bad grid is one error line, once, and a non-zero exit
 printf '[grid]\n"data.nope" = [1]\n' >"$T/bad.toml"
