@@ -333,6 +333,54 @@ std::vector<theory::DataSpec> optimisation_specs() {
 
 }  // namespace
 
+BOOST_AUTO_TEST_CASE(cca_target_encoder_is_canonical_within_ties) {
+    // Orthogonal mixing ties the shared canonical correlations (and the zero ones always tie): any
+    // orthonormal basis of a tied group is an SVD, and LAPACK's pick depends on the BLAS kernel.
+    // target_encoder("cca") takes the canonical basis of each group's span instead, which depends
+    // on the span only: so W2, and the trajectories of regression alignment, are the same on
+    // every kernel. 1. canonical_basis ignores the basis it is given; 2. W2 is built from it.
+    ad::Rng rng(31);
+    for (std::size_t g : {std::size_t(1), std::size_t(2), std::size_t(4)}) {
+        Mat A({8, g});
+        ad::fill_normal(A, rng, 0.0, 1.0);
+        Mat Qc, Rq;
+        la::qr_thin(A, Qc, Rq);
+        const Mat Q = la::transpose(Qc);  // g x 8, orthonormal rows
+        Mat G({g, g});
+        ad::fill_normal(G, rng, 0.0, 1.0);
+        Mat R, Rg;
+        la::qr_thin(G, R, Rg);  // a random orthogonal g x g
+        const Mat B = la::canonical_basis(Q), BR = la::canonical_basis(la::mm(R, Q));
+        BOOST_TEST(maxabs(B - BR) < 1e-12, "g=" << g);
+        BOOST_TEST(maxabs(la::mm(B, B, false, true) - la::eye(g)) < 1e-12);     // orthonormal
+        BOOST_TEST(maxabs(la::mm(la::mm(B, Q, false, true), Q) - B) < 1e-12);   // in the span
+        BOOST_TEST(maxabs(la::canonical_basis(B) - B) < 1e-12);                  // a fixed point
+    }
+    for (const auto& spec : optimisation_specs()) {
+        const theory::Moments mo = theory::moments(theory::make_model(spec));
+        const Mat S22h = la::sym_pow(mo.S22, 0.5);
+        const int dmin = static_cast<int>(std::min(mo.S11.shape()[0], mo.S22.shape()[0]));
+        const Mat Wmax = theory::target_encoder(mo, dmin, "cca", 0);
+        for (int p = 1; p <= dmin; ++p) {
+            const Mat W2 = theory::target_encoder(mo, p, "cca", 0);
+            BOOST_TEST(maxabs(W2 - la::rows(Wmax, 0, static_cast<std::size_t>(p))) < 1e-10, spec.mixing << " p=" << p);  // nested
+            BOOST_TEST(maxabs(la::mm3(W2, mo.S22, la::transpose(W2)) - la::eye(static_cast<std::size_t>(p))) < 1e-10);
+        }
+        // each tied group of whitened rows is its own canonical basis
+        const auto rho = theory::canonical_correlations(mo);
+        const Mat V = la::mm(Wmax, S22h);
+        std::size_t a = 0;
+        while (a < static_cast<std::size_t>(dmin)) {
+            auto r = [&](std::size_t k) { return k < rho.size() ? rho[k] : 0.0; };
+            std::size_t b = a + 1;
+            while (b < static_cast<std::size_t>(dmin) && std::abs(r(b) - r(a)) < 1e-9) ++b;
+            const Mat block = la::rows(V, a, b);
+            if (b - a > 1) BOOST_TEST(maxabs(la::canonical_basis(block) - block) < 1e-9, spec.mixing << " rows " << a << ".." << b);
+            a = b;
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(regression_optimum_against_minimisation) {
     for (const auto& s : optimisation_specs()) {
         const theory::Model m = theory::make_model(s);

@@ -178,9 +178,33 @@ Mat target_encoder(const Moments& mo, int p, const std::string& kind, std::uint6
     const std::size_t d2 = mo.S22.shape()[0];
     if (kind == "cca") {
         // rows of V^T beyond r have zero canonical correlation: they complete the top canonical
-        // directions with whitened directions of x2 uncorrelated with x1
+        // directions with whitened directions of x2 uncorrelated with x1. Within a group of tied
+        // correlations (orthogonal mixing ties the shared ones; the zeros always tie) any
+        // orthonormal basis is an SVD, and LAPACK's pick depends on the BLAS kernel: the
+        // canonical basis of the group's span makes W2 the same on every kernel (and a group cut
+        // by p keeps its canonical first rows).
         const Canonical c = canonical(mo);
-        return mm(la::rows(c.svd.Vt, 0, static_cast<std::size_t>(p)), c.S22ih);
+        const std::size_t P = static_cast<std::size_t>(p);
+        Mat Vt = c.svd.Vt;
+        auto rho = [&](std::size_t k) { return k < c.svd.s.size() ? c.svd.s[k] : 0.0; };
+        const double tol = 1e-9 * std::max(1.0, rho(0));
+        for (std::size_t a = 0; a < P;) {
+            std::size_t b = a + 1;
+            while (b < d2 && std::abs(rho(b) - rho(a)) <= tol) ++b;
+            if (b - a > 1) {
+                const Mat B = la::canonical_basis(la::rows(Vt, a, b));
+                for (std::size_t k = a; k < b; ++k)
+                    for (std::size_t j = 0; j < d2; ++j) Vt(k, j) = B(k - a, j);
+            } else {  // a single direction: only its sign is free; its largest coordinate positive
+                std::size_t jm = 0;
+                for (std::size_t j = 1; j < d2; ++j)
+                    if (std::abs(Vt(a, j)) > std::abs(Vt(a, jm)) + 1e-12) jm = j;
+                if (Vt(a, jm) < 0)
+                    for (std::size_t j = 0; j < d2; ++j) Vt(a, j) = -Vt(a, j);
+            }
+            a = b;
+        }
+        return mm(la::rows(Vt, 0, P), c.S22ih);
     }
     if (kind == "random") {
         ad::Rng rng(ad::derive_seed(seed, "theory.target_encoder"));

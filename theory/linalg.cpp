@@ -52,6 +52,33 @@ double frob2(const Mat& A) {
     return s;
 }
 
+Mat canonical_basis(const Mat& Q) {
+    const std::size_t g = Q.shape()[0], n = Q.shape()[1];
+    const Mat P = mm(Q, Q, true, false);  // n x n projector onto the row space
+    Mat B = zeros(g, n);
+    std::size_t k = 0;
+    for (std::size_t j = 0; j < n && k < g; ++j) {
+        std::vector<double> v(n);
+        for (std::size_t i = 0; i < n; ++i) v[i] = P(i, j);  // P e_j
+        for (int pass = 0; pass < 2; ++pass)               // Gram-Schmidt, twice for accuracy
+            for (std::size_t r = 0; r < k; ++r) {
+                double d = 0;
+                for (std::size_t i = 0; i < n; ++i) d += B(r, i) * v[i];
+                for (std::size_t i = 0; i < n; ++i) v[i] -= d * B(r, i);
+            }
+        double norm = 0;
+        for (double x : v) norm += x * x;
+        norm = std::sqrt(norm);
+        // (P - Pi_k) e_j has norm^2 = its j-th coordinate: below 1e-3 e_j is nearly in the span
+        // of the basis so far (or orthogonal to the space), and would be a rounding-sensitive pick
+        if (norm < 1e-3) continue;
+        for (std::size_t i = 0; i < n; ++i) B(k, i) = v[i] / norm;
+        ++k;
+    }
+    if (k < g) throw std::runtime_error("canonical_basis: the rows are not orthonormal");
+    return B;
+}
+
 Mat rows(const Mat& A, std::size_t r0, std::size_t r1) {
     Mat R = xt::view(A, xt::range(r0, r1), xt::all());
     return R;

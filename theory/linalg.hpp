@@ -23,6 +23,12 @@ Mat cols(const Mat& A, std::size_t c0, std::size_t c1);  // columns [c0, c1)
 Mat hcat(const Mat& A, const Mat& B);
 Mat vcat(const Mat& A, const Mat& B);
 Mat symmetrize(const Mat& A);                     // (A + A^T) / 2
+// The canonical orthonormal basis of the row space of Q (g x n, orthonormal rows): the
+// Gram-Schmidt basis of the projections P e_1, P e_2, ... of the coordinate vectors (P = Q^T Q),
+// skipping those (nearly) in the span of the earlier ones. It depends on the space only, not on
+// the basis Q (so not on how an SVD picked it among tied singular values), and row k's coordinate
+// j_k (the k-th coordinate vector kept) is positive.
+Mat canonical_basis(const Mat& Q);
 
 struct Eig {
     std::vector<double> w;  // ascending
