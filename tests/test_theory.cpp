@@ -1833,3 +1833,40 @@ BOOST_AUTO_TEST_CASE(tradeoff_value_from_the_subspace_eigenproblem) {
         }
     }
 }
+
+BOOST_AUTO_TEST_CASE(nonlinear_probe_reads_no_u1_from_the_unconstrained_optimum) {
+    // The control for what the nonlinear probe reads from trained MLP encoders (the capacity
+    // figure, docs/theory.md section 8): the optimal code itself, the kept Hermite functions of
+    // the canonical variates (an exact function of the shared side), at the paper grid's sizes
+    // (d = 16, ks = k1 = k2 = 2, 10000 training and 5000 test rows) and p = 3, 4, 6 (degree-2
+    // and degree-3 functions kept). The probe must read s as the theory says and make up nothing
+    // of u1, on every one of 8 draws of the samples: so the u1 it reads from trained codes of the
+    // same sizes (0.01-0.03 at p = 3-4) is in the codes, not in the probe.
+    sim::Config c;
+    c.set("data.d1", std::int64_t(16));
+    c.set("data.d2", std::int64_t(16));
+    c.validate();
+    const sim::DataModel dm = sim::make_data_model(c);
+    const theory::Model& m = dm.linear;
+    const theory::Moments mo = theory::moments(m);
+    const theory::CanonicalVariates cv = theory::canonical_variates(mo);
+    double worst_u1 = -1, worst_s = 0;
+    for (int p : {3, 4, 6}) {
+        const theory::UnconstrainedOptimum u = theory::unconstrained_optimum(m, mo, p, "batch");
+        BOOST_TEST_REQUIRE(u.kept.size() == std::size_t(p));
+        BOOST_TEST(u.kept.back().degree() == (p == 6 ? 3 : 2));
+        BOOST_TEST(std::abs(u.z1.nonlinear.at("u1")) < 1e-12);
+        for (std::uint64_t seed = 0; seed < 8; ++seed) {
+            ad::Rng rng(ad::derive_seed(seed, "probe control"));
+            const sim::Split tr = sim::draw(dm, 10000, rng), te = sim::draw(dm, 5000, rng);
+            const Mat Ztr = hermite_features(u.kept, project(tr.x1, cv.W1)), Zte = hermite_features(u.kept, project(te.x1, cv.W1));
+            const auto nl = readouts(sim::nonlinear_probe(Ztr, probe_targets(tr), Zte, probe_targets(te)).r2, m);
+            BOOST_TEST(nl.at("u1") < 0.005, "p=" << p << " seed " << seed << ": R^2(u1) " << nl.at("u1"));
+            BOOST_TEST(std::abs(nl.at("s") - u.z1.nonlinear.at("s")) < 0.02,
+                       "p=" << p << " seed " << seed << ": R^2(s) " << nl.at("s") << " vs " << u.z1.nonlinear.at("s"));
+            worst_u1 = std::max(worst_u1, nl.at("u1"));
+            worst_s = std::max(worst_s, std::abs(nl.at("s") - u.z1.nonlinear.at("s")));
+        }
+    }
+    BOOST_TEST_MESSAGE("probe control: largest R^2(u1) " << worst_u1 << ", largest |R^2(s) - theory| " << worst_s);
+}
