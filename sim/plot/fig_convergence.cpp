@@ -25,6 +25,22 @@ constexpr std::size_t kSlowest = 8;
 
 double x_of(const HistoryPoint& p) { return static_cast<double>(p.step + p.evals); }
 
+// "cell 12: lambda=0.03, alignment=regression, seed 1": the cell's grid point, keys without
+// their section, numbers as results.csv writes them.
+std::string label_of(const Data& d, std::size_t id) {
+    const Cell& c = d.cells[id];
+    std::string l = "cell " + std::to_string(id) + ":";
+    bool first = true;
+    for (const auto& kv : c.point) {
+        if (kv.first == "train.seed") continue;
+        const auto dot = kv.first.find('.');
+        l += std::string(first ? " " : ", ") + (dot == std::string::npos ? kv.first : kv.first.substr(dot + 1)) + "=" +
+             text_of(c.config, kv.first);
+        first = false;
+    }
+    return l + (first ? " " : ", ") + "seed " + std::to_string(c.seed);
+}
+
 }  // namespace
 
 bool draw_convergence(const Data& d, Fig& f, std::string& why, std::vector<std::string>& notes) {
@@ -94,8 +110,8 @@ bool draw_convergence(const Data& d, Fig& f, std::string& why, std::vector<std::
          << "  plot ";
     for (std::size_t k = 0; k < shown; ++k) {
         const std::size_t id = cands[k].id;
-        std::string label = "cell " + std::to_string(id) + ": " + d.cells[id].describe(d.spec);
-        if (label.size() > 60) label = label.substr(0, 57) + "...";
+        std::string label = label_of(d, id);
+        if (label.size() > 90) label = label.substr(0, 87) + "...";
         body << (k ? ", " : "") << "\"convergence.dat\" index " << k << " using 1:4 with linespoints pt 7 ps 0.4 lw 1.5 title "
              << lab(label);
     }
