@@ -3,7 +3,10 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
+
+#include "sim/io/files.hpp"
 
 namespace sim {
 
@@ -32,16 +35,15 @@ void write_raw(const std::string& path, const std::vector<std::size_t>& shape, c
     dict.append(pad, ' ');
     dict += '\n';
     const std::uint16_t hlen = static_cast<std::uint16_t>(dict.size());
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw std::runtime_error("cannot write '" + path + "'");
+    AtomicFile out(path);
     out.write("\x93NUMPY", 6);
     const char ver[2] = {1, 0};
     out.write(ver, 2);
     const unsigned char hl[2] = {static_cast<unsigned char>(hlen & 0xff), static_cast<unsigned char>(hlen >> 8)};
-    out.write(reinterpret_cast<const char*>(hl), 2);
-    out.write(dict.data(), static_cast<std::streamsize>(dict.size()));
-    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(double)));
-    if (!out) throw std::runtime_error("error writing '" + path + "'");
+    out.write(hl, 2);
+    out.write(dict.data(), dict.size());
+    out.write(data, count * sizeof(double));
+    out.commit();
 }
 
 }  // namespace
@@ -55,9 +57,16 @@ void write_npy_vector(const std::string& path, const std::vector<double>& v) {
 }
 
 NpyArray read_npy(const std::string& path) {
-    auto bad = [&](const std::string& why) { return std::runtime_error("'" + path + "': not a float64 .npy file: " + why); };
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read '" + path + "'");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parse_npy(ss.str(), path);
+}
+
+NpyArray parse_npy(const std::string& bytes, const std::string& path) {
+    auto bad = [&](const std::string& why) { return std::runtime_error("'" + path + "': not a float64 .npy file: " + why); };
+    std::istringstream in(bytes);
     char magic[6];
     in.read(magic, 6);
     if (!in || std::memcmp(magic, "\x93NUMPY", 6) != 0) throw bad("bad magic");

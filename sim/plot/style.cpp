@@ -9,6 +9,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "sim/io/files.hpp"
 #include "sim/plot/figure.hpp"
 
 namespace sim::figures {
@@ -70,8 +71,8 @@ void finish(Fig& f, std::ostringstream& body, const std::string& note, const std
 }
 
 void Writer::write(const Fig& f, PlotReport& rep) {
-    std::ofstream(dir_ + "/" + f.name + ".dat") << "# " << f.title << "\n# written by alignsim plot from " << src_
-                                                << "\n" << f.data;
+    write_file_atomic(dir_ + "/" + f.name + ".dat",
+                      "# " + f.title + "\n# written by alignsim plot from " + src_ + "\n" + f.data);
     std::ostringstream gp;
     gp << "# " << f.title << "\n# written by alignsim plot from " << src_
        << "; run `gnuplot " << f.name << ".gp` in this directory to redraw " << f.name << ".svg and " << f.name
@@ -83,7 +84,7 @@ void Writer::write(const Fig& f, PlotReport& rep) {
        << " enhanced font \"Helvetica,11\" background rgb \"white\"; set output " << q(f.name + ".png") << " }\n"
        << "  reset\n  set datafile missing \"?\"\n  set grid lc rgb \"#dddddd\"\n  set key samplen 2 spacing 1.1\n"
        << f.body << "  set output\n}\n";
-    std::ofstream(dir_ + "/" + f.name + ".gp") << gp.str();
+    write_file_atomic(dir_ + "/" + f.name + ".gp", gp.str());
     rep.drawn.push_back(f.name);
     if (!run_ || missing_) return;
     const int rc = gnuplot(f.name + ".gp");
