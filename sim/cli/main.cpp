@@ -1,13 +1,36 @@
 // alignsim: closed forms and learned encoders for multimodal alignment, side by side.
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "autodiff/blas.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/io/meta.hpp"
+#include "sim/run/stop.hpp"
 
 namespace {
+
+// The command line as a shell would read it back (for "to resume, run: ...").
+std::string shell_line(int argc, char** argv) {
+    std::string line;
+    for (int i = 0; i < argc; ++i) {
+        const std::string a = argv[i];
+        bool plain = !a.empty();
+        for (char ch : a)
+            if (!(std::isalnum(static_cast<unsigned char>(ch)) || std::strchr("-_./=:,+@%", ch))) plain = false;
+        if (i) line += ' ';
+        if (plain) {
+            line += a;
+        } else {
+            line += '\'';
+            for (char ch : a) line += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+            line += '\'';
+        }
+    }
+    return line;
+}
 
 void add_config_options(CLI::App* app, sim::ConfigArgs& a, bool with_json = true) {
     app->add_option("config", a.config_path, "TOML config file (default: built-in defaults)")
@@ -81,6 +104,7 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    sweep_args.command = shell_line(argc, argv);
     try {
         if (*config) return sim::cmd_config(config_args, config_markdown);
         if (*theory) return sim::cmd_theory(theory_args);
@@ -89,6 +113,9 @@ int main(int argc, char** argv) {
         if (*sweep) return sim::cmd_sweep(sweep_args);
         if (*plot) return sim::cmd_plot(plot_args);
         if (*bench) return sim::cmd_bench(bench_args);
+    } catch (const sim::Interrupted& e) {  // alignsim train: SIGINT / SIGTERM
+        std::fprintf(stderr, "alignsim: %s; nothing was written\n", e.what());
+        return 128 + e.signal;
     } catch (const sim::ConfigError& e) {
         std::fprintf(stderr, "alignsim: error: %s\n", e.what());
         return 2;

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "sim/io/files.hpp"
 #include "sim/plot/figure.hpp"
 #include "figure_list.hpp"  // generated from the list in sim/plot/meson.build (ALIGNSIM_FIGURES)
 
@@ -42,6 +43,8 @@ PlotReport make_figures(const std::string& dir, const std::string& fig_dir, bool
     const Data d = load(dir);
     std::error_code ec;
     fs::create_directories(fig_dir, ec);
+    if (fs::exists(fig_dir) && !fs::is_directory(fig_dir))
+        throw ConfigError("cannot create figure directory '" + fig_dir + "': it is a file");
     if (ec || !fs::is_directory(fig_dir))
         throw std::runtime_error("cannot create figure directory '" + fig_dir + "': " + (ec ? ec.message() : "not a directory"));
     PlotReport rep;
@@ -56,8 +59,13 @@ PlotReport make_figures(const std::string& dir, const std::string& fig_dir, bool
     for (const auto& e : kFigures) {
         Fig f;
         std::string why;
-        if (e.draw(d, f, why, rep.notes)) w.write(f, rep);
-        else rep.notes.push_back(std::string(e.name) + ": skipped, " + why);
+        try {
+            if (e.draw(d, f, why, rep.notes)) w.write(f, rep);
+            else rep.notes.push_back(std::string(e.name) + ": skipped, " + why);
+        } catch (const WriteError& err) {  // a full disk: say so in one line; results.csv is only read
+            throw std::runtime_error(std::string(err.what()) + "; " + std::to_string(rep.drawn.size()) +
+                                     " figure(s) written before it, the results in '" + dir + "' are untouched");
+        }
     }
     return rep;
 }

@@ -20,6 +20,7 @@
 #include "models/trainer.hpp"
 #include "sim/data/samples.hpp"
 #include "sim/run/probe.hpp"
+#include "sim/run/stop.hpp"
 #include "theory/closed_forms.hpp"
 
 namespace sim {
@@ -219,6 +220,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
         throw ConfigError(e.what());
     }
     const models::FitReport fit = trainer->fit(steps, [&](long step, double L) {
+        throw_if_stopped();  // SIGINT / SIGTERM or a stopping sweep: abandon the run (sim/run/stop.hpp)
         if (opt.progress && (step + 1) % std::max<long>(1, steps / 10) == 0)
             std::fprintf(stderr, "step %ld/%ld  loss %.6g\n", step + 1, steps, L);
     });
@@ -326,6 +328,7 @@ RunResult run(const Config& cfg, const RunOptions& opt) {
                                            ad::derive_seed(static_cast<std::uint64_t>(cfg.i("data.seed")), "target_encoder"));
     }
     pb.smp = make_samples(cfg, pb.dm);
+    throw_if_stopped();
     const std::string& dtype = cfg.s("train.dtype");
     if (dtype == "float32") return train_and_evaluate<float>(pb, opt);
     return train_and_evaluate<double>(pb, opt);
