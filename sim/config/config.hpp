@@ -16,9 +16,14 @@
 
 namespace sim {
 
-// Every bad-input problem: a one-line message naming the key, file or value at fault.
+// Text for a one-line message: control characters escaped (a line break becomes "\n"), and cut
+// to about max characters ("...") when longer. Error messages quote user input through it.
+std::string printable(const std::string& s, std::size_t max = 200);
+
+// Every bad-input problem: a one-line message naming the key, file or value at fault (whatever
+// it quotes, the message is one line).
 struct ConfigError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+    explicit ConfigError(const std::string& what) : std::runtime_error(printable(what, 4000)) {}
 };
 
 enum class Kind { Int, Float, Bool, String, IntList };

@@ -92,7 +92,7 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
         return scan;
     }
     if (lines[0] != want_header)
-        throw std::runtime_error("'" + path + "' has other columns than this sweep's results (made by another config or version)");
+        throw ConfigError("'" + path + "' has other columns than this sweep's results (made by another config or version)");
 
     const std::size_t ncols = header.size();
     const int c_exp = 1, c_seed = static_cast<int>(ncols) - 16, c_name = c_seed + 2, c_rep = c_seed + 3;
