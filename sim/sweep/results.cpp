@@ -57,7 +57,7 @@ std::string cell_rows(const Cell& cell, const SweepSpec& spec, const std::vector
             f.push_back(r.subspace_distance < 0 ? "" : fmt_num(r.subspace_distance));
             f.push_back(fmt_num(r.cka));
             f.push_back(fmt_num(r.alignment_loss));
-            f.push_back(r.reason);
+            f.push_back(printable(r.reason, 1000));  // one line: results.csv is read line by line
             text += csv_line(f);
         }
     }
@@ -97,6 +97,13 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
     const std::size_t ncols = header.size();
     const int c_exp = 1, c_seed = static_cast<int>(ncols) - 16, c_name = c_seed + 2, c_rep = c_seed + 3;
     const std::size_t nkeys = ncols - 18;
+    // columns that hold numbers: a row whose number does not read (a flipped bit, a bad disk) is
+    // not a finished cell; it is dropped and its cell runs again
+    std::vector<std::size_t> numeric;
+    for (std::size_t i = 0; i < ncols; ++i)
+        for (const char* n : {"learned_r2", "learned_population_r2", "analytic_r2", "seconds", "steps", "final_loss",
+                              "subspace_distance", "cka", "alignment_loss"})
+            if (header[i] == n) numeric.push_back(i);
     std::map<std::size_t, std::vector<std::string>> slots;  // id -> 14 lines
     std::vector<std::size_t> order;                          // ids in order of first appearance
     bool clean = scan.dropped_lines == 0;
@@ -120,6 +127,7 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
             std::size_t ni = 0;
             while (ni < result_names().size() && result_names()[ni] != f[c_name]) ++ni;
             if (ni == result_names().size() || (f[c_rep] != "z1" && f[c_rep] != "z2")) throw std::runtime_error("row");
+            for (std::size_t i : numeric) (void)parse_num(f[i]);  // throws if not a number
             slot = 2 * ni + (f[c_rep] == "z2" ? 1 : 0);
         } catch (const std::exception&) {
             good = false;

@@ -306,6 +306,12 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     std::atomic<bool> cancel{!write_error.empty()};
     bool workers_done = false;
     std::thread worker([&] {
+        if (mine.empty()) {  // nothing to run here (a finished grid, a rank without cells)
+            std::lock_guard<std::mutex> lk(mu);
+            workers_done = true;
+            cv.notify_one();
+            return;
+        }
         tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(run_threads));
         tbb::task_arena arena(run_threads);
         arena.execute([&] {
