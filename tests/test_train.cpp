@@ -3,6 +3,7 @@
 // Sizes: d1 = d2 = 8, ks = k1 = k2 = 2, p = 2, 40000 training and 20000 test samples, so the
 // empirical optimum is within about 0.01 of the population one (overfitting ~ sqrt(d / n)),
 // and the 0.03 tolerances are properties, not luck (checked on seeds 0-5 when written).
+// ALIGNSIM_TEST_SCALE (test_scale.hpp) runs fewer seeds of each check in the sanitizer build.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/run/run.hpp"
+#include "test_scale.hpp"
 
 namespace {
 
@@ -75,7 +77,7 @@ BOOST_AUTO_TEST_CASE(learned_matches_analytic_for_every_alignment) {
     // g(t) = t^2 / (t^2 + sigma^2) with a1 = 1, sigma1 = 0.5 (the defaults): the spec's table
     const double g = 1.0 / 1.25, rho = 0.5;
     for (const std::string alignment : {"regression", "cca", "spectral", "infonce"}) {
-        for (long seed : {0L, 1L}) {
+        for (long seed : testing_scale::seeds({0L, 1L})) {
             const sim::RunResult r = sim::run(linear_config(alignment, seed));
             const std::string tag = alignment + " seed " + std::to_string(seed);
             BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
@@ -136,7 +138,7 @@ BOOST_AUTO_TEST_CASE(above_k_shared_the_learned_span_contains_the_analytic_subsp
 }
 
 BOOST_AUTO_TEST_CASE(tradeoff_follows_the_analytic_curve) {
-  for (long seed : {0L, 1L}) {
+  for (long seed : testing_scale::seeds({0L, 1L})) {
     std::vector<double> learned, analytic;
     for (double lambda : {0.1, 1.0, 10.0}) {
         sim::Config c = linear_config("regression", seed);
@@ -166,7 +168,7 @@ BOOST_AUTO_TEST_CASE(tradeoff_follows_the_analytic_curve) {
 BOOST_AUTO_TEST_CASE(gaussian_mixing_learned_matches_the_general_formula) {
     // shared and specific directions overlap: the closed forms give the exact leak
     for (const std::string alignment : {"regression", "cca"}) {
-        for (long seed : {0L, 1L}) {
+        for (long seed : testing_scale::seeds({0L, 1L})) {
             sim::Config c = linear_config(alignment, seed);
             c.set("data.mixing", std::string("gaussian"));
             c.set("data.seed", std::int64_t(seed));
@@ -183,7 +185,7 @@ BOOST_AUTO_TEST_CASE(gaussian_mixing_learned_matches_the_general_formula) {
 }
 
 BOOST_AUTO_TEST_CASE(nonlinear_infonce_keeps_shared_and_drops_specific) {
-    for (long seed : {0L, 1L, 2L}) {
+    for (long seed : testing_scale::seeds({0L, 1L, 2L})) {
         const std::string tag = "seed " + std::to_string(seed);
         // alignment only: s kept, u1 dropped
         const sim::RunResult a = sim::run(nonlinear_config(seed));
