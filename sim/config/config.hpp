@@ -69,6 +69,11 @@ public:
     // Sweep axes from the [grid] table, in key order, and the seeds (grid.seeds).
     const std::vector<GridAxis>& grid() const { return grid_; }
     const std::vector<std::int64_t>& grid_seeds() const { return seeds_; }
+    // Forgets the grid axes and seeds: a sweep cell's config is one point of its grid.
+    void clear_grid() {
+        grid_.clear();
+        seeds_.clear();
+    }
 
     // Cross-key checks (orthogonal mixing needs d_i >= k_shared + k_i, ...). Throws ConfigError.
     void validate() const;

@@ -255,6 +255,7 @@ std::vector<Cell> expand(const SweepSpec& spec) {
                 c.id = cells.size();
                 c.experiment = ei;
                 c.config = ec;
+                c.config.clear_grid();  // a point of the grid (keeps a million cells in memory)
                 for (std::size_t a = 0; a < axes.size(); ++a) {
                     c.point.emplace_back(axes[a].key, axes[a].values[idx[a]]);
                     c.config.set(axes[a].key, axes[a].values[idx[a]]);
