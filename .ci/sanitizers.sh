@@ -14,7 +14,7 @@ san_setup
 ninja -C "$B"
 logs=$PWD/$B/sanitizer-logs
 rm -rf "$logs" && mkdir -p "$logs"
-# Reports go to files as well as failing the process (abort: an exit status no test expects), so a
+# A report aborts its process (an exit status no test expects) and goes to a file in $logs, so a
 # report in a process whose status a test does not look at still fails the run.
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:log_path=$logs/asan"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"

@@ -152,6 +152,11 @@ mount -o remount,size=4m "$T/tmpfs" || exit 1
 "$A" sweep "$T/grid.toml" --out "$T/tmpfs/r" --jobs 1 --quiet 2>"$T/tmpfs.resume.err"
 echo $? >"$T/tmpfs.resume.rc"
 cp "$T/tmpfs/r/results.csv" "$T/tmpfs_final.csv"
+# figures on a full disk: gnuplot itself leaves cut images and exits 0, alignsim must notice
+mkdir -p "$T/figfs"
+mount -t tmpfs -o size=12k tmpfs "$T/figfs" || exit 1
+"$A" plot "$T/ref" --out "$T/figfs/figs" >/dev/null 2>"$T/figfs.err"
+echo $? >"$T/figfs.rc"
 SH
 if [ "$(id -u)" -eq 0 ]; then ns=(unshare -m); else ns=(unshare -rm); fi
 "${ns[@]}" bash "$T/inner.sh" "$A" "$T" 2>/dev/null; rc=$?
@@ -167,6 +172,10 @@ if [ "$rc" -eq 0 ]; then
   fi
   [ "$(cat "$T/tmpfs.resume.rc")" -eq 0 ] && cmp -s "$T/ref.csv" <(strip "$T/tmpfs_final.csv") \
     && ok || bad "tmpfs: the resume with space back differs or failed: $(cat "$T/tmpfs.resume.err")"
+  line=$(cat "$T/figfs.err")
+  [ "$(cat "$T/figfs.rc")" -eq 1 ] && [ "$(wc -l <"$T/figfs.err")" -eq 1 ] && \
+    [[ "$line" == "alignsim: error: cannot write '$T/figfs/figs/"*"the results in '$T/ref' are untouched" ]] \
+    && ok || bad "tmpfs: plot onto a full disk: exit $(cat "$T/figfs.rc"), $line"
 else
   echo "disk: tmpfs part skipped (cannot mount a tmpfs here)"
 fi

@@ -59,11 +59,12 @@ PlotReport make_figures(const std::string& dir, const std::string& fig_dir, bool
     for (const auto& e : kFigures) {
         Fig f;
         std::string why;
+        const std::size_t before = rep.drawn.size();
         try {
             if (e.draw(d, f, why, rep.notes)) w.write(f, rep);
             else rep.notes.push_back(std::string(e.name) + ": skipped, " + why);
-        } catch (const WriteError& err) {  // a full disk: say so in one line; results.csv is only read
-            throw std::runtime_error(std::string(err.what()) + "; " + std::to_string(rep.drawn.size()) +
+        } catch (const std::runtime_error& err) {  // a full disk, gnuplot failing: one line; results.csv is only read
+            throw std::runtime_error(std::string(err.what()) + "; " + std::to_string(before) +
                                      " figure(s) written before it, the results in '" + dir + "' are untouched");
         }
     }

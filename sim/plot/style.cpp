@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -106,6 +107,18 @@ void Writer::write(const Fig& f, PlotReport& rep) {
         throw std::runtime_error("gnuplot failed on '" + dir_ + "/" + f.name + ".gp'" + (first.empty() ? "" : ": " + first));
     }
     fs::remove(dir_ + "/gnuplot.log");
+    // gnuplot does not notice a full disk: it leaves a cut image and exits 0
+    for (const char* ext : {".svg", ".png"}) {
+        const std::string path = dir_ + "/" + f.name + ext;
+        std::ifstream in(path, std::ios::binary | std::ios::ate);
+        const std::streamoff size = in ? static_cast<std::streamoff>(in.tellg()) : 0;
+        std::string tail(static_cast<std::size_t>(std::min<std::streamoff>(size, 64)), '\0');
+        in.seekg(size - static_cast<std::streamoff>(tail.size()));
+        in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+        const bool whole = std::string(ext) == ".svg" ? tail.find("</svg>") != std::string::npos
+                                                      : tail.size() >= 8 && tail.compare(tail.size() - 8, 8, "IEND\xae\x42\x60\x82") == 0;
+        if (!in || !whole) throw std::runtime_error("cannot write '" + path + "': gnuplot left it incomplete (is the disk full?)");
+    }
 }
 
 int Writer::gnuplot(const std::string& script) {
