@@ -140,6 +140,13 @@ line=$(cat "$T/err")
   && ok || bad "plot: unexpected message: $line"
 cmp -s "$T/before.csv" "$T/ref/results.csv" && ok || bad "plot changed results.csv"
 
+# --- standard output on a full device: an error, not a quiet success
+for cmd in "theory --json" "config --markdown"; do
+  "$A" $cmd >/dev/full 2>"$T/err"; rc=$?
+  [ "$rc" -eq 1 ] && [ "$(cat "$T/err")" = "alignsim: error: cannot write the output: write error" ] \
+    && ok || bad "$cmd >/dev/full: exit $rc, $(cat "$T/err")"
+done
+
 # --- a real full disk: a 16 KiB tmpfs in a private mount namespace, then more space, then resume
 cat >"$T/inner.sh" <<'SH'
 A=$1 T=$2

@@ -1,6 +1,7 @@
 // alignsim: closed forms and learned encoders for multimodal alignment, side by side.
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -105,7 +106,7 @@ int main(int argc, char** argv) {
     }
 
     sweep_args.command = shell_line(argc, argv);
-    try {
+    auto dispatch = [&]() -> int {
         if (*config) return sim::cmd_config(config_args, config_markdown);
         if (*theory) return sim::cmd_theory(theory_args);
         if (*train) return sim::cmd_train(train_args);
@@ -113,6 +114,11 @@ int main(int argc, char** argv) {
         if (*sweep) return sim::cmd_sweep(sweep_args);
         if (*plot) return sim::cmd_plot(plot_args);
         if (*bench) return sim::cmd_bench(bench_args);
+        return 0;
+    };
+    int rc = 0;
+    try {
+        rc = dispatch();
     } catch (const sim::Interrupted& e) {  // alignsim train: SIGINT / SIGTERM
         std::fprintf(stderr, "alignsim: %s; nothing was written\n", e.what());
         return 128 + e.signal;
@@ -125,8 +131,16 @@ int main(int argc, char** argv) {
                      "(reduce data.n_train, data.n_test, data.d1, data.d2 or model.hidden)\n");
         return 1;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "alignsim: error: %s\n", e.what());
+        std::fprintf(stderr, "alignsim: error: %s\n", sim::printable(e.what(), 4000).c_str());
         return 1;
     }
-    return 0;
+    // output that could not be written (stdout on a full disk) is an error, not a quiet success
+    std::cout.flush();
+    errno = 0;
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout) {
+        std::fprintf(stderr, "alignsim: error: cannot write the output: %s\n",
+                     errno ? std::strerror(errno) : "write error");
+        return rc ? rc : 1;
+    }
+    return rc;
 }
