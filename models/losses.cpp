@@ -43,14 +43,22 @@ ad::Var<T> regression_alignment(ad::Var<T> z1, ad::Var<T> target) {
     return ad::scale(ad::sum(ad::square(ad::sub(z1, target))), T(1) / T(z1.rows()));
 }
 
-// ||C - I||_F^2 = ||C||_F^2 - 2 tr C + p with tr C = ||z||_F^2 / n: no identity matrix needed.
+// z minus its column (batch) means: a 1 x p row broadcast over the rows.
+template <class T>
+static ad::Var<T> center_batch(ad::Var<T> z) {
+    return ad::sub(z, ad::col_mean(z));
+}
+
+// ||C - I||_F^2 with C = zc^T zc / n the batch covariance (zc = z - batch mean):
+// ||C||_F^2 - 2 tr C + p with tr C = ||zc||_F^2 / n, so no identity matrix is needed.
 template <class T>
 static ad::Var<T> whitening_gap(ad::Var<T> z) {
     const T n = T(z.rows());
     const std::size_t p = z.cols();
-    ad::Var<T> c = ad::scale(ad::matmul(z, z, true, false), T(1) / n);
+    ad::Var<T> zc = center_batch(z);
+    ad::Var<T> c = ad::scale(ad::matmul(zc, zc, true, false), T(1) / n);
     ad::Var<T> fro = ad::sum(ad::square(c));
-    ad::Var<T> tr = ad::scale(ad::sum(ad::square(z)), T(2) / n);
+    ad::Var<T> tr = ad::scale(ad::sum(ad::square(zc)), T(2) / n);
     return ad::add_scalar(ad::sub(fro, tr), T(p));
 }
 
@@ -76,6 +84,14 @@ ad::Var<T> spectral_contrastive(ad::Var<T> z1, ad::Var<T> z2) {
 }
 
 template <class T>
+ad::Var<T> spectral_contrastive_centered(ad::Var<T> z1, ad::Var<T> z2) {
+    same_shape(z1, z2, "spectral_contrastive_centered");
+    if (z1.rows() < 2)
+        throw std::invalid_argument("spectral_contrastive_centered: needs a batch of at least 2");
+    return spectral_contrastive(center_batch(z1), center_batch(z2));
+}
+
+template <class T>
 ad::Var<T> mse(ad::Var<T> pred, ad::Var<T> target) {
     same_shape(pred, target, "mse");
     return ad::mean(ad::square(ad::sub(pred, target)));
@@ -94,7 +110,12 @@ ad::Var<T> AlignmentLoss<T>::operator()(ad::Var<T> z1, ad::Var<T> z2) {
     }
     if (name == "regression") return regression_alignment(z1, z2);
     if (name == "cca") return cca_alignment(z1, z2, s_.cca_penalty);
-    if (name == "spectral") return spectral_contrastive(z1, z2);
+    if (name == "spectral") {
+        if (s_.spectral_centering == "none") return spectral_contrastive(z1, z2);
+        if (s_.spectral_centering == "batch") return spectral_contrastive_centered(z1, z2);
+        throw std::invalid_argument("unknown spectral centering '" + s_.spectral_centering +
+                                    "' (expected none or batch)");
+    }
     if (name == "none") {
         if (zero_.size() != 1) zero_ = ad::Mat<T>({1, 1}, T(0));
         return z1.tape->constant(zero_);
@@ -108,6 +129,7 @@ ad::Var<T> AlignmentLoss<T>::operator()(ad::Var<T> z1, ad::Var<T> z2) {
     template ad::Var<T> regression_alignment<T>(ad::Var<T>, ad::Var<T>);                        \
     template ad::Var<T> cca_alignment<T>(ad::Var<T>, ad::Var<T>, T);                            \
     template ad::Var<T> spectral_contrastive<T>(ad::Var<T>, ad::Var<T>);                        \
+    template ad::Var<T> spectral_contrastive_centered<T>(ad::Var<T>, ad::Var<T>);               \
     template ad::Var<T> mse<T>(ad::Var<T>, ad::Var<T>);                                         \
     template class AlignmentLoss<T>;
 MODELS_LOSSES(double)

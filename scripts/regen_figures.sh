@@ -1,19 +1,30 @@
 #!/bin/bash
-# Regenerates the documentation's figures: runs the paper grid (resumable: an interrupted run
-# picks up where it stopped) and draws docs/figures/ from it.
-# Usage: scripts/regen_figures.sh [RESULTS_DIR] [-- extra alignsim sweep options, e.g. --jobs 2]
+# Runs the paper grid (resumable: an interrupted run picks up where it stopped) and draws its
+# figures, then the example grid of a by_<key> figure (configs/noise.toml, into noise/ beside RESULTS_DIR)
+# and its figure by_data.noise1. By default everything goes under results/ (results/paper,
+# results/noise, figures in results/paper/figures) and the tracked docs/figures stay as they
+# are; --docs redraws docs/figures, the documentation's copies.
+# Usage: scripts/regen_figures.sh [--docs] [RESULTS_DIR] [-- extra alignsim sweep options, e.g. --jobs 2]
 # ALIGNSIM: the alignsim binary (default: build/sim/alignsim, then alignsim on PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-results/paper}
-[ $# -gt 0 ] && shift
+docs=0
+if [ "${1:-}" = "--docs" ]; then docs=1; shift; fi
+case "${1:-}" in -h|--help) sed -n '2,8p' "$0"; exit 0 ;; -*) [ "$1" = "--" ] || { echo "regen_figures: unknown option '$1' (see --help)" >&2; exit 2; } ;; esac
+out=results/paper
+if [ $# -gt 0 ] && [ "$1" != "--" ]; then out=$1; shift; fi
 [ "${1:-}" = "--" ] && shift
 A=${ALIGNSIM:-}
 if [ -z "$A" ]; then
   if [ -x build/sim/alignsim ]; then A=build/sim/alignsim; else A=$(command -v alignsim || true); fi
 fi
 [ -n "$A" ] && [ -x "$A" ] || { echo "regen_figures: no alignsim binary (build it, or set ALIGNSIM)" >&2; exit 1; }
+figs=$out/figures
+[ $docs -eq 1 ] && figs=docs/figures
 start=$(date +%s)
 "$A" sweep configs/paper.toml --out "$out" "$@"
-"$A" plot "$out" --out docs/figures
-echo "regen_figures: $out and docs/figures in $(( $(date +%s) - start )) s" >&2
+"$A" plot "$out" --out "$figs"
+noise=$(dirname "$out")/noise
+"$A" sweep configs/noise.toml --out "$noise" "$@"
+"$A" plot "$noise" --out "$figs" --only by_data.noise1
+echo "regen_figures: $out, $noise and their figures in $figs, $(( $(date +%s) - start )) s" >&2

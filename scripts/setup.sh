@@ -12,6 +12,8 @@ PKGS=(
   libopenblas-dev                                   # BLAS + LAPACK
   libtbb-dev libboost-test-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev  # Meson: tomlplusplus, CLI11, nlohmann_json
+  zlib1g-dev                                        # gzipped IDX files (data.kind = "fashion_mnist")
+  dataset-fashion-mnist                             # the real images: /usr/share/datasets/fashion-mnist
   gnuplot-nox                                       # figures
   openmpi-bin libopenmpi-dev                        # optional: multi-process sweeps
   python3 python3-numpy                             # tests: JSON checks, numpy reads the exports

@@ -59,9 +59,65 @@ if "$A" theory --json >"$T/theory.json" 2>"$T/err"; then
     "abs(j['r2']['y1']['aligned_x1']) < 1e-9 and abs(j['r2']['y_shared']['aligned_x1'] - 0.8) < 1e-9" \
     "len(j['tradeoff']) >= 2 and set(j['tradeoff'][0]) >= {'lambda','r2_y_mix','alignment_loss'}"
   "$A" theory >"$T/theory.txt" && grep -q y_mix "$T/theory.txt" && ok || bad "theory table"
+  # analytic: what a run with this config reaches (infonce at p = k_shared: the cca optimum)
+  json_check "$T/theory.json" \
+    "j['analytic']['kind'] == 'aligned'" \
+    "all(abs(j['analytic']['r2'][t]['z1'] - j['r2'][t]['aligned_x1']) < 1e-12 for t in ['y_shared','y1','y2','y_mix'])"
 else
   bad "alignsim theory --json failed: $(cat "$T/err")"
 fi
+
+# --- theory --curve: the keys of theory --json along one key, each point equal to theory --json there
+if "$A" theory --curve data.noise1=0.2:2:4 --set objective.alignment=regression >"$T/curve.jsonl" 2>"$T/err" &&
+   "$A" theory --curve data.noise1=0.2:2:4 --set objective.alignment=regression --format csv >"$T/curve.csv" 2>>"$T/err" &&
+   "$A" theory --json --set data.noise1=0.8 --set objective.alignment=regression >"$T/at08.json" 2>>"$T/err"; then
+  ok
+  $PY - "$T" <<'PY' && ok || bad "theory --curve: JSON lines or CSV disagree with theory --json"
+import json, csv, sys, os
+T = sys.argv[1]
+lines = [json.loads(l) for l in open(os.path.join(T, "curve.jsonl"))]
+full = json.load(open(os.path.join(T, "theory.json")))
+at = json.load(open(os.path.join(T, "at08.json")))
+assert len(lines) == 4, len(lines)
+assert [l["value"] for l in lines] == [0.2, 0.8, 1.4, 2.0], [l["value"] for l in lines]
+for l in lines:
+    assert l["key"] == "data.noise1"
+    assert set(l) == (set(full) - {"config", "meta"}) | {"key", "value"}, set(l) ^ set(full)
+p = lines[1]
+for t in ["y_shared", "y1", "y2", "y_mix"]:
+    assert p["r2"][t] == at["r2"][t], t
+for k in ["analytic", "r2_blocks", "info_nats", "canonical_correlations", "by_objective", "tradeoff"]:
+    assert p[k] == at[k], k
+assert p["analytic"]["kind"] == "aligned"
+# sigma1 grows, x1 holds less: the oracle falls
+o = [l["r2"]["y_shared"]["oracle_x1"] for l in lines]
+assert all(a > b for a, b in zip(o, o[1:])), o
+rows = list(csv.DictReader(open(os.path.join(T, "curve.csv"))))
+assert len(rows) == 4 and list(rows[0])[0] == "data.noise1"
+for r, l in zip(rows, lines):
+    assert float(r["data.noise1"]) == l["value"]
+    assert float(r["analytic.r2.y_mix.z1"]) == l["analytic"]["r2"]["y_mix"]["z1"]
+    assert float(r["r2_blocks.oracle_x1.s"]) == l["r2_blocks"]["oracle_x1"]["s"]
+    assert float(r["canonical_correlations.1"]) == l["canonical_correlations"][1]
+    assert "tradeoff.0.lambda" not in r
+PY
+else
+  bad "alignsim theory --curve failed: $(cat "$T/err")"
+fi
+# log spacing (decades exact), integer keys (rounded, repeats dropped)
+"$A" theory --curve objective.lambda=0.01:100:5 --log --format csv 2>/dev/null | cut -d, -f1 | tr '\n' ' ' \
+  | grep -qx "objective.lambda 0.01 0.1 1 10 100 " && ok || bad "theory --curve --log: not the log grid"
+"$A" theory --curve model.dim=1:4:7 2>/dev/null | $PY -c "import json,sys; v=[json.loads(l)['value'] for l in sys.stdin]; sys.exit(0 if v == [1,2,3,4] else 1)" \
+  && ok || bad "theory --curve model.dim: integer points"
+expect_error 2 "train.lr" -- "$A" theory --curve train.lr=0.1:1:3
+expect_error 2 "unknown config key 'data.bogus'" -- "$A" theory --curve data.bogus=1:2:3
+expect_error 2 "data.redundancy = 1.5" -- "$A" theory --curve data.redundancy=0:1.5:4
+expect_error 2 "START must be below STOP" -- "$A" theory --curve data.noise1=2:1:3
+expect_error 2 "START > 0" -- "$A" theory --curve objective.lambda=0:1:3 --log
+expect_error 2 "N must be" -- "$A" theory --curve data.noise1=0.1:1:x
+expect_error 2 "KEY=START:STOP:N" -- "$A" theory --curve data.noise1
+expect_error 2 "applies to --curve" -- "$A" theory --log
+expect_error 2 "xml" -- "$A" theory --curve data.noise1=0.1:1:3 --format xml
 
 # --- train: the public JSON contract on a small run
 if "$A" train --json --set data.n_train=2000 --set data.n_test=1000 --set train.steps=200 \
@@ -115,6 +171,72 @@ else
   bad "alignsim sweep failed: $(cat "$T/err")"
 fi
 
+# --- plot: a grid over a key no named figure shows gets its by_<key> figure, whose analytic curve
+# is what `theory --curve` prints (the command is in the .dat) and whose points are results.csv's means
+printf '[data]\nn_train = 1000\nn_test = 500\n[train]\nsteps = 100\n[objective]\nalignment = "regression"\n[grid]\n"data.noise1" = [0.25, 0.5, 1.0]\nseeds = [1, 2]\n' >"$T/noise.toml"
+if "$A" sweep "$T/noise.toml" --out "$T/nz" --jobs 2 --quiet 2>"$T/err" && "$A" plot "$T/nz" >"$T/plot.out" 2>"$T/err"; then
+  ok
+  grep -qx "$T/nz/figures/by_data.noise1.svg" "$T/plot.out" && grep -qx "$T/nz/figures/by_data.noise1.png" "$T/plot.out" \
+    && ok || bad "plot: no by_data.noise1 figure listed ($(cat "$T/plot.out"))"
+  for e in dat gp; do [ -s "$T/nz/figures/by_data.noise1.$e" ] && ok || bad "plot: by_data.noise1.$e missing"; done
+  curve=$(sed -n 's/.*alignsim theory --curve \([^ ]*\).*/\1/p' "$T/nz/figures/by_data.noise1.dat" | head -1)
+  if [ -n "$curve" ] && "$A" theory "$T/noise.toml" --curve "$curve" --format csv >"$T/nz_curve.csv" 2>"$T/err"; then
+    $PY - "$T/nz" "$T/nz_curve.csv" <<'PY' && ok || bad "plot: by_data.noise1.dat disagrees with theory --curve or results.csv"
+import csv, sys, os
+d, curve = sys.argv[1], sys.argv[2]
+blocks, cur = [], None
+for line in open(os.path.join(d, "figures", "by_data.noise1.dat")):
+    line = line.rstrip("\n")
+    if not line:
+        cur = None
+        continue
+    if cur is None or (line.startswith("#") and cur["rows"]):
+        cur = {"cols": [], "rows": []}
+        blocks.append(cur)
+    if line.startswith("#"):
+        cur["cols"] = line[1:].split()
+    else:
+        cur["rows"].append(dict(zip(cur["cols"], map(float, line.split()))))
+learned, an = blocks
+grid = sorted({float(r["data.noise1"]) for r in csv.DictReader(open(os.path.join(d, "results.csv")))})
+assert len(an["rows"]) > 10 * len(grid), len(an["rows"])
+assert an["rows"][0]["data.noise1"] < grid[0] and an["rows"][-1]["data.noise1"] > grid[-1]
+th = list(csv.DictReader(open(curve)))
+assert len(th) == len(an["rows"])
+for r, t in zip(an["rows"], th):
+    assert r["data.noise1"] == float(t["data.noise1"])
+    for n in ["y_shared", "y1", "y_mix"]:
+        assert abs(r[n + ".z1.analytic"] - float(t["analytic.r2.%s.z1" % n])) < 1e-12, n
+        assert abs(r[n + ".z1.oracle"] - float(t["r2.%s.oracle_x1" % n])) < 1e-12, n
+    for n in ["s", "u1"]:
+        assert abs(r[n + ".z1.oracle"] - float(t["r2_blocks.oracle_x1." + n])) < 1e-12, n
+res = {}
+for r in csv.DictReader(open(os.path.join(d, "results.csv"))):
+    if r["rep"] == "z1" and r["probe"] == "linear":
+        res.setdefault((r["name"], float(r["data.noise1"])), []).append(float(r["learned_r2"]))
+assert [r["data.noise1"] for r in learned["rows"]] == grid
+for r in learned["rows"]:
+    for n in ["y_shared", "y1", "y2", "y_mix", "s", "u1", "u2"]:
+        v = res[(n, r["data.noise1"])]
+        assert len(v) == 2 and r[n + ".z1.n"] == 2
+        assert abs(r[n + ".z1.mean"] - sum(v) / len(v)) < 1e-12, n
+PY
+  else
+    bad "plot: no theory --curve command in by_data.noise1.dat, or it failed: $(cat "$T/err")"
+  fi
+  "$A" plot "$T/nz" --out "$T/nzf" --only by_data.noise1 --targets y_mix,s --rep both --format svg,pdf >"$T/plot2.out" 2>/dev/null \
+    && [ "$(cat "$T/plot2.out")" = "$(printf '%s\n' "$T/nzf/by_data.noise1.svg" "$T/nzf/by_data.noise1.pdf")" ] \
+    && [ -s "$T/nzf/by_data.noise1.pdf" ] && ok || bad "plot --only --targets --rep --format: $(cat "$T/plot2.out")"
+  expect_error 2 "data.noise2.*swept keys: data.noise1" -- "$A" plot "$T/nz" --x data.noise2
+  expect_error 2 "capacity.*figures available: learned_vs_analytic, by_data.noise1" -- "$A" plot "$T/nz" --only capacity
+  expect_error 2 "y9" -- "$A" plot "$T/nz" --targets y_mix,y9
+  expect_error 2 "z3" -- "$A" plot "$T/nz" --rep z3
+  expect_error 2 "jpg.*svg, png, pdf" -- "$A" plot "$T/nz" --format svg,jpg
+  expect_error 2 "by_<key>" -- "$A" plot "$T/nz" --only learned_vs_analytic --rep z2
+else
+  bad "sweep or plot of a noise grid failed: $(cat "$T/err")"
+fi
+
 # --- bench: one JSON object per line with the contract keys
 if "$A" bench --json --shape linear --dtype float64 --seconds 0.2 >"$T/bench.jsonl" 2>"$T/err"; then
   head -1 "$T/bench.jsonl" >"$T/bench1.json"
@@ -130,6 +252,18 @@ if [ -f "$README" ]; then
   "$A" config --markdown >"$T/schema_keys.md"
   cmp -s "$T/readme_keys.md" "$T/schema_keys.md" && ok || bad "README key table is stale: run scripts/update_readme_keys.sh"
 fi
+
+# --- every figure the docs show exists and a script redraws it: a named figure (regen_figures.sh
+# plots the paper grid), or one a script in scripts/ names (the by_<key> example, the architecture)
+ROOT="$(dirname "$0")/.."
+named=$("$A" plot --help | sed -n 's/^Named figures: \([^.]*\), each drawn.*/\1/p' | tr -d ',')
+[ -n "$named" ] && ok || bad "plot --help lists no named figures"
+for f in $(grep -oh 'figures/[A-Za-z0-9_.]*\.\(svg\|png\)' "$ROOT/README.md" "$ROOT"/docs/*.md | sort -u); do
+  name=$(basename "$f"); name=${name%.*}
+  [ -f "$ROOT/docs/$f" ] && ok || bad "docs show $f, which docs/figures lacks"
+  if echo " $named " | grep -q " $name " || grep -q -- "$name" "$ROOT"/scripts/*.sh; then ok
+  else bad "docs show $f, which no script in scripts/ redraws"; fi
+done
 
 # --- the BLAS kernel: a generic fallback is replaced by re-executing with the best kernel
 if grep -q -w avx2 /proc/cpuinfo && [ -z "${OPENBLAS_CORETYPE:-}" ]; then

@@ -546,6 +546,106 @@ BOOST_AUTO_TEST_CASE(huge_logits_are_stable) {
     BOOST_TEST(std::isfinite(cross_entropy(tf.constant(xf), lf_labels).item()));
 }
 
+BOOST_AUTO_TEST_CASE(cross_entropy_ties_spread_logits_and_reuse) {
+    // cross_entropy is the mean softmax cross-entropy of a class head against integer labels
+    // (the task loss of the real-data experiment): exact ties, rows spanning 2000 with the label
+    // on a low entry, one row, one class, the logits used by two losses, float32 against
+    // float64 on wide rows, and no allocation once warm.
+    static const std::vector<int> lab = {2, 0, 1, 3};
+    M ties({4, 4}, 0.0);  // row 0 all equal
+    ties(1, 0) = ties(1, 2) = 1.5;  // a two-way tie for the maximum, label on one of them
+    ties(1, 1) = -0.5;
+    ties(2, 1) = ties(2, 3) = 2.0;  // the label tied with another entry
+    ties(3, 0) = ties(3, 1) = ties(3, 2) = 0.7;  // the label alone below a three-way tie
+    check("cross_entropy ties", [](Tape<double>&, const Vars& v) { return cross_entropy(v[0], lab); }, {ties});
+    {
+        Tape<double> t;
+        M row({1, 4}, 0.0);
+        BOOST_TEST(cross_entropy(t.constant(row), std::vector<int>{1}).item() == std::log(4.0),
+                   boost::test_tools::tolerance(1e-15));
+    }
+    // Rows spanning 2000 with the label far below the maximum: the loss is about the gap, finite,
+    // and equal to the direct formula m + log sum exp(x - m) - x_label.
+    M wide = rnd(4, 4, 200, 1.0);
+    wide(0, 1) += 1000.0;  // label 2 sits 1000 below
+    wide(1, 0) -= 1000.0;  // label 0 sits 1000 below the rest
+    wide(2, 3) += 1000.0;
+    wide(2, 2) -= 1000.0;  // a row spanning 2000, label 1 in the middle
+    wide(3, 3) -= 1000.0;  // label 3 on the low entry
+    GradcheckOptions o;
+    o.atol = 1e-6;
+    check("cross_entropy spread 2000", [](Tape<double>&, const Vars& v) { return cross_entropy(v[0], lab); }, {wide}, o);
+    {
+        Tape<double> t;
+        double want = 0;
+        for (std::size_t i = 0; i < 4; ++i) {
+            double m = wide(i, 0);
+            for (std::size_t j = 1; j < 4; ++j) m = std::max(m, wide(i, j));
+            double z = 0;
+            for (std::size_t j = 0; j < 4; ++j) z += std::exp(wide(i, j) - m);
+            want += m + std::log(z) - wide(i, static_cast<std::size_t>(lab[i]));
+        }
+        const double got = cross_entropy(t.constant(wide), lab).item();
+        BOOST_TEST(got > 900.0);
+        BOOST_TEST(got == want / 4, boost::test_tools::tolerance(1e-13));
+    }
+    static const std::vector<int> four = {4};  // labels are referenced: they must outlive the step
+    check("cross_entropy one row", [](Tape<double>&, const Vars& v) { return cross_entropy(v[0], four); },
+          {rnd(1, 5, 201, 3.0)});
+    {  // One class: the loss and its gradient are zero.
+        static const std::vector<int> zeros = {0, 0, 0};
+        Param<double> p("x", 3, 1);
+        p.value = rnd(3, 1, 202, 5.0);
+        Tape<double> t;
+        auto loss = cross_entropy(t.param(p), zeros);
+        BOOST_TEST(loss.item() == 0.0);
+        t.backward(loss);
+        for (double g : p.grad) BOOST_TEST(g == 0.0);
+    }
+    // The same logits feeding two losses (two heads' targets) and another op: contributions add.
+    static const std::vector<int> lab2 = {1, 1, 3, 0};
+    check("cross_entropy reused",
+          [](Tape<double>&, const Vars& v) {
+              return add(add(cross_entropy(v[0], lab), cross_entropy(v[0], lab2)), scale(sum(square(v[0])), 0.1));
+          },
+          {rnd(4, 4, 203, 2.0)});
+    // float32 against float64 on the wide rows: the same value and gradient to float accuracy.
+    {
+        Param<double> pd("x", 4, 4);
+        Param<float> pf("x", 4, 4);
+        pd.value = wide;
+        for (std::size_t i = 0; i < wide.size(); ++i) pf.value.data()[i] = static_cast<float>(wide.data()[i]);
+        Tape<double> td;
+        Tape<float> tf;
+        auto ld = cross_entropy(td.param(pd), lab);
+        auto lf = cross_entropy(tf.param(pf), lab);
+        BOOST_TEST(rel(ld.item(), double(lf.item())) < 1e-6);
+        td.backward(ld);
+        tf.backward(lf);
+        for (std::size_t i = 0; i < wide.size(); ++i) BOOST_TEST(std::abs(pd.grad.data()[i] - pf.grad.data()[i]) < 1e-6);
+    }
+    // A class head step (affine + cross_entropy + backward) allocates no node buffer once warm.
+    {
+        Param<float> w("w", 10, 8), b("b", 1, 10);
+        Rng rng(204);
+        fill_normal(w.value, rng, 0.0f, 0.3f);
+        Mat<float> z({64, 8});
+        fill_normal(z, rng, 0.0f, 1.0f);
+        std::vector<int> y(64);
+        for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<int>(i % 10);
+        Tape<float> t;
+        std::size_t warm = 0;
+        for (int step = 0; step < 4; ++step) {
+            t.reset();
+            w.zero_grad();
+            b.zero_grad();
+            t.backward(cross_entropy(affine(t.constant(z), t.param(w), t.param(b)), y));
+            if (step == 0) warm = t.buffer_allocations();
+            BOOST_TEST(t.buffer_allocations() == warm);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(hand_derived_least_squares_gradient) {
     // loss = mean((X w - y)^2)  =>  dloss/dw = 2 X^T (X w - y) / n
     const std::size_t n = 20, d = 4;

@@ -84,6 +84,8 @@ BOOST_AUTO_TEST_CASE(bad_input_is_a_one_line_error_naming_the_problem) {
         {"[grid]\n\"data.redundancy\" = []\n", "empty"},
         {"[grid]\n\"data.redundancy\" = [0.1, \"x\"]\n", "data.redundancy"},
         {"[grid]\nseeds = [1.5]\n", "grid.seeds"},
+        {"[objective]\nspectral_centering = \"mean\"\n", "objective.spectral_centering"},
+        {"[objective]\nspectral_centering = true\n", "objective.spectral_centering"},
     };
     for (const auto& c : cases) {
         auto path = write_tmp("bad", c.toml);
@@ -97,6 +99,23 @@ BOOST_AUTO_TEST_CASE(bad_input_is_a_one_line_error_naming_the_problem) {
     BOOST_TEST(error_of([&] { c.set_from_cli("data.d1=abc"); }).find("data.d1") != std::string::npos);
     BOOST_TEST(error_of([&] { c.set_from_cli("data.dd1=3"); }).find("data.dd1") != std::string::npos);
     BOOST_TEST(error_of([&] { c.set_from_cli("data.noise1=nan"); }).find("finite") != std::string::npos);
+    BOOST_TEST(error_of([&] { c.set_from_cli("objective.spectral_centering=per_sample"); }).find("objective.spectral_centering") !=
+               std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(spectral_centering_key) {
+    // HaoChen et al.'s uncentred loss stays the default; "batch" is the centred variant.
+    Config c;
+    BOOST_TEST(c.s("objective.spectral_centering") == "none");
+    c.set_from_cli("objective.alignment=spectral");
+    c.set_from_cli("objective.spectral_centering=batch");
+    BOOST_CHECK_NO_THROW(c.validate());
+    BOOST_TEST(c.s("objective.spectral_centering") == "batch");
+    BOOST_TEST(c.to_json()["objective.spectral_centering"] == "batch");
+    // it may be swept
+    c.set_from_cli("grid.objective.spectral_centering=[\"none\", \"batch\"]");
+    BOOST_TEST(c.grid().size() == 1u);
+    BOOST_TEST(one_line(error_of([&] { c.set_from_cli("grid.objective.spectral_centering=[\"none\", \"both\"]"); })));
 }
 
 BOOST_AUTO_TEST_CASE(impossible_values_are_rejected_by_validate) {

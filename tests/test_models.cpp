@@ -111,13 +111,95 @@ BOOST_AUTO_TEST_CASE(every_loss_through_gradcheck) {
     check("regression", [](Tape<double>&, const Vars& v) { return models::regression_alignment(v[0], v[1]); }, {z1, z2});
     check("cca", [](Tape<double>&, const Vars& v) { return models::cca_alignment(v[0], v[1], 0.7); }, {z1, z2});
     check("spectral", [](Tape<double>&, const Vars& v) { return models::spectral_contrastive(v[0], v[1]); }, {z1, z2});
+    check("spectral centred", [](Tape<double>&, const Vars& v) { return models::spectral_contrastive_centered(v[0], v[1]); },
+          {z1, z2});
     check("mse", [](Tape<double>&, const Vars& v) { return models::mse(v[0], v[1]); }, {rnd(6, 1, 3), rnd(6, 1, 4)});
-    for (const char* name : {"infonce", "regression", "cca", "spectral"}) {
+    for (const char* name : {"infonce", "regression", "cca", "spectral", "spectral/batch"}) {
         models::AlignmentLoss<double>::Settings s;
         s.name = name;
+        if (s.name == "spectral/batch") {
+            s.name = "spectral";
+            s.spectral_centering = "batch";
+        }
         auto loss = std::make_shared<models::AlignmentLoss<double>>(s);
         check(std::string("AlignmentLoss ") + name, [loss](Tape<double>&, const Vars& v) { return (*loss)(v[0], v[1]); }, {z1, z2});
     }
+}
+
+BOOST_AUTO_TEST_CASE(centred_losses_through_gradcheck_on_awkward_inputs) {
+    // The batch-centred losses (cca's whitening, spectral "batch") on inputs that stress the
+    // centring: a constant column (centred to exactly zero), a large common offset, a batch of
+    // two (centred rows are opposite), p = 1, and identical rows (everything centres to zero).
+    M offset = rnd(6, 3, 5);
+    for (std::size_t i = 0; i < 6; ++i) offset(i, 1) += 50.0;
+    M constant_col = rnd(6, 3, 6);
+    for (std::size_t i = 0; i < 6; ++i) constant_col(i, 2) = 1.5;
+    M same_rows({6, 3});
+    for (std::size_t i = 0; i < 6; ++i)
+        for (std::size_t k = 0; k < 3; ++k) same_rows(i, k) = 0.3 * double(k) - 0.2;
+    const M other = rnd(6, 3, 7);
+    struct In {
+        const char* what;
+        M a, b;
+    };
+    const std::vector<In> inputs{
+        {"constant column", constant_col, other}, {"offset 50", offset, rnd(6, 3, 8)},
+        {"batch of two", rnd(2, 3, 9), rnd(2, 3, 10)}, {"p = 1", rnd(5, 1, 11), rnd(5, 1, 12)},
+        {"identical rows", same_rows, other},     {"both constant", same_rows, same_rows},
+    };
+    GradcheckOptions tight;
+    GradcheckOptions loose;  // the offset of 50 costs digits in the central differences
+    loose.rtol = 1e-4;
+    loose.atol = 1e-5;
+    for (const auto& in : inputs) {
+        const GradcheckOptions& o = std::string(in.what) == "offset 50" ? loose : tight;
+        check(std::string("cca ") + in.what, [](Tape<double>&, const Vars& v) { return models::cca_alignment(v[0], v[1], 0.7); },
+              {in.a, in.b}, o);
+        check(std::string("spectral centred ") + in.what,
+              [](Tape<double>&, const Vars& v) { return models::spectral_contrastive_centered(v[0], v[1]); }, {in.a, in.b}, o);
+        check(std::string("spectral ") + in.what,
+              [](Tape<double>&, const Vars& v) { return models::spectral_contrastive(v[0], v[1]); }, {in.a, in.b}, o);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(centred_losses_ignore_a_common_shift) {
+    // cca's whitening penalty and the centred spectral loss see only the batch covariance: a
+    // shift c added to both codes leaves them unchanged (cca's alignment term is a difference,
+    // so the shift cancels there too); the uncentred spectral loss does not ignore it. A bias
+    // can therefore no longer satisfy the whitening with a constant coordinate.
+    const M z1 = rnd(9, 3, 60), z2 = rnd(9, 3, 61);
+    M s1 = z1, s2 = z2;
+    for (std::size_t i = 0; i < 9; ++i)
+        for (std::size_t k = 0; k < 3; ++k) {
+            s1(i, k) += 0.7 * double(k + 1);
+            s2(i, k) += 0.7 * double(k + 1);
+        }
+    Tape<double> t;
+    auto a = t.constant(z1), b = t.constant(z2), sa = t.constant(s1), sb = t.constant(s2);
+    BOOST_TEST(rel(models::cca_alignment(a, b, 0.9).item(), models::cca_alignment(sa, sb, 0.9).item()) < 1e-12);
+    BOOST_TEST(rel(models::spectral_contrastive_centered(a, b).item(), models::spectral_contrastive_centered(sa, sb).item()) <
+               1e-12);
+    BOOST_TEST(rel(models::spectral_contrastive(a, b).item(), models::spectral_contrastive(sa, sb).item()) > 1e-3);
+    // The failure mode of the uncentred whitening: z = (1, w) with w whitened and centred has
+    // second moment I but covariance diag(0, 1); identical codes, so alignment costs nothing.
+    M cz({4, 2});
+    const double w[4] = {1, -1, 1, -1};
+    for (std::size_t i = 0; i < 4; ++i) {
+        cz(i, 0) = 1.0;
+        cz(i, 1) = w[i];
+    }
+    auto c = t.constant(cz);
+    BOOST_TEST(std::abs(models::cca_alignment(c, c, 1.0).item() - 2.0) < 1e-13);  // (0 - 1)^2 per side
+    // For centred inputs the centred spectral loss is the uncentred one of the same codes.
+    M c1 = z1, c2 = z2;
+    for (M* m : {&c1, &c2})
+        for (std::size_t k = 0; k < 3; ++k) {
+            double mu = 0;
+            for (std::size_t i = 0; i < 9; ++i) mu += (*m)(i, k);
+            for (std::size_t i = 0; i < 9; ++i) (*m)(i, k) -= mu / 9;
+        }
+    BOOST_TEST(rel(models::spectral_contrastive_centered(a, b).item(),
+                   models::spectral_contrastive(t.constant(c1), t.constant(c2)).item()) < 1e-12);
 }
 
 BOOST_AUTO_TEST_CASE(loss_values_against_direct_formulas) {
@@ -135,13 +217,16 @@ BOOST_AUTO_TEST_CASE(loss_values_against_direct_formulas) {
         for (std::size_t k = 0; k < p; ++k) reg += (z1(i, k) - z2(i, k)) * (z1(i, k) - z2(i, k));
     reg /= n;
     BOOST_TEST(rel(models::regression_alignment(a, b).item(), reg) < 1e-13);
-    // cca: reg + penalty (||C1 - I||^2 + ||C2 - I||^2), C = z^T z / n
+    // cca: reg + penalty (||C1 - I||^2 + ||C2 - I||^2), C = (z - mean)^T (z - mean) / n
     auto gap = [&](const M& z) {
+        std::vector<double> mu(p, 0.0);
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t k = 0; k < p; ++k) mu[k] += z(i, k) / n;
         double g = 0;
         for (std::size_t k = 0; k < p; ++k)
             for (std::size_t l = 0; l < p; ++l) {
                 double c = 0;
-                for (std::size_t i = 0; i < n; ++i) c += z(i, k) * z(i, l);
+                for (std::size_t i = 0; i < n; ++i) c += (z(i, k) - mu[k]) * (z(i, l) - mu[l]);
                 c = c / n - (k == l ? 1.0 : 0.0);
                 g += c * c;
             }
@@ -157,6 +242,32 @@ BOOST_AUTO_TEST_CASE(loss_values_against_direct_formulas) {
             else neg += d * d;
         }
     BOOST_TEST(rel(models::spectral_contrastive(a, b).item(), -2 * pos / n + neg / (n * (n - 1.0))) < 1e-12);
+    // centred spectral: the same sums over the batch-centred codes
+    {
+        M c1 = z1, c2 = z2;
+        for (M* m : {&c1, &c2})
+            for (std::size_t k = 0; k < p; ++k) {
+                double mu = 0;
+                for (std::size_t i = 0; i < n; ++i) mu += (*m)(i, k) / n;
+                for (std::size_t i = 0; i < n; ++i) (*m)(i, k) -= mu;
+            }
+        double cp = 0, cn = 0;
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < n; ++j) {
+                const double d = dot_rows(c1, i, c2, j);
+                if (i == j) cp += d;
+                else cn += d * d;
+            }
+        BOOST_TEST(rel(models::spectral_contrastive_centered(a, b).item(), -2 * cp / n + cn / (n * (n - 1.0))) < 1e-12);
+        models::AlignmentLoss<double>::Settings ss;
+        ss.name = "spectral";
+        ss.spectral_centering = "batch";
+        models::AlignmentLoss<double> centred(ss);
+        BOOST_TEST(rel(centred(a, b).item(), -2 * cp / n + cn / (n * (n - 1.0))) < 1e-12);
+        ss.spectral_centering = "none";
+        models::AlignmentLoss<double> plain(ss);
+        BOOST_TEST(rel(plain(a, b).item(), -2 * pos / n + neg / (n * (n - 1.0))) < 1e-12);
+    }
     double m = 0;
     for (std::size_t i = 0; i < n; ++i) m += (y1(i, 0) - y2(i, 0)) * (y1(i, 0) - y2(i, 0));
     BOOST_TEST(rel(models::mse(t.constant(y1), t.constant(y2)).item(), m / n) < 1e-13);
@@ -191,7 +302,7 @@ BOOST_AUTO_TEST_CASE(infonce_matches_the_two_cross_entropies) {
 BOOST_AUTO_TEST_CASE(losses_float32_match_float64) {
     const std::size_t n = 16, p = 4;
     const M z1 = rnd(n, p, 30), z2 = rnd(n, p, 31);
-    for (const char* name : {"infonce", "regression", "cca", "spectral"}) {
+    for (const char* name : {"infonce", "regression", "cca", "spectral", "spectral/batch"}) {
         auto run = [&](auto tag) {
             using T = decltype(tag);
             Mat<T> a({n, p}), b({n, p});
@@ -201,6 +312,10 @@ BOOST_AUTO_TEST_CASE(losses_float32_match_float64) {
             }
             typename models::AlignmentLoss<T>::Settings s;
             s.name = name;
+            if (s.name == "spectral/batch") {
+                s.name = "spectral";
+                s.spectral_centering = "batch";
+            }
             models::AlignmentLoss<T> loss(s);
             Tape<T> t;
             return double(loss(t.constant(a), t.constant(b)).item());
@@ -223,6 +338,14 @@ BOOST_AUTO_TEST_CASE(alignment_loss_none_and_errors) {
     s.name = "nope";
     models::AlignmentLoss<double> bad(s);
     BOOST_CHECK_THROW(bad(t.param(z), t.param(z)), std::invalid_argument);
+    s.name = "spectral";
+    s.spectral_centering = "mean";
+    models::AlignmentLoss<double> bad_centering(s);
+    BOOST_CHECK_THROW(bad_centering(t.param(z), t.param(z)), std::invalid_argument);
+    BOOST_CHECK_THROW(models::spectral_contrastive_centered(t.param(z), t.constant(M({4, 3}, 0.0))),
+                      std::invalid_argument);
+    BOOST_CHECK_THROW(models::spectral_contrastive_centered(t.constant(M({1, 2}, 0.0)), t.constant(M({1, 2}, 0.0))),
+                      std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(both_encoders_through_gradcheck) {

@@ -5,6 +5,7 @@
 // independent repetitions shrinks.
 #pragma once
 #include <cmath>
+#include <algorithm>
 #include <cstdlib>
 #include <vector>
 
@@ -23,6 +24,13 @@ inline std::vector<long> seeds(std::vector<long> all) {
     const auto keep = static_cast<std::size_t>(std::ceil(scale() * static_cast<double>(all.size())));
     all.resize(std::max<std::size_t>(1, std::min(keep, all.size())));
     return all;
+}
+
+// Seeds 0, 1, ..., n - 1, scaled: the first ceil(scale() * n) of them.
+inline std::vector<long> first_seeds(long n) {
+    std::vector<long> all;
+    for (long i = 0; i < n; ++i) all.push_back(i);
+    return seeds(all);
 }
 
 }  // namespace testing_scale

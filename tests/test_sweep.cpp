@@ -1,5 +1,6 @@
 // The sweep engine: grid expansion, bad grids, results.csv round trip, crash-safe resume, and
-// identical results whatever the thread count. Cells are real (small) sim::run trainings.
+// identical results whatever the thread count; the figures of a results directory (named and
+// by_<key>) against results.csv and the closed forms. Cells are real (small) sim::run trainings.
 // Budget: a few seconds in all (each cell trains for 60 steps on 400 samples).
 #include <boost/test/unit_test.hpp>
 
@@ -11,12 +12,14 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "sim/sweep/grid.hpp"
 #include "sim/plot/plot.hpp"
+#include "sim/run/analytic.hpp"
 #include "sim/sweep/results.hpp"
 #include "sim/run/run.hpp"
 #include "sim/sweep/sweep.hpp"
@@ -283,31 +286,46 @@ BOOST_AUTO_TEST_CASE(csv_round_trip) {
     const auto spec = spec_of(kGrid);
     const auto cells = sim::expand(spec);
     const auto keys = sim::result_keys(spec);
-    const sim::RunResult r = sim::run(cells[5].config);
+    sim::Cell cell = cells[5];
+    cell.config.set("eval.nonlinear_probe", std::string("on"));  // rows of both probes
+    const sim::RunResult r = sim::run(cell.config);
     const std::string dir = tmpdir("csv");
     fs::create_directories(dir);
-    std::ofstream(dir + "/r.csv") << sim::csv_line(sim::results_header(keys)) << sim::cell_rows(cells[5], spec, keys, r);
+    std::ofstream(dir + "/r.csv") << sim::csv_line(sim::results_header(keys)) << sim::cell_rows(cell, spec, keys, r);
     const auto t = sim::read_csv(dir + "/r.csv");
-    BOOST_REQUIRE_EQUAL(t.rows.size(), sim::kRowsPerCell);
-    std::set<std::pair<std::string, std::string>> seen;
+    const std::size_t per_cell = sim::result_row_keys(cell.config).size();
+    BOOST_REQUIRE_EQUAL(t.rows.size(), per_cell);
+    BOOST_TEST(per_cell == 28u);  // 7 targets and blocks x {z1, z2} x {linear, nonlinear probe}
+    BOOST_TEST(sim::result_row_keys(cells[5].config).size() == 14u);  // "auto": linear encoders, linear data
+    std::set<std::tuple<std::string, std::string, std::string>> seen;
     for (const auto& row : t.rows) {
-        const std::string name = row[t.col("name")], rep = row[t.col("rep")];
-        seen.insert({name, rep});
+        const std::string name = row[t.col("name")], rep = row[t.col("rep")], probe = row[t.col("probe")];
+        seen.insert({name, rep, probe});
+        BOOST_TEST(row[t.col("metric")] == "r2");
         BOOST_TEST(row[t.col("cell")] == "5");
         BOOST_TEST(row[t.col("experiment")] == "main");
         BOOST_TEST(row[t.col("seed")] == std::to_string(cells[5].seed));
         BOOST_TEST(sim::parse_num(row[t.col("data.redundancy")]) == cells[5].config.f("data.redundancy"));
         BOOST_TEST(row[t.col("objective.alignment")] == cells[5].config.s("objective.alignment"));
         BOOST_TEST(row[t.col("status")] == r.status);
-        const auto& l = r.learned_r2.at(name);
-        const auto& a = r.analytic_r2.at(name);
-        BOOST_TEST(sim::parse_num(row[t.col("learned_r2")]) == (rep == "z1" ? l.z1 : l.z2));
-        BOOST_TEST(sim::parse_num(row[t.col("analytic_r2")]) == (rep == "z1" ? a.z1 : a.z2));
         BOOST_TEST(sim::parse_num(row[t.col("cka")]) == r.cka);
-        const auto& lp = r.learned_population_r2.at(name);  // linear encoders on linear data
-        BOOST_TEST(sim::parse_num(row[t.col("learned_population_r2")]) == (rep == "z1" ? lp.z1 : lp.z2));
+        if (probe == "linear") {
+            const auto& l = r.learned_r2.at(name);
+            const auto& a = r.analytic_r2.at(name);
+            BOOST_TEST(sim::parse_num(row[t.col("learned_r2")]) == (rep == "z1" ? l.z1 : l.z2));
+            BOOST_TEST(sim::parse_num(row[t.col("analytic_r2")]) == (rep == "z1" ? a.z1 : a.z2));
+            const auto& lp = r.learned_population_r2.at(name);  // linear encoders on linear data
+            BOOST_TEST(sim::parse_num(row[t.col("learned_population_r2")]) == (rep == "z1" ? lp.z1 : lp.z2));
+        } else {
+            BOOST_TEST(probe == "nonlinear");
+            const auto& l = r.learned_r2_nonlinear.at(name);
+            const auto& a = r.analytic_r2_nonlinear.at(name);
+            BOOST_TEST(sim::parse_num(row[t.col("learned_r2")]) == (rep == "z1" ? l.z1 : l.z2));
+            BOOST_TEST(sim::parse_num(row[t.col("analytic_r2")]) == (rep == "z1" ? a.z1 : a.z2));
+            BOOST_TEST(row[t.col("learned_population_r2")].empty());
+        }
     }
-    BOOST_TEST(seen.size() == sim::kRowsPerCell);
+    BOOST_TEST(seen.size() == per_cell);
     fs::remove_all(dir);
 }
 
@@ -322,9 +340,10 @@ BOOST_AUTO_TEST_CASE(jobs_do_not_change_results) {
     BOOST_TEST((comparable(dir) == comparable(ref)));
     // sorted by cell id, kRowsPerCell rows each
     const auto t = sim::read_csv(dir + "/results.csv");
-    BOOST_REQUIRE_EQUAL(t.rows.size(), 12 * sim::kRowsPerCell);
+    const std::size_t per_cell = sim::result_row_keys(sim::Config()).size();
+    BOOST_REQUIRE_EQUAL(t.rows.size(), 12 * per_cell);
     for (std::size_t i = 0; i < t.rows.size(); ++i)
-        BOOST_TEST(t.rows[i][0] == std::to_string(i / sim::kRowsPerCell));
+        BOOST_TEST(t.rows[i][0] == std::to_string(i / per_cell));
     // the manifest says what ran
     const auto m = nlohmann::json::parse(slurp(dir + "/manifest.json"));
     for (const char* k : {"config", "version", "blas_core", "threads", "processes", "start", "end", "experiments"})
@@ -348,7 +367,7 @@ BOOST_AUTO_TEST_CASE(resume_after_interruptions) {
         BOOST_TEST(!s.complete);
         BOOST_TEST(s.ran == 5u);
         const auto t = sim::read_csv(dir + "/results.csv");
-        BOOST_TEST(t.rows.size() == 5 * sim::kRowsPerCell);
+        BOOST_TEST(t.rows.size() == 5 * sim::result_row_keys(sim::Config()).size());
     }
     {
         Counted c;
@@ -459,6 +478,12 @@ BOOST_AUTO_TEST_CASE(figures_of_a_results_directory) {
         for (const auto& n : rep.notes) noted |= n.rfind(std::string(f) + ": skipped", 0) == 0;
         BOOST_TEST(noted, f);
     }
+    // both swept keys are shown by `redundancy` (x axis and panels): no by_<key> figure, a note each
+    for (const char* k : {"data.redundancy", "objective.alignment"}) {
+        bool noted = false;
+        for (const auto& n : rep.notes) noted |= n.rfind("by_" + std::string(k) + ": skipped, redundancy shows", 0) == 0;
+        BOOST_TEST(noted, k);
+    }
     for (const auto& f : rep.drawn) {
         BOOST_TEST(fs::file_size(figs + "/" + f + ".dat") > 0u);
         BOOST_TEST(fs::file_size(figs + "/" + f + ".gp") > 0u);
@@ -472,7 +497,7 @@ BOOST_AUTO_TEST_CASE(figures_of_a_results_directory) {
     const auto t = sim::read_csv(ref + "/results.csv");
     std::map<std::pair<std::string, std::string>, std::vector<double>> learned;
     for (const auto& r : t.rows)
-        if (r[t.col("name")] == "y_mix" && r[t.col("rep")] == "z1")
+        if (r[t.col("name")] == "y_mix" && r[t.col("rep")] == "z1" && r[t.col("probe")] == "linear")
             learned[{r[t.col("objective.alignment")], r[t.col("data.redundancy")]}].push_back(
                 sim::parse_num(r[t.col("learned_r2")]));
     std::ifstream in(figs + "/redundancy.dat");
@@ -498,4 +523,441 @@ BOOST_AUTO_TEST_CASE(figures_of_a_results_directory) {
     // not a results directory: a one-line error
     BOOST_CHECK_THROW(sim::make_figures(figs, figs + "/x", false), std::runtime_error);
     fs::remove_all(figs);
+}
+
+namespace {
+
+// A figure's .dat file: blocks (gnuplot's indexes) of comment lines, the column names (the last
+// comment line) and rows.
+struct DatBlock {
+    std::vector<std::string> comments, columns;
+    std::vector<std::vector<std::string>> rows;
+    int col(const std::string& name) const {
+        for (std::size_t i = 0; i < columns.size(); ++i)
+            if (columns[i] == name) return static_cast<int>(i);
+        return -1;
+    }
+    double at(std::size_t row, const std::string& name) const {
+        const int c = col(name);
+        BOOST_REQUIRE_MESSAGE(c >= 0, "no column " + name);
+        return sim::parse_num(rows[row][static_cast<std::size_t>(c)] == "?" ? "" : rows[row][static_cast<std::size_t>(c)]);
+    }
+    bool says(const std::string& text) const {
+        for (const auto& c : comments)
+            if (c.find(text) != std::string::npos) return true;
+        return false;
+    }
+};
+std::vector<DatBlock> read_dat(const std::string& path) {
+    std::vector<DatBlock> out;
+    std::ifstream in(path);
+    BOOST_REQUIRE_MESSAGE(in, "cannot read " + path);
+    std::string line;
+    bool blank = true;
+    while (std::getline(in, line)) {
+        if (line.empty()) {
+            blank = true;
+            continue;
+        }
+        if (blank && (out.empty() || !out.back().rows.empty())) out.emplace_back();
+        blank = false;
+        if (line[0] == '#') {
+            out.back().comments.push_back(line);
+            std::istringstream is(line.substr(1));
+            out.back().columns.clear();
+            for (std::string w; is >> w;) out.back().columns.push_back(w);
+        } else {
+            std::istringstream is(line);
+            std::vector<std::string> r;
+            for (std::string w; is >> w;) r.push_back(w);
+            out.back().rows.push_back(r);
+        }
+    }
+    return out;
+}
+
+// learned_r2 (or analytic_r2) of results.csv over seeds, per (alignment, key value) of name/rep.
+std::map<std::pair<std::string, std::string>, std::vector<double>> column_by(const std::string& dir, const std::string& key,
+                                                                             const std::string& name, const std::string& rep,
+                                                                             const std::string& column) {
+    const auto t = sim::read_csv(dir + "/results.csv");
+    std::map<std::pair<std::string, std::string>, std::vector<double>> m;
+    for (const auto& r : t.rows)
+        if (r[t.col("name")] == name && r[t.col("rep")] == rep && r[t.col("probe")] == "linear")
+            m[{r[t.col("objective.alignment")], r[t.col(key)]}].push_back(sim::parse_num(r[t.col(column)]));
+    return m;
+}
+double mean_of(const std::vector<double>& v) {
+    double m = 0;
+    for (double x : v) m += x;
+    return m / static_cast<double>(v.size());
+}
+
+// A grid over a key of no named figure: sigma1 of modality 1, for two objectives.
+const std::string kNoiseGrid = kSmall + R"(
+[grid]
+"data.noise1" = [0.3, 0.6, 1.2]
+"objective.alignment" = ["cca", "regression"]
+seeds = [1, 2]
+)";
+
+const std::string& noise_dir() {
+    static const std::string dir = [] {
+        const std::string d = tmpdir("noise");
+        Counted c;
+        BOOST_REQUIRE(sweep(spec_of(kNoiseGrid), d, 2, c.fn()).complete);
+        return d;
+    }();
+    return dir;
+}
+
+std::string config_error_of(const std::string& dir, const std::string& figs, const sim::PlotOptions& o) {
+    try {
+        sim::make_figures(dir, figs, o);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(curve_points_and_bad_curves) {
+    const auto c = sim::parse_curve("data.noise1=0.2:2:4", false);
+    BOOST_TEST((sim::curve_values(c) == std::vector<double>{0.2, 0.8, 1.4, 2.0}));
+    BOOST_TEST(c.text() == "data.noise1=0.2:2:4");
+    // log spacing hits the decades exactly; an integer key is rounded, repeats dropped
+    BOOST_TEST((sim::curve_values(sim::parse_curve("objective.lambda=0.01:100:5", true)) ==
+                std::vector<double>{0.01, 0.1, 1, 10, 100}));
+    BOOST_TEST((sim::curve_values(sim::parse_curve("model.dim=1:4:7", false)) == std::vector<double>{1, 2, 3, 4}));
+    // every point is a validated config with the key set
+    const auto cfgs = sim::curve_configs(sim::Config(), sim::parse_curve("model.dim=1:3:3", false));
+    BOOST_REQUIRE_EQUAL(cfgs.size(), 3u);
+    BOOST_TEST(cfgs[2].i("model.dim") == 3);
+    // one-line errors naming the problem
+    auto err = [](const std::string& arg, bool log, const sim::Config& base = sim::Config()) {
+        try {
+            sim::curve_configs(base, sim::parse_curve(arg, log));
+        } catch (const ConfigError& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    for (const auto& [arg, log, says] : std::vector<std::tuple<std::string, bool, std::string>>{
+             {"data.noise1", false, "KEY=START:STOP:N"},
+             {"data.bogus=1:2:3", false, "unknown config key 'data.bogus'"},
+             {"train.lr=0.1:1:3", false, "do not depend on 'train.lr'"},
+             {"data.noise1=1:0.5:3", false, "START must be below STOP"},
+             {"data.noise1=0.1:1:1", false, "N must be"},
+             {"data.noise1=0.1:x:3", false, "STOP must be"},
+             {"objective.lambda=0:1:3", true, "START > 0"},
+             {"data.redundancy=0.5:2:4", false, "data.redundancy = 1"},
+             {"model.dim=1:20:20", false, "model.dim = 17"}}) {
+        const std::string e = err(arg, log);
+        BOOST_TEST(one_line(e), arg);
+        BOOST_TEST(e.find(says) != std::string::npos, arg + " -> " + e);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(by_key_figure_of_a_non_paper_key) {
+    const std::string dir = noise_dir();
+    const std::string figs = tmpdir("noise_figs");
+    const sim::PlotReport rep = sim::make_figures(dir, figs, true);
+    // no named figure shows sigma1 or the objective here: both get a by_<key> figure
+    BOOST_TEST((rep.drawn == std::vector<std::string>{"learned_vs_analytic", "by_data.noise1", "by_objective.alignment"}));
+    for (const auto& f : rep.drawn) {
+        BOOST_TEST(fs::file_size(figs + "/" + f + ".gp") > 0u);
+        if (rep.images) {
+            BOOST_TEST(fs::file_size(figs + "/" + f + ".svg") > 0u);
+            BOOST_TEST(fs::file_size(figs + "/" + f + ".png") > 0u);
+        }
+    }
+    const auto blocks = read_dat(figs + "/by_data.noise1.dat");
+    // per objective (a group: never averaged with the other), the learned block, then the curve
+    BOOST_REQUIRE_EQUAL(blocks.size(), 4u);
+    const std::vector<double> grid{0.3, 0.6, 1.2};
+    const auto spec = spec_of(kNoiseGrid);
+    const auto cells = sim::expand(spec);
+    for (std::size_t g = 0; g < 2; ++g) {
+        const std::string obj = g == 0 ? "cca" : "regression";
+        const DatBlock& L = blocks[2 * g];
+        const DatBlock& C = blocks[2 * g + 1];
+        BOOST_TEST(L.says("group: objective.alignment=" + obj));
+        BOOST_REQUIRE_EQUAL(L.rows.size(), grid.size());
+        // the learned points are the means over seeds of results.csv; analytic is results.csv's
+        for (const std::string name : {"y_shared", "y1", "y_mix", "s", "u1"}) {
+            const auto learned = column_by(dir, "data.noise1", name, "z1", "learned_r2");
+            const auto analytic = column_by(dir, "data.noise1", name, "z1", "analytic_r2");
+            for (std::size_t r = 0; r < grid.size(); ++r) {
+                const std::string x = L.rows[r][0];
+                BOOST_TEST(sim::parse_num(x) == grid[r]);
+                const auto& v = learned.at({obj, x});
+                BOOST_TEST(v.size() == 2u);
+                BOOST_TEST(std::abs(L.at(r, name + ".z1.mean") - mean_of(v)) < 1e-12);
+                BOOST_TEST(L.at(r, name + ".z1.n") == 2.0);
+                BOOST_TEST(std::abs(L.at(r, name + ".z1.analytic") - mean_of(analytic.at({obj, x}))) < 1e-12);
+            }
+        }
+        // the analytic curve: far more points than the grid has values, between and beyond them
+        BOOST_TEST(C.rows.size() > 10 * grid.size());
+        BOOST_TEST(sim::parse_num(C.rows.front()[0]) < grid.front());
+        BOOST_TEST(sim::parse_num(C.rows.back()[0]) > grid.back());
+        // ... at the points of the `theory --curve` command its comment names, with the group's config
+        std::string arg;
+        for (const auto& c : C.comments) {
+            const auto at = c.find("alignsim theory --curve ");
+            if (at != std::string::npos) arg = c.substr(at + 24, c.find(' ', at + 24) - at - 24);
+        }
+        BOOST_REQUIRE_MESSAGE(!arg.empty(), "the curve names its theory --curve command");
+        const auto spec_c = sim::parse_curve(arg, false);
+        const auto xs = sim::curve_values(spec_c);
+        BOOST_REQUIRE_EQUAL(xs.size(), C.rows.size());
+        const sim::Config* base = nullptr;
+        for (const auto& cell : cells)
+            if (cell.config.s("objective.alignment") == obj) base = &cell.config;
+        const auto cfgs = sim::curve_configs(*base, spec_c);
+        double prev = 2;
+        for (std::size_t r = 0; r < C.rows.size(); ++r) {
+            BOOST_TEST(sim::parse_num(C.rows[r][0]) == xs[r]);
+            const sim::ClosedFormPoint cf = sim::closed_form_point(cfgs[r]);
+            for (const std::string name : {"y_shared", "y1", "y2", "y_mix", "s", "u1", "u2"}) {
+                const double a = C.at(r, name + ".z1.analytic"), o = C.at(r, name + ".z1.oracle");
+                BOOST_TEST(a == cf.analytic.at(name).z1);
+                BOOST_TEST(o == cf.oracle.at(name).z1);
+                BOOST_TEST(a <= o + 1e-9, name);  // no representation of x1 holds more than x1
+            }
+            // more noise, less of the shared information
+            const double ys = C.at(r, "y_shared.z1.analytic");
+            BOOST_TEST(ys < prev);
+            prev = ys;
+            // what theory --curve prints there (every 20th point: the full report is slower)
+            if (r % 20 == 0) {
+                const auto j = sim::theory_report(cfgs[r]);
+                BOOST_TEST(j["analytic"]["r2"]["y_mix"]["z1"].get<double>() == C.at(r, "y_mix.z1.analytic"));
+                BOOST_TEST(j["r2"]["y_mix"]["oracle_x1"].get<double>() == C.at(r, "y_mix.z1.oracle"));
+                BOOST_TEST(j["r2_blocks"]["oracle_x1"]["u1"].get<double>() == C.at(r, "u1.z1.oracle"));
+            }
+        }
+        // at the grid's values the closed form is the run's own analytic side (results.csv)
+        const auto analytic = column_by(dir, "data.noise1", "y_mix", "z1", "analytic_r2");
+        for (double x : grid) {
+            sim::Config k = *base;
+            k.set("data.noise1", x);
+            BOOST_TEST(sim::closed_form_point(k).analytic.at("y_mix").z1 == mean_of(analytic.at({obj, sim::fmt_num(x)})));
+        }
+    }
+    // a string key: categorical, one row per value with its analytic and oracle
+    const auto cat = read_dat(figs + "/by_objective.alignment.dat");
+    BOOST_REQUIRE_EQUAL(cat.size(), 3u);  // one group per sigma1, no curve
+    for (const auto& b : cat) {
+        BOOST_REQUIRE_EQUAL(b.rows.size(), 2u);
+        BOOST_TEST(b.rows[0][1] == "\"cca\"");
+        BOOST_TEST(b.rows[1][1] == "\"regression\"");
+        for (std::size_t r = 0; r < 2; ++r) BOOST_TEST(b.at(r, "y_mix.z1.oracle") >= b.at(r, "y_mix.z1.analytic") - 1e-9);
+    }
+    fs::remove_all(figs);
+}
+
+BOOST_AUTO_TEST_CASE(plot_options) {
+    const std::string dir = noise_dir();
+    const std::string figs = tmpdir("noise_opts");
+    sim::PlotOptions o;
+    o.run_gnuplot = false;
+    // --x: that axis only; --targets and --rep choose the series (and the .dat columns)
+    o.x = "data.noise1";
+    o.targets = {"y_mix", "s"};
+    o.rep = "both";
+    auto rep = sim::make_figures(dir, figs, o);
+    BOOST_TEST((rep.drawn == std::vector<std::string>{"by_data.noise1"}));
+    const auto b = read_dat(figs + "/by_data.noise1.dat");
+    BOOST_TEST((b[0].columns == std::vector<std::string>{
+                    "data.noise1", "y_mix.z1.mean", "y_mix.z1.sd", "y_mix.z1.n", "y_mix.z1.analytic", "s.z1.mean",
+                    "s.z1.sd", "s.z1.n", "s.z1.analytic", "y_mix.z2.mean", "y_mix.z2.sd", "y_mix.z2.n",
+                    "y_mix.z2.analytic", "s.z2.mean", "s.z2.sd", "s.z2.n", "s.z2.analytic"}));
+    BOOST_TEST(b[1].col("s.z2.oracle") > 0);
+    // --only: one figure by name, named or by_<key>
+    o = sim::PlotOptions();
+    o.run_gnuplot = false;
+    o.only = "learned_vs_analytic";
+    BOOST_TEST((sim::make_figures(dir, figs, o).drawn == std::vector<std::string>{"learned_vs_analytic"}));
+    o.only = "by_objective.alignment";
+    BOOST_TEST((sim::make_figures(dir, figs, o).drawn == std::vector<std::string>{"by_objective.alignment"}));
+    // --format: the .gp draws the formats asked for
+    o.formats = {"pdf"};
+    sim::make_figures(dir, figs, o);
+    const std::string gp = slurp(figs + "/by_objective.alignment.gp");
+    BOOST_TEST(gp.find("pdfcairo") != std::string::npos);
+    BOOST_TEST(gp.find("pngcairo") == std::string::npos);
+
+    // options that do not fit the directory: one line naming the key or figure and what there is,
+    // before anything is written
+    const std::string fresh = tmpdir("noise_opts_err");
+    auto bad = [&](sim::PlotOptions e, std::vector<std::string> says) {
+        e.run_gnuplot = false;
+        const std::string msg = config_error_of(dir, fresh, e);
+        BOOST_TEST(one_line(msg), msg);
+        for (const auto& s : says) BOOST_TEST(msg.find(s) != std::string::npos, msg + " lacks " + s);
+        BOOST_TEST(!fs::exists(fresh));
+    };
+    sim::PlotOptions e;
+    e.x = "data.noise2";
+    bad(e, {"data.noise2", "data.noise1, objective.alignment"});
+    e = {};
+    e.only = "capacity";
+    bad(e, {"capacity", "model.dim", "by_data.noise1"});
+    e = {};
+    e.only = "by_train.lr";
+    bad(e, {"by_train.lr", "learned_vs_analytic, by_data.noise1, by_objective.alignment"});
+    e = {};
+    e.targets = {"y_mix", "y9"};
+    bad(e, {"y9", "y_shared, y1, y2, y_mix, s, u1, u2"});
+    e = {};
+    e.rep = "z3";
+    bad(e, {"z3", "both"});
+    e = {};
+    e.formats = {"svg", "jpg"};
+    bad(e, {"jpg", "svg, png, pdf"});
+    e = {};
+    e.only = "learned_vs_analytic";
+    e.rep = "z2";
+    bad(e, {"--rep", "by_data.noise1"});
+    e = {};
+    e.only = "by_data.noise1";
+    e.x = "objective.alignment";
+    bad(e, {"by_data.noise1", "objective.alignment"});
+    fs::remove_all(figs);
+}
+
+BOOST_AUTO_TEST_CASE(by_key_of_a_key_the_closed_forms_ignore) {
+    // the learning rate: learned points move, the analytic value is the same at every lr
+    const std::string dir = tmpdir("lr");
+    Counted c;
+    BOOST_REQUIRE(sweep(spec_of(kSmall + "[grid]\n\"train.lr\" = [0.005, 0.02, 0.08]\nseeds = [1]\n"), dir, 2, c.fn()).complete);
+    sim::PlotOptions o;
+    o.run_gnuplot = false;
+    o.x = "train.lr";
+    sim::make_figures(dir, dir + "/f", o);
+    const auto b = read_dat(dir + "/f/by_train.lr.dat");
+    BOOST_REQUIRE_EQUAL(b.size(), 2u);
+    BOOST_TEST(b[1].says("do not depend on train.lr"));
+    BOOST_REQUIRE_EQUAL(b[1].rows.size(), 2u);
+    BOOST_TEST(b[1].at(0, "y_mix.z1.analytic") == b[1].at(1, "y_mix.z1.analytic"));
+    BOOST_TEST(b[1].at(0, "y_mix.z1.analytic") == b[0].at(0, "y_mix.z1.analytic"));
+    // 0.005 to 0.08 spans more than a decade: a log axis
+    BOOST_TEST(slurp(dir + "/f/by_train.lr.gp").find("set logscale x") != std::string::npos);
+    fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(capacity_and_nonlinear_figures_hold_both_probes) {
+    // The capacity figure's linear and MLP rows and the nonlinear figure: every plotted mean is the
+    // mean over seeds of results.csv, for the linear and the nonlinear probe, and every closed
+    // form is the cells' analytic_r2 (of the linear rows and of the nonlinear rows).
+    const std::string text = kSmall + R"(
+[[experiment]]
+name = "cap"
+[experiment.eval]
+nonlinear_probe = "on"
+[experiment.grid]
+"model.dim" = [1, 2]
+seeds = [3, 4]
+
+[[experiment]]
+name = "cap_mlp"
+[experiment.model]
+encoder = "mlp"
+hidden = [8]
+[experiment.grid]
+"model.dim" = [1, 2]
+seeds = [3, 4]
+
+[[experiment]]
+name = "nl"
+[experiment.data]
+kind = "nonlinear"
+[experiment.model]
+encoder = "mlp"
+hidden = [8]
+[experiment.objective]
+alignment = "infonce"
+task = "y_mix"
+[experiment.grid]
+"objective.lambda" = [0.1, 1.0]
+seeds = [3, 4]
+)";
+    const std::string dir = tmpdir("probes");
+    Counted c;
+    BOOST_REQUIRE(sweep(spec_of(text), dir, 2, c.fn()).complete);
+    sim::PlotOptions o;
+    o.run_gnuplot = false;
+    const sim::PlotReport rep = sim::make_figures(dir, dir + "/f", o);
+    BOOST_TEST((std::count(rep.drawn.begin(), rep.drawn.end(), "capacity") == 1));
+    BOOST_TEST((std::count(rep.drawn.begin(), rep.drawn.end(), "nonlinear") == 1));
+    // results.csv by (experiment, x, name, probe) -> learned and analytic values over seeds
+    const auto t = sim::read_csv(dir + "/results.csv");
+    std::map<std::tuple<std::string, double, std::string, std::string>, std::vector<double>> learned, analytic;
+    for (const auto& r : t.rows) {
+        if (r[t.col("rep")] != "z1") continue;
+        const std::string e = r[t.col("experiment")];
+        const double x = sim::parse_num(r[t.col(e == "nl" ? "objective.lambda" : "model.dim")]);
+        const auto k = std::make_tuple(e, x, r[t.col("name")], r[t.col("probe")]);
+        learned[k].push_back(sim::parse_num(r[t.col("learned_r2")]));
+        if (!r[t.col("analytic_r2")].empty()) analytic[k].push_back(sim::parse_num(r[t.col("analytic_r2")]));
+    }
+    // capacity: per encoder, a learned block (both probes) and a closed-form block
+    const auto cap = read_dat(dir + "/f/capacity.dat");
+    BOOST_REQUIRE_EQUAL(cap.size(), 4u);
+    const std::pair<std::string, std::string> blocks[] = {{"linear", "cap"}, {"mlp", "cap_mlp"}};
+    std::size_t b = 0, checked = 0;
+    for (const auto& [encoder, e] : blocks) {
+        const DatBlock& L = cap[b++];
+        const DatBlock& C = cap[b++];
+        BOOST_TEST(L.says("# " + encoder + " cca weight_decay=0"));
+        BOOST_TEST(C.says("# " + encoder + " cca closed form"));
+        BOOST_REQUIRE_EQUAL(L.rows.size(), 2u);
+        BOOST_REQUIRE_EQUAL(C.rows.size(), 2u);
+        for (std::size_t r = 0; r < 2; ++r) {
+            const double p = L.at(r, "dim");
+            BOOST_TEST(C.at(r, "dim") == p);
+            for (const std::string blk : {"s", "u1"}) {
+                const auto lin = std::make_tuple(e, p, blk, std::string("linear"));
+                const auto nl = std::make_tuple(e, p, blk, std::string("nonlinear"));
+                BOOST_REQUIRE_EQUAL(learned.at(nl).size(), 2u);
+                BOOST_TEST(std::abs(L.at(r, blk + "_mean") - mean_of(learned.at(lin))) < 1e-12);
+                BOOST_TEST(std::abs(L.at(r, blk + "_nl_mean") - mean_of(learned.at(nl))) < 1e-12, encoder << " p=" << p << " " << blk);
+                BOOST_TEST(L.at(r, "n_nl") == 2.0);
+                BOOST_TEST(std::abs(C.at(r, blk) - mean_of(analytic.at(lin))) < 1e-12);
+                BOOST_TEST(std::abs(C.at(r, blk + "_nl") - mean_of(analytic.at(nl))) < 1e-12);
+                ++checked;
+            }
+        }
+    }
+    BOOST_TEST(checked == 8u);
+    // the MLP's closed form is the optimum over all encoders (docs/theory.md section 8)
+    for (const auto& r : t.rows)
+        if (r[t.col("experiment")] == "cap_mlp")
+            BOOST_TEST(r[t.col("analytic_kind")].rfind("unconstrained", 0) == 0u, r[t.col("analytic_kind")]);
+    // nonlinear: per series, x, the linear probe's mean, sd, n, then the nonlinear probe's
+    const auto nl = read_dat(dir + "/f/nonlinear.dat");
+    const std::vector<std::string> series{"s", "u1", "y_shared", "y1", "y_mix"};
+    BOOST_REQUIRE_EQUAL(nl.size(), series.size());
+    for (std::size_t i = 0; i < series.size(); ++i) {
+        BOOST_TEST(nl[i].says("# " + series[i]));
+        BOOST_REQUIRE_EQUAL(nl[i].rows.size(), 2u);
+        for (std::size_t r = 0; r < 2; ++r) {
+            const double lam = nl[i].at(r, "objective.lambda");
+            const auto lin = std::make_tuple(std::string("nl"), lam, series[i], std::string("linear"));
+            const auto non = std::make_tuple(std::string("nl"), lam, series[i], std::string("nonlinear"));
+            BOOST_TEST(std::abs(nl[i].at(r, "learned_mean") - mean_of(learned.at(lin))) < 1e-12);
+            BOOST_TEST(std::abs(nl[i].at(r, "nonlinear_mean") - mean_of(learned.at(non))) < 1e-12, series[i] << " lambda=" << lam);
+            BOOST_TEST(nl[i].at(r, "nonlinear_n") == 2.0);
+        }
+    }
+    // drawn: the nonlinear probe solid, the linear one dashed; the capacity key names both probes
+    const std::string gp = slurp(dir + "/f/nonlinear.gp");
+    BOOST_TEST(gp.find("title \"nonlinear probe\"") != std::string::npos);
+    BOOST_TEST(gp.find("title \"linear probe\"") != std::string::npos);
+    const std::string cgp = slurp(dir + "/f/capacity.gp");
+    BOOST_TEST(cgp.find("MLP encoders [8]") != std::string::npos);
+    BOOST_TEST(cgp.find("title \"nonlinear probe\"") != std::string::npos);
+    fs::remove_all(dir);
 }

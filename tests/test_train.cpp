@@ -1,20 +1,28 @@
 // Learned against analytic: encoders trained from samples keep what the closed forms say they
-// keep. Budget: test_data + test_train < 5 minutes on 2 cores (this suite: about a minute).
+// keep. Budget: test_data + test_train < 5 minutes on 2 cores (this suite: about a minute of CPU,
+// half of it the MLP cases at the end).
 // Sizes: d1 = d2 = 8, ks = k1 = k2 = 2, p = 2, 40000 training and 20000 test samples, so the
 // empirical optimum is within about 0.01 of the population one (overfitting ~ sqrt(d / n)),
 // and the 0.03 tolerances are properties, not luck (checked on seeds 0-5 when written).
 // ALIGNSIM_TEST_SCALE (test_scale.hpp) runs fewer seeds of each check in the sanitizer build.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "sim/data/samples.hpp"
+#include "sim/run/analytic.hpp"
 #include "sim/run/run.hpp"
 #include "test_scale.hpp"
+#include "theory/closed_forms.hpp"
+#include "theory/mehler.hpp"
 
 namespace {
 
@@ -64,6 +72,74 @@ sim::Config nonlinear_config(long seed) {
 
 const char* const kKeys[] = {"y_shared", "y1", "y2", "y_mix", "s", "u1", "u2"};
 
+// MLP encoders (one hidden layer of 32 ReLUs) on the linear model of linear_config. Settings
+// measured over seeds 0-7 (README of issue 13's report): lr 0.001 keeps the Adam noise in the
+// directions the loss ignores small (at 0.003 a y_mix gap of 0.024 appeared through a u1 leak of
+// R^2 0.001); the spectral loss uses batches of 256 (its cost grows with the square of the batch).
+sim::Config mlp_config(const std::string& alignment, long seed, int p) {
+    sim::Config c = linear_config(alignment, seed);
+    c.set("model.encoder", std::string("mlp"));
+    c.set("model.hidden", std::vector<std::int64_t>{32});
+    c.set("model.dim", std::int64_t(p));
+    c.set("train.steps", std::int64_t(3000));
+    c.set("train.lr", 0.001);
+    if (alignment == "spectral" || alignment == "infonce") c.set("train.batch", std::int64_t(256));
+    if (alignment == "infonce") c.set("train.lr", 0.003);
+    c.validate();
+    return c;
+}
+
+// The largest |learned - expected| per setting, printed with --log_level=message (the margins).
+struct Worst {
+    std::map<std::string, double> gap;
+    void see(const std::string& setting, double d) { gap[setting] = std::max(gap[setting], d); }
+    ~Worst() {
+        for (const auto& [k, v] : gap) BOOST_TEST_MESSAGE("largest gap, " << k << ": " << v);
+    }
+};
+
+// The nonlinear probe's R^2 of an MLP run against `theory` (what any probe reads at the optimum),
+// per kind of read-out:
+//  - independent of the encoder's input (z1: u2, y2; z2: u1, y1): the theory says 0 and the probe
+//    must read less than 0.01 from the trained code: it makes up no information of its own;
+//  - specific to the input's modality (z1: u1, y1, y_mix; z2: u2, y2): at least theory - 0.03 and
+//    at most theory + leak;
+//  - shared (s, y_shared, y_mix of z2): within 0.03.
+void check_nonlinear_probe(const sim::RunResult& r, const std::map<std::string, sim::R2Pair>& theory, double leak,
+                           const std::string& tag, const std::string& setting, Worst& worst) {
+    BOOST_TEST_REQUIRE(r.learned_r2_nonlinear.size() == 7u, tag);
+    for (const char* k : kKeys) {
+        const std::string name = k;
+        const auto& L = r.learned_r2_nonlinear.at(name);
+        const auto& T = theory.at(name);
+        for (const bool z2 : {false, true}) {
+            const double l = z2 ? L.z2 : L.z1, t = z2 ? T.z2 : T.z1;
+            const std::string what = tag + " " + name + (z2 ? " z2" : " z1") + ", nonlinear probe: learned " +
+                                     std::to_string(l) + ", theory " + std::to_string(t);
+            const bool none = z2 ? (name == "u1" || name == "y1") : (name == "u2" || name == "y2");
+            const bool own = z2 ? (name == "u2" || name == "y2") : (name == "u1" || name == "y1" || name == "y_mix");
+            if (none) {
+                BOOST_TEST(std::abs(t) < 1e-12, what);
+                BOOST_TEST(l < 0.01, what);
+                worst.see(setting + ", nonlinear probe, independent of the input", l);
+            } else if (own) {
+                BOOST_TEST(l > t - 0.03, what);
+                BOOST_TEST(l < t + leak, what);
+                worst.see(setting + ", nonlinear probe, specific (learned - theory)", l - t);
+            } else {
+                BOOST_TEST(std::abs(l - t) < 0.03, what);
+                worst.see(setting + ", nonlinear probe, shared", std::abs(l - t));
+            }
+        }
+    }
+}
+
+// The closed form for unconstrained encoders of a config's model (theory/mehler.hpp).
+theory::UnconstrainedOptimum unconstrained_of(const sim::Config& c, const std::string& centering) {
+    const sim::DataModel dm = sim::make_data_model(c);
+    return theory::unconstrained_optimum(dm.linear, theory::moments(dm.linear), static_cast<int>(c.i("model.dim")), centering);
+}
+
 // Everything of a result except the wall-clock time.
 std::string fingerprint(const sim::RunResult& r) {
     nlohmann::json j = r.to_json();
@@ -76,10 +152,14 @@ std::string fingerprint(const sim::RunResult& r) {
 BOOST_AUTO_TEST_CASE(learned_matches_analytic_for_every_alignment) {
     // g(t) = t^2 / (t^2 + sigma^2) with a1 = 1, sigma1 = 0.5 (the defaults): the spec's table
     const double g = 1.0 / 1.25, rho = 0.5;
-    for (const std::string alignment : {"regression", "cca", "spectral", "infonce"}) {
+    // (spectral/batch: the centred spectral loss, the same optimum for encoders without a bias)
+    for (const std::string variant : {"regression", "cca", "spectral", "spectral/batch", "infonce"}) {
+        const std::string alignment = variant == "spectral/batch" ? "spectral" : variant;
         for (long seed : testing_scale::seeds({0L, 1L})) {
-            const sim::RunResult r = sim::run(linear_config(alignment, seed));
-            const std::string tag = alignment + " seed " + std::to_string(seed);
+            sim::Config cfg = linear_config(alignment, seed);
+            if (variant == "spectral/batch") cfg.set("objective.spectral_centering", std::string("batch"));
+            const sim::RunResult r = sim::run(cfg);
+            const std::string tag = variant + " seed " + std::to_string(seed);
             BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
             BOOST_TEST_REQUIRE(r.analytic_r2.size() == 7u, tag);
             // the analytic side is the spec's orthogonal-mixing table
@@ -295,4 +375,162 @@ BOOST_AUTO_TEST_CASE(regression_on_nonlinear_data_uses_a_frozen_random_target) {
     BOOST_TEST(r.status == "ok");
     BOOST_TEST(r.analytic_r2.empty());
     BOOST_TEST(std::isfinite(r.learned_r2.at("s").z2));
+}
+
+// ---- MLP encoders against the closed forms for unconstrained encoders (docs/theory.md, section 8)
+
+BOOST_AUTO_TEST_CASE(mlp_encoders_reach_the_linear_optimum) {
+    // On the linear model no nonlinear function does better than the linear optimum at p = ks
+    // for regression, cca (centred whitening) and the centred spectral loss: MLP encoders reach
+    // the analytic R^2 of every target and block within 0.03, on every seed. InfoNCE with cosine
+    // similarity only sees z / |z|, a sphere of dimension p - 1: it needs p = ks + 1 (measured:
+    // at p = ks it keeps about half of s), and has no closed form.
+    Worst worst;
+    for (long seed : testing_scale::first_seeds(8)) {
+        for (const std::string alignment : {"regression", "cca", "spectral", "infonce"}) {
+            const int p = alignment == "infonce" ? 3 : 2;
+            sim::Config c = mlp_config(alignment, seed, p);
+            if (alignment == "spectral") c.set("objective.spectral_centering", std::string("batch"));
+            const sim::RunResult r = sim::run(c);
+            const std::string tag = alignment + " seed " + std::to_string(seed);
+            BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
+            BOOST_TEST_REQUIRE(r.analytic_r2.size() == 7u, tag);
+            BOOST_TEST(r.subspace_distance == -1.0, tag);  // no weight matrix to compare
+            // the theory for unconstrained encoders agrees with the linear analytic side here
+            if (alignment == "cca" || alignment == "spectral") {
+                const auto u = unconstrained_of(c, "batch");
+                BOOST_TEST(u.determined, tag);
+                for (const char* k : kKeys) {
+                    BOOST_TEST(std::abs(u.z1.linear.at(k) - r.analytic_r2.at(k).z1) < 1e-9, tag << " " << k);
+                    BOOST_TEST(std::abs(u.z2.nonlinear.at(k) - r.analytic_r2.at(k).z2) < 1e-9, tag << " " << k);
+                }
+            }
+            for (const char* k : kKeys) {
+                const auto& L = r.learned_r2.at(k);
+                const auto& A = r.analytic_r2.at(k);
+                BOOST_TEST(std::abs(L.z1 - A.z1) < 0.03, tag << " " << k << " z1: learned " << L.z1 << " analytic " << A.z1);
+                BOOST_TEST(std::abs(L.z2 - A.z2) < 0.03, tag << " " << k << " z2: learned " << L.z2 << " analytic " << A.z2);
+                worst.see(alignment + " p=" + std::to_string(p), std::max(std::abs(L.z1 - A.z1), std::abs(L.z2 - A.z2)));
+            }
+            // The nonlinear probe (on by default for MLP encoders) against what any probe reads at
+            // the optimum: here, with no spare dimension, what a linear probe reads (measured over
+            // these seeds: within 0.018). InfoNCE with cosine similarity is not covered by the theory
+            // and its specific read-outs are not bounded: the nonlinear probe reads 0.015-0.22 of u1
+            // and 0.01-0.21 of y1 from z1 (means 0.09, 0.08) where the linear one reads at most
+            // 0.02, presumably through |z|, which the loss does not see (docs/theory.md section 8).
+            check_nonlinear_probe(r, r.analytic_r2_nonlinear, alignment == "infonce" ? HUGE_VAL : 0.03, tag,
+                                  alignment + " p=" + std::to_string(p), worst);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(mlp_encoders_spend_spare_dimensions_on_shared_functions) {
+    // p = ks + 1: the spare dimension goes to a degree-2 function of the shared canonical
+    // variates (rho_c^2 = 0.64 > 0), not to u1 (0). So every R^2 stays the linear optimum's, u1
+    // stays out, and the centred spectral loss goes below anything a linear encoder reaches:
+    // -(2 rho^2 + rho^4) = -1.69 against -2 rho^2 = -1.28 (rho = 0.8).
+    Worst worst;
+    for (long seed : testing_scale::first_seeds(8)) {
+        for (const std::string alignment : {"cca", "spectral"}) {
+            sim::Config c = mlp_config(alignment, seed, 3);
+            if (alignment == "spectral") c.set("objective.spectral_centering", std::string("batch"));
+            const sim::RunResult r = sim::run(c);
+            const std::string tag = alignment + " p=3 seed " + std::to_string(seed);
+            BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
+            const auto u = unconstrained_of(c, "batch");
+            BOOST_TEST_REQUIRE(u.kept.size() == 3u);
+            BOOST_TEST(u.kept[2].degree() == 2, tag);
+            for (const char* k : kKeys) {
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z1 - u.z1.linear.at(k)) < 0.03,
+                           tag << " " << k << " z1: learned " << r.learned_r2.at(k).z1 << " theory " << u.z1.linear.at(k));
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z2 - u.z2.linear.at(k)) < 0.03,
+                           tag << " " << k << " z2: learned " << r.learned_r2.at(k).z2 << " theory " << u.z2.linear.at(k));
+                worst.see(alignment + " p=3", std::max(std::abs(r.learned_r2.at(k).z1 - u.z1.linear.at(k)),
+                                                       std::abs(r.learned_r2.at(k).z2 - u.z2.linear.at(k))));
+            }
+            // The nonlinear probe. The theory says it reads what the linear one does; it does on
+            // the shared side and reads nothing of what the code cannot depend on. What it reads of
+            // u1 and y1 from z1 (and of y_mix, which holds y1) is not the theory's 0: the trained
+            // spare dimension depends slightly and nonlinearly on u1's directions (measured over
+            // these seeds: up to 0.046 above the theory for cca and 0.077 for spectral, while the
+            // linear probe reads at most 0.002; docs/theory.md section 8). Bounded at 0.1 here, so
+            // that a larger leak fails.
+            std::map<std::string, sim::R2Pair> theory_nl;
+            for (const char* k : kKeys) theory_nl[k] = {u.z1.nonlinear.at(k), u.z2.nonlinear.at(k)};
+            check_nonlinear_probe(r, theory_nl, 0.1, tag, alignment + " p=3", worst);
+            if (alignment == "spectral") {
+                const sim::DataModel dm = sim::make_data_model(c);
+                const double linear_best = theory::spectral_optimum_loss(theory::moments(dm.linear), 3);
+                // the test-set loss: near the unconstrained optimum, far below the linear one
+                BOOST_TEST(std::abs(r.alignment_loss - u.spectral_loss) < 0.1, tag << ": " << r.alignment_loss << " vs " << u.spectral_loss);
+                BOOST_TEST(r.alignment_loss < linear_best - 0.25, tag << ": " << r.alignment_loss << " vs linear " << linear_best);
+                worst.see("spectral p=3 test loss", std::abs(r.alignment_loss - u.spectral_loss));
+            }
+        }
+    }
+}
+
+// R^2 of a target or block from z1 at the optimum of the same objective over linear encoders.
+double linear_optimum_r2(sim::Config c, const std::string& name) {
+    c.set("model.encoder", std::string("linear"));
+    return sim::closed_form_point(c).analytic.at(name).z1;
+}
+
+BOOST_AUTO_TEST_CASE(mlp_encoders_follow_the_unconstrained_theory_where_it_differs) {
+    Worst worst;
+    for (long seed : testing_scale::first_seeds(8)) {
+        const std::string tag = "seed " + std::to_string(seed);
+        // 1. HaoChen et al.'s uncentred spectral loss at p = ks: the constant takes a dimension,
+        // one canonical variate is left: R^2(s) = g / 2 = 0.4 (a block value, determined though
+        // the variate kept is not), u1 nothing, loss -(1 + rho^2) = -1.64 below the linear -1.28
+        {
+            sim::Config c = mlp_config("spectral", seed, 2);
+            const sim::RunResult r = sim::run(c);
+            BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
+            const auto u = unconstrained_of(c, "none");
+            BOOST_TEST(u.kept[0].name() == "1");
+            BOOST_TEST(std::abs(u.z1.nonlinear.at("s") - 0.4) < 1e-9);
+            for (const char* k : {"s", "u1", "u2"}) {
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z1 - u.z1.linear.at(k)) < 0.03,
+                           "uncentred " << tag << " " << k << " z1: learned " << r.learned_r2.at(k).z1 << " theory " << u.z1.linear.at(k));
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z2 - u.z2.linear.at(k)) < 0.03,
+                           "uncentred " << tag << " " << k << " z2: learned " << r.learned_r2.at(k).z2 << " theory " << u.z2.linear.at(k));
+                worst.see("spectral uncentred p=2 (blocks)", std::max(std::abs(r.learned_r2.at(k).z1 - u.z1.linear.at(k)),
+                                                                      std::abs(r.learned_r2.at(k).z2 - u.z2.linear.at(k))));
+            }
+            BOOST_TEST(std::abs(r.alignment_loss - u.spectral_loss) < 0.05, "uncentred " << tag << ": " << r.alignment_loss);
+            worst.see("spectral uncentred p=2 test loss", std::abs(r.alignment_loss - u.spectral_loss));
+            // the run's analytic side is this optimum, and the linear one (what a linear encoder keeps) is far above
+            BOOST_TEST(r.analytic_kind.rfind("unconstrained", 0) == 0, tag << ": " << r.analytic_kind);
+            BOOST_TEST(std::abs(r.analytic_r2.at("s").z1 - u.z1.linear.at("s")) < 1e-12);
+            BOOST_TEST(r.learned_r2.at("s").z1 < linear_optimum_r2(c, "s") - 0.3, "uncentred " << tag);
+        }
+        // 2. Unequal canonical correlations, rho = (0.778, 0.494), rho1^2 = 0.606 > rho2: at
+        // p = ks = 2 an unconstrained encoder keeps h2(xi1) instead of xi2, and so keeps less of
+        // s (0.426) than the linear optimum (0.61). Centred cca, gaussian mixing, d = 6.
+        {
+            sim::Config c = mlp_config("cca", seed, 2);
+            c.set("data.mixing", std::string("gaussian"));
+            c.set("data.d1", std::int64_t(6));
+            c.set("data.d2", std::int64_t(6));
+            c.set("data.seed", std::int64_t(0));
+            c.set("train.lr", 0.003);  // at 0.001 two seeds of eight were still on their way to h2(xi1) after 3000 steps
+            c.validate();
+            const auto u = unconstrained_of(c, "batch");
+            BOOST_TEST_REQUIRE(u.kept[1].name() == "h2(xi1)");
+            const sim::RunResult r = sim::run(c);
+            BOOST_TEST_REQUIRE(r.status == "ok", tag << ": " << r.reason);
+            BOOST_TEST(linear_optimum_r2(c, "s") > u.z1.linear.at("s") + 0.15);  // the linear optimum keeps more
+            BOOST_TEST(r.analytic_kind == "unconstrained");  // and the run compares with the unconstrained one
+            for (const char* k : kKeys) BOOST_TEST(std::abs(r.analytic_r2.at(k).z1 - u.z1.linear.at(k)) < 1e-12);
+            for (const char* k : kKeys) {
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z1 - u.z1.linear.at(k)) < 0.03,
+                           "gaussian " << tag << " " << k << " z1: learned " << r.learned_r2.at(k).z1 << " theory " << u.z1.linear.at(k));
+                BOOST_TEST(std::abs(r.learned_r2.at(k).z2 - u.z2.linear.at(k)) < 0.03,
+                           "gaussian " << tag << " " << k << " z2: learned " << r.learned_r2.at(k).z2 << " theory " << u.z2.linear.at(k));
+                worst.see("cca gaussian rho1^2 > rho2 p=2", std::max(std::abs(r.learned_r2.at(k).z1 - u.z1.linear.at(k)),
+                                                                     std::abs(r.learned_r2.at(k).z2 - u.z2.linear.at(k))));
+            }
+        }
+    }
 }

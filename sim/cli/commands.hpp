@@ -11,6 +11,12 @@
 namespace sim {
 
 
+struct TheoryArgs {
+    ConfigArgs cfg;
+    std::string curve;   // --curve KEY=START:STOP:N (empty: one report)
+    bool log = false;    // --log: log-spaced curve points
+    std::string format;  // --format jsonl|csv of a curve (empty: jsonl)
+};
 struct SweepArgs {
     ConfigArgs cfg;
     std::string out_dir;
@@ -21,6 +27,8 @@ struct SweepArgs {
 struct PlotArgs {
     std::string dir;
     std::string out_dir;  // empty: DIR/figures
+    std::vector<std::string> formats, targets;  // --format, --targets (comma lists)
+    std::string only, x, rep;                   // --only, --x, --rep
 };
 struct BenchArgs {
     bool json = false;
@@ -30,7 +38,7 @@ struct BenchArgs {
 };
 
 int cmd_config(const ConfigArgs& a, bool markdown);
-int cmd_theory(const ConfigArgs& a);
+int cmd_theory(const TheoryArgs& a);
 int cmd_train(const ConfigArgs& a);
 int cmd_export(const ConfigArgs& a, const std::string& out_dir);
 int cmd_sweep(const SweepArgs& a);

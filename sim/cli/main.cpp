@@ -9,6 +9,8 @@
 #include "autodiff/blas.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/io/meta.hpp"
+#include "sim/plot/plot.hpp"
+#include "sim/run/analytic.hpp"
 #include "sim/run/stop.hpp"
 
 namespace {
@@ -53,14 +55,32 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", sim::version());
 
-    sim::ConfigArgs config_args, theory_args, train_args, export_args;
+    sim::ConfigArgs config_args, train_args, export_args;
+    sim::TheoryArgs theory_args;
     bool config_markdown = false;
     auto* config = app.add_subcommand("config", "print the resolved configuration: every key, its value and meaning");
     add_config_options(config, config_args);
     config->add_flag("--markdown", config_markdown, "the key table of the README (defaults)");
 
     auto* theory = app.add_subcommand("theory", "closed-form quantities of the configured model");
-    add_config_options(theory, theory_args);
+    add_config_options(theory, theory_args.cfg);
+    theory->add_option("--curve", theory_args.curve,
+                       "the closed forms along one key: N points from START to STOP, one JSON line each (the keys "
+                       "of --json without config and meta, plus key and value), e.g. --curve data.noise1=0.1:2:50")
+        ->type_name("KEY=START:STOP:N");
+    theory->add_flag("--log", theory_args.log, "with --curve: log-spaced points (START > 0), e.g. for objective.lambda");
+    theory->add_option("--format", theory_args.format,
+                       "with --curve: jsonl (default) or csv (a table: the key, then every number of a JSON line "
+                       "as a column named by its path; tradeoff and warnings stay in jsonl)")
+        ->check(CLI::IsMember({"jsonl", "csv"}));
+    {
+        std::string keys;
+        for (const auto& k : sim::curve_keys()) keys += (keys.empty() ? "" : ", ") + k;
+        theory->footer("--curve runs along " + keys +
+                       "; points of an integer key are rounded, repeats dropped. Every point is validated before "
+                       "anything is printed.\nExample: alignsim theory --curve objective.lambda=0.001:1000:61 --log "
+                       "--set objective.task=y_mix --set objective.alignment=regression --format csv");
+    }
 
     auto* train = app.add_subcommand("train", "train encoders on samples and compare with the theory");
     add_config_options(train, train_args);
@@ -81,6 +101,31 @@ int main(int argc, char** argv) {
     auto* plot = app.add_subcommand("plot", "draw the figures of a results directory with gnuplot");
     plot->add_option("dir", plot_args.dir, "results directory written by 'alignsim sweep'")->required()->check(CLI::ExistingDirectory);
     plot->add_option("--out", plot_args.out_dir, "figure directory (default: DIR/figures)");
+    plot->add_option("--only", plot_args.only, "draw one figure, by name: a named figure or by_<key>")->type_name("NAME");
+    plot->add_option("--x", plot_args.x, "draw only the by_<key> figure of this swept key, covered by a named figure or not")
+        ->type_name("KEY");
+    plot->add_option("--targets", plot_args.targets,
+                     "series of the by_<key> figures: targets and blocks, comma-separated (default: y_shared, y1, y2, "
+                     "y_mix, s, u1, u2)")
+        ->delimiter(',')
+        ->allow_extra_args(false)
+        ->type_name("LIST");
+    plot->add_option("--rep", plot_args.rep, "representation of the by_<key> figures: z1 (default), z2 or both")
+        ->check(CLI::IsMember({"z1", "z2", "both"}));
+    plot->add_option("--format", plot_args.formats, "image formats, comma-separated: svg, png, pdf (default: svg,png)")
+        ->delimiter(',')
+        ->allow_extra_args(false)
+        ->type_name("LIST");
+    {
+        std::string named;
+        for (const auto& n : sim::figure_names()) named += (named.empty() ? "" : ", ") + n;
+        plot->footer("Named figures: " + named +
+                     ", each drawn when the results vary its axes. Then one figure by_<key> for each swept key with two "
+                     "or more values that no drawn named figure shows (docs/sweep.md says which key each shows): R^2 of "
+                     "each target and block against the key's values, learned mean +- sd over seeds (points), the "
+                     "closed form as a curve (as theory --curve prints it), all of x1 dashed; cells that differ in "
+                     "other swept keys in separate rows of panels. Each figure: NAME.dat, NAME.gp and the images.");
+    }
 
     sim::BenchArgs bench_args;
     auto* bench = app.add_subcommand("bench", "time one training step of the reference shapes");

@@ -73,7 +73,8 @@ const std::vector<KeySpec>& schema() {
         {"objective.target_encoder", Kind::String, std::string("cca"), "frozen W2 of regression alignment and of the trade-off", {"cca", "random"}},
         {"objective.task", Kind::String, std::string("none"), "supervised target of the task head on z1", {"none", "y_shared", "y1", "y2", "y_mix"}},
         {"objective.lambda", Kind::Float, 1.0, "weight of the alignment loss: task + lambda * alignment", {}},
-        {"objective.cca_penalty", Kind::Float, 1.0, "weight of the whitening penalty of the cca loss", {}},
+        {"objective.cca_penalty", Kind::Float, 1.0, "weight of the whitening penalty of the cca loss (the batch covariance's distance to I)", {}},
+        {"objective.spectral_centering", Kind::String, std::string("none"), "spectral loss on raw codes (none: HaoChen et al.; with a bias the constant takes one of the p dimensions) or on batch-centred codes (batch)", {"none", "batch"}},
         // train
         {"train.optimizer", Kind::String, std::string("adam"), "optimiser", {"sgd", "adam", "adamw"}},
         {"train.lr", Kind::Float, 0.01, "learning rate", {}},
@@ -84,6 +85,8 @@ const std::vector<KeySpec>& schema() {
         {"train.clip", Kind::Float, 0.0, "gradient-norm clipping threshold (0: off)", {}},
         {"train.seed", Kind::Int, I(0), "seed of initialisation and minibatches", {}},
         {"train.dtype", Kind::String, std::string("float64"), "training precision", {"float64", "float32"}},
+        // eval: how the representations are read
+        {"eval.nonlinear_probe", Kind::String, std::string("auto"), "also read every target and block with the nonlinear probe (kernel ridge on random Fourier features; results.csv rows with probe = nonlinear): on, off, or auto (on for MLP encoders or nonlinear data; off for linear encoders on linear data, whose Gaussian codes a linear probe reads completely)", {"auto", "on", "off"}},
         // theory
         {"theory.lambda_min", Kind::Float, 1e-3, "smallest lambda of the trade-off curve", {}},
         {"theory.lambda_max", Kind::Float, 1e3, "largest lambda of the trade-off curve", {}},
@@ -251,7 +254,7 @@ void Config::merge_toml(const std::string& text, const std::string& origin) {
         const toml::table* tbl = sect_node.as_table();
         if (!tbl) {
             throw ConfigError(origin + ": top-level key '" + sect +
-                              "' is not a section; write keys inside [data], [model], [objective], [train], [theory] or [grid]");
+                              "' is not a section; write keys inside [data], [model], [objective], [train], [eval], [theory] or [grid]");
         }
         if (sect == "grid") {
             for (auto&& [k, node] : *tbl) {

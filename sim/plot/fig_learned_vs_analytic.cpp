@@ -5,6 +5,7 @@
 //   others are counted in a note.
 // Writes: learned_vs_analytic.dat, per target or block: analytic, learned, rep, cell;
 //   learned_vs_analytic.gp / .svg / .png, the mean and max |difference| in the title.
+// Covers: no key (its axes are R^2 values).
 // Reading: points on the diagonal mean learning reaches the closed form.
 #include <algorithm>
 #include <cmath>
@@ -23,13 +24,8 @@ bool draw_learned_vs_analytic(const Data& d, Fig& f, std::string& why, std::vect
     std::vector<std::size_t> ids;
     std::size_t left_out = 0;
     for (auto id : all_ok(d)) {
-        const Config& c = d.cfg(id);
-        if (c.s("data.kind") != "linear" || d.akind[id].empty()) continue;
-        const bool prediction =
-            d.akind[id] == "tradeoff" ||
-            (d.akind[id] == "aligned" && c.s("objective.task") == "none" &&
-             (c.s("objective.alignment") == "regression" || c.i("model.dim") == c.i("data.k_shared")));
-        if (prediction) ids.push_back(id);
+        if (d.cfg(id).s("data.kind") != "linear" || d.akind[id].empty()) continue;
+        if (analytic_is_reached(d, id)) ids.push_back(id);
         else ++left_out;
     }
     if (ids.empty()) {

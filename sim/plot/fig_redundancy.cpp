@@ -4,6 +4,7 @@
 //   data.redundancy (other keys held at their most common value, named in the title).
 // Writes: redundancy.dat, per objective: rho, learned R^2(y_mix | z1) mean, sd, n, the analytic
 //   optimum, the oracle (all of x1), learned y_shared and y1; redundancy.gp / .svg / .png.
+// Covers: data.redundancy, and objective.alignment when it varies here.
 // Reading: every alignment objective keeps rho * g(a1) of y_mix while x1 itself holds the oracle at
 //   every rho: what alignment throws away grows as redundancy falls.
 #include <algorithm>
@@ -32,6 +33,8 @@ bool draw_redundancy(const Data& d, Fig& f, std::string& why, std::vector<std::s
     }
     const auto objs = distinct_s(d, ids, "objective.alignment");
     f.name = "redundancy";
+    f.covers = {"data.redundancy"};
+    if (objs.size() >= 2) f.covers.push_back("objective.alignment");
     f.title = "Information about y_mix kept by z1 versus redundancy, per objective";
     std::tie(f.w, f.h) = size_for(objs.size());
     std::ostringstream data, body;

@@ -5,6 +5,7 @@
 // Writes: tradeoff.dat, per objective: lambda, learned R^2 mean, sd, n, the analytic optimum,
 //   the test alignment loss mean and sd; then the dense analytic curve of regression alignment
 //   (lambda, R^2, alignment loss) from theory::tradeoff_curve; tradeoff.gp / .svg / .png.
+// Covers: objective.lambda, and objective.alignment when it varies here.
 // Reading: learned regression runs follow the closed-form curve from the oracle to the aligned
 //   representation; other objectives show where they give the specific information up.
 #include <algorithm>
@@ -38,6 +39,8 @@ bool draw_tradeoff(const Data& d, Fig& f, std::string& why, std::vector<std::str
     const auto objs = distinct_s(d, ids, "objective.alignment");
     const std::string task = d.cfg(ids.front()).s("objective.task");
     f.name = "tradeoff";
+    f.covers = {"objective.lambda"};
+    if (objs.size() >= 2) f.covers.push_back("objective.alignment");
     f.title = "Task " + task + " + λ × alignment: what z1 keeps of " + task;
     std::ostringstream data, body;
     // learned, per objective: lambda mean sd n analytic align_mean align_sd

@@ -3,6 +3,7 @@
 // figure is one file fig_<name>.cpp with one function, listed in sim/plot/meson.build.
 #pragma once
 #include <array>
+#include <map>
 #include <cmath>
 #include <cstddef>
 #include <set>
@@ -18,7 +19,7 @@
 namespace sim::figures {
 
 // --- the results of a directory (results_view.cpp)
-constexpr std::size_t kSlots = kRowsPerCell;
+constexpr std::size_t kSlots = 14;  // the R^2 rows of one probe: 7 targets and blocks x {z1, z2}
 // The slot of (target or block, representation) in a cell's rows.
 int slot_of(const std::string& name, bool z2);
 
@@ -28,7 +29,10 @@ struct Data {
     std::vector<Cell> cells;
     std::vector<std::string> keys;  // result keys
     std::vector<char> present, ok;
-    std::vector<std::array<double, kSlots>> learned, analytic;
+    std::vector<std::array<double, kSlots>> learned, analytic;        // R^2, linear probe
+    std::vector<std::array<double, kSlots>> learned_nl, analytic_nl;  // R^2, nonlinear probe (NaN: not read)
+    // every row by "metric/probe/rep/name" -> (learned, analytic), for rows the arrays do not hold
+    std::vector<std::map<std::string, std::pair<double, double>>> rows;
     std::vector<double> align_loss;
     std::vector<std::string> akind;
     std::size_t not_ok = 0;
@@ -36,6 +40,11 @@ struct Data {
     const Config& cfg(std::size_t id) const { return cells[id].config; }
     double L(std::size_t id, const std::string& name, bool z2 = false) const { return learned[id][slot_of(name, z2)]; }
     double A(std::size_t id, const std::string& name, bool z2 = false) const { return analytic[id][slot_of(name, z2)]; }
+    double LN(std::size_t id, const std::string& name, bool z2 = false) const { return learned_nl[id][slot_of(name, z2)]; }
+    double AN(std::size_t id, const std::string& name, bool z2 = false) const { return analytic_nl[id][slot_of(name, z2)]; }
+    // Any row (NaN when the cell has none such): e.g. value(id, "accuracy", "linear", "z1", "y1").
+    double value(std::size_t id, const std::string& metric, const std::string& probe, const std::string& rep,
+                 const std::string& name, bool analytic_value = false) const;
 };
 
 // Reads DIR/manifest.json and DIR/results.csv. Throws std::runtime_error.
@@ -52,7 +61,7 @@ std::vector<std::size_t> where(const Data& d, const std::vector<std::size_t>& id
 }
 std::string text_of(const Config& c, const std::string& key);  // a key's value as results.csv writes it
 // Cells where every key outside `free` has one value: where a key varies, the most common value
-// is kept and named in the note.
+// is kept and named in the note (eval.nonlinear_probe excepted: it changes rows, not learning).
 std::vector<std::size_t> hold_fixed(const Data& d, std::vector<std::size_t> ids, const std::set<std::string>& free,
                                     std::string& note);
 // Distinct values of a numeric key over cells, ascending; of a string key, in order of appearance.
@@ -68,6 +77,10 @@ Stats stats(const std::vector<double>& v);  // over the finite values
 std::string num(double x);                  // a number for a .dat file; "?" (missing) if not finite
 // R^2 of a target from all of x1: what any representation of x1 could keep (closed form).
 double oracle_r2(const Config& c, const std::string& target);
+// Whether a cell's analytic optimum is what its training must reach: the trade-off optimum, or
+// the alignment-only optimum of a run without a task where it is unique (regression alignment,
+// or model.dim = data.k_shared). Elsewhere it is a reference, not a prediction.
+bool analytic_is_reached(const Data& d, std::size_t id);
 
 // --- one figure and the shared style (style.cpp)
 struct Fig {
@@ -75,6 +88,9 @@ struct Fig {
     int w = 640, h = 460;
     std::string data;  // <name>.dat
     std::string body;  // gnuplot commands drawing the figure
+    // The swept keys this figure shows along its x axis, panels or series: a drawn figure
+    // covering a key replaces its by_<key> figure (fig_by_axis.cpp).
+    std::vector<std::string> covers;
 };
 // The second line of a figure's title: the values held fixed (note) and the number of seeds
 // (suffix, ", ..."); replaces @SEEDS@ in the body.
@@ -86,19 +102,30 @@ std::string q(const std::string& s);            // a gnuplot double-quoted strin
 std::string lab(const std::string& s);          // a label for enhanced text ('_' stays an underscore)
 
 // Writes <name>.dat and <name>.gp (terminals, fonts and defaults shared by every figure) and runs
-// gnuplot on it.
+// gnuplot on it, for the image formats given (image_formats(); default svg and png).
 class Writer {
 public:
-    Writer(std::string dir, std::string src, bool run) : dir_(std::move(dir)), src_(std::move(src)), run_(run) {}
+    Writer(std::string dir, std::string src, bool run, std::vector<std::string> formats = {"svg", "png"})
+        : dir_(std::move(dir)), src_(std::move(src)), run_(run), formats_(std::move(formats)) {}
     void write(const Fig& f, PlotReport& rep);  // throws std::runtime_error when gnuplot fails
 
 private:
     int gnuplot(const std::string& script);
     std::string dir_, src_;
     bool run_, missing_ = false;
+    std::vector<std::string> formats_;
 };
 
 // A figure: fills f and returns true, or returns false and says why it does not apply.
 using DrawFn = bool (*)(const Data& d, Fig& f, std::string& why, std::vector<std::string>& notes);
+
+// --- the per-axis family, by_<key> (fig_by_axis.cpp)
+// The swept keys a by_<key> figure can be drawn for: grid axes (any experiment) that take two or
+// more values among ok cells that agree on every other axis; in key order.
+std::vector<std::string> by_axis_keys(const Data& d);
+// The figure by_<key>: R^2 of the chosen targets and blocks (opt.targets, opt.rep) against the
+// key's values, learned mean +- sd over seeds, the closed form as a curve, the oracle dashed.
+bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt, Fig& f, std::string& why,
+                  std::vector<std::string>& notes);
 
 }  // namespace sim::figures

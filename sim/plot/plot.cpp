@@ -1,9 +1,10 @@
 #include "sim/plot/plot.hpp"
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 
-#include "sim/io/files.hpp"
 #include "sim/plot/figure.hpp"
 #include "figure_list.hpp"  // generated from the list in sim/plot/meson.build (ALIGNSIM_FIGURES)
 
@@ -37,32 +38,162 @@ const std::vector<std::string>& figure_names() {
     return n;
 }
 
+const std::vector<std::string>& image_formats() {
+    static const std::vector<std::string> f{"svg", "png", "pdf"};
+    return f;
+}
+
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s.empty() ? "none" : s;
+}
+bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+}  // namespace
+
 PlotReport make_figures(const std::string& dir, const std::string& fig_dir, bool run_gnuplot) {
+    PlotOptions o;
+    o.run_gnuplot = run_gnuplot;
+    return make_figures(dir, fig_dir, o);
+}
+
+PlotReport make_figures(const std::string& dir, const std::string& fig_dir, const PlotOptions& opt) {
     namespace fs = std::filesystem;
     using namespace figures;
+    // options that need no directory
+    std::vector<std::string> formats = opt.formats.empty() ? std::vector<std::string>{"svg", "png"} : opt.formats;
+    for (const auto& f : formats)
+        if (!has(image_formats(), f))
+            throw ConfigError("--format: '" + f + "' is not an image format alignsim plot writes (" + join(image_formats()) + ")");
+    for (std::size_t i = 0; i < formats.size(); ++i)
+        if (std::find(formats.begin(), formats.begin() + static_cast<long>(i), formats[i]) != formats.begin() + static_cast<long>(i))
+            throw ConfigError("--format: '" + formats[i] + "' is listed twice");
+    if (!opt.rep.empty() && opt.rep != "z1" && opt.rep != "z2" && opt.rep != "both")
+        throw ConfigError("--rep: '" + opt.rep + "' is not a representation (z1, z2, both)");
+    for (const auto& t : opt.targets)
+        if (!has(result_names(), t))
+            throw ConfigError("--targets: '" + t + "' is not a target or block of results.csv (" + join(result_names()) + ")");
+
     const Data d = load(dir);
+    PlotReport rep;
+    std::size_t present = 0;
+    for (char p : d.present) present += p;
+    if (present == 0) throw std::runtime_error("'" + dir + "/results.csv' holds no finished cells yet");
+
+    // every named figure, drawn in memory; the by_<key> figures of the swept keys
+    struct Named {
+        std::string name;
+        bool ok;
+        std::string why;
+        Fig fig;
+    };
+    std::vector<Named> named;
+    std::vector<std::string> notes, drawable;
+    for (const auto& e : kFigures) {
+        Named n{e.name, false, "", Fig{}};
+        n.ok = e.draw(d, n.fig, n.why, notes);
+        if (n.ok) drawable.push_back(e.name);
+        named.push_back(std::move(n));
+    }
+    const std::vector<std::string> axes = by_axis_keys(d);
+    std::vector<std::string> by_names;
+    for (const auto& k : axes) by_names.push_back("by_" + k);
+    auto available = [&] {
+        std::vector<std::string> v = drawable;
+        v.insert(v.end(), by_names.begin(), by_names.end());
+        return join(v);
+    };
+
+    // what to draw: --only, --x, or every named figure that applies and the uncovered axes
+    std::string only_axis;  // the key of the one by_<key> figure asked for
+    const Named* only_named = nullptr;
+    if (!opt.x.empty()) {
+        if (!has(axes, opt.x))
+            throw ConfigError("--x " + opt.x + ": " + (find_key(opt.x) ? "not a swept key with two or more values in '" + dir + "'"
+                                                                        : "not a config key") +
+                              " (swept keys: " + join(axes) + ")");
+        only_axis = opt.x;
+    }
+    if (!opt.only.empty()) {
+        const auto it = std::find_if(named.begin(), named.end(), [&](const Named& n) { return n.name == opt.only; });
+        if (it != named.end()) {
+            if (!it->ok)
+                throw ConfigError("--only " + opt.only + ": does not apply to '" + dir + "' (" + it->why +
+                                  "); figures available: " + available());
+            only_named = &*it;
+        } else if (opt.only.rfind("by_", 0) == 0 && has(axes, opt.only.substr(3))) {
+            only_axis = opt.only.substr(3);
+        } else {
+            throw ConfigError("--only " + opt.only + ": no such figure for '" + dir + "'; figures available: " + available());
+        }
+        if (!opt.x.empty() && only_axis != opt.x)
+            throw ConfigError("--only " + opt.only + " and --x " + opt.x + " name different figures (--x " + opt.x +
+                              " draws by_" + opt.x + ")");
+    }
+    if (only_named && (!opt.targets.empty() || !opt.rep.empty()))
+        throw ConfigError(std::string(!opt.targets.empty() ? "--targets" : "--rep") + " chooses the series of the by_<key> figures; " +
+                          opt.only + " draws its own (by_<key> figures here: " + join(by_names) + ")");
+
+    std::vector<Fig> figs;
+    if (only_named) {
+        figs.push_back(only_named->fig);
+    } else if (!only_axis.empty()) {
+        Fig f;
+        std::string why;
+        if (!draw_by_axis(d, only_axis, opt, f, why, notes)) throw ConfigError("by_" + only_axis + ": " + why);
+        figs.push_back(std::move(f));
+    } else {
+        std::map<std::string, std::string> covered;  // key -> the named figure that shows it
+        for (const auto& n : named) {
+            if (n.ok) {
+                figs.push_back(n.fig);
+                for (const auto& k : n.fig.covers) covered.emplace(k, n.name);
+            } else {
+                rep.notes.push_back(n.name + ": skipped, " + n.why);
+            }
+        }
+        for (const auto& k : axes) {
+            if (covered.count(k)) {
+                rep.notes.push_back("by_" + k + ": skipped, " + covered[k] + " shows " + k + " (--x " + k + " draws it)");
+                continue;
+            }
+            Fig f;
+            std::string why;
+            if (draw_by_axis(d, k, opt, f, why, notes)) figs.push_back(std::move(f));
+            else rep.notes.push_back("by_" + k + ": skipped, " + why);
+        }
+    }
+
     std::error_code ec;
     fs::create_directories(fig_dir, ec);
     if (fs::exists(fig_dir) && !fs::is_directory(fig_dir))
         throw ConfigError("cannot create figure directory '" + fig_dir + "': it is a file");
     if (ec || !fs::is_directory(fig_dir))
         throw std::runtime_error("cannot create figure directory '" + fig_dir + "': " + (ec ? ec.message() : "not a directory"));
-    PlotReport rep;
-    std::size_t present = 0;
-    for (char p : d.present) present += p;
-    if (present == 0) throw std::runtime_error("'" + dir + "/results.csv' holds no finished cells yet");
     if (present < d.cells.size())
-        rep.notes.push_back("the sweep is incomplete (" + std::to_string(present) + " of " +
-                            std::to_string(d.cells.size()) + " cells): figures show what is there");
-    if (d.not_ok) rep.notes.push_back(std::to_string(d.not_ok) + " cells did not finish with status ok and are left out");
-    Writer w(fig_dir, dir + "/results.csv", run_gnuplot);
-    for (const auto& e : kFigures) {
-        Fig f;
-        std::string why;
+        rep.notes.insert(rep.notes.begin(), "the sweep is incomplete (" + std::to_string(present) + " of " +
+                                                std::to_string(d.cells.size()) + " cells): figures show what is there");
+    if (d.not_ok)
+        rep.notes.insert(rep.notes.begin() + (present < d.cells.size() ? 1 : 0),
+                         std::to_string(d.not_ok) + " cells did not finish with status ok and are left out");
+    // the caveats of the figures drawn
+    for (const auto& n : notes) {
+        const auto colon = n.find(':');
+        const std::string who = colon == std::string::npos ? "" : n.substr(0, colon);
+        for (const auto& f : figs)
+            if (f.name == who) {
+                rep.notes.push_back(n);
+                break;
+            }
+    }
+    Writer w(fig_dir, dir + "/results.csv", opt.run_gnuplot, formats);
+    for (const auto& f : figs) {
         const std::size_t before = rep.drawn.size();
         try {
-            if (e.draw(d, f, why, rep.notes)) w.write(f, rep);
-            else rep.notes.push_back(std::string(e.name) + ": skipped, " + why);
+            w.write(f, rep);
         } catch (const std::runtime_error& err) {  // a full disk, gnuplot failing: one line; results.csv is only read
             throw std::runtime_error(std::string(err.what()) + "; " + std::to_string(before) +
                                      " figure(s) written before it, the results in '" + dir + "' are untouched");

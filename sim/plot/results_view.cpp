@@ -1,8 +1,8 @@
 // The results of a sweep directory as `alignsim plot`'s figures see them (figure.hpp).
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
 #include <cstdlib>
+#include <cerrno>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -54,6 +54,9 @@ Data load(const std::string& dir) {
     nan.fill(std::nan(""));
     d.learned.assign(n, nan);
     d.analytic.assign(n, nan);
+    d.learned_nl.assign(n, nan);
+    d.analytic_nl.assign(n, nan);
+    d.rows.assign(n, {});
     d.align_loss.assign(n, std::nan(""));
     d.akind.assign(n, "");
     CsvTable t;
@@ -65,15 +68,18 @@ Data load(const std::string& dir) {
     const int c_cell = t.col("cell"), c_name = t.col("name"), c_rep = t.col("rep"), c_l = t.col("learned_r2"),
               c_a = t.col("analytic_r2"), c_s = t.col("status"), c_al = t.col("alignment_loss"),
               c_k = t.col("analytic_kind");
+    // probe and metric: absent from the results of alignsim before 0.2, whose rows are all R^2 of the linear probe
+    const int c_probe = t.col("probe"), c_metric = t.col("metric");
     for (int c : {c_cell, c_name, c_rep, c_l, c_a, c_s, c_al, c_k})
         if (c < 0) throw ConfigError("'" + rpath + "' lacks a column alignsim plot needs");
+    const auto& names = result_names();
     std::size_t row = 0;
     for (const auto& r : t.rows) {
         ++row;
         auto bad = [&](const std::string& what) {
             return ConfigError("'" + rpath + "', row " + std::to_string(row) + ": " + what);
         };
-        const std::string& cell = r[static_cast<std::size_t>(c_cell)];
+        const std::string& cell = r[c_cell];
         char* end = nullptr;
         errno = 0;
         const unsigned long long v = std::strtoull(cell.c_str(), &end, 10);
@@ -81,24 +87,41 @@ Data load(const std::string& dir) {
             throw bad("cell '" + cell + "' is not a cell number");
         if (v >= n) throw bad("cell " + cell + " is outside the grid of its manifest (" + std::to_string(n) + " cells)");
         const std::size_t id = static_cast<std::size_t>(v);
-        const std::string &name = r[static_cast<std::size_t>(c_name)], &rep = r[static_cast<std::size_t>(c_rep)];
-        const auto& names = result_names();
-        if (std::find(names.begin(), names.end(), name) == names.end() || (rep != "z1" && rep != "z2"))
-            throw bad("no result '" + name + "' of representation '" + rep + "'");
         d.present[id] = 1;
-        d.ok[id] = r[static_cast<std::size_t>(c_s)] == "ok";
-        const int s = slot_of(name, rep == "z2");
+        d.ok[id] = r[c_s] == "ok";
+        const std::string probe = c_probe < 0 ? "linear" : r[c_probe], metric = c_metric < 0 ? "r2" : r[c_metric];
+        double lv = 0, av = 0;
         try {
-            d.learned[id][s] = parse_num(r[static_cast<std::size_t>(c_l)]);
-            d.analytic[id][s] = parse_num(r[static_cast<std::size_t>(c_a)]);
-            d.align_loss[id] = parse_num(r[static_cast<std::size_t>(c_al)]);
+            lv = parse_num(r[c_l]);
+            av = parse_num(r[c_a]);
+            d.align_loss[id] = parse_num(r[c_al]);
         } catch (const std::exception& e) {
             throw bad(e.what());
         }
-        d.akind[id] = r[static_cast<std::size_t>(c_k)];
+        d.rows[id][metric + "/" + probe + "/" + r[c_rep] + "/" + r[c_name]] = {lv, av};
+        if (metric == "r2" && (r[c_rep] == "z1" || r[c_rep] == "z2")) {
+            if (std::find(names.begin(), names.end(), r[c_name]) == names.end())
+                throw bad("no result '" + r[c_name] + "' of representation '" + r[c_rep] + "'");
+            const int s = slot_of(r[c_name], r[c_rep] == "z2");
+            if (probe == "linear") {
+                d.learned[id][s] = lv;
+                d.analytic[id][s] = av;
+            } else if (probe == "nonlinear") {
+                d.learned_nl[id][s] = lv;
+                d.analytic_nl[id][s] = av;
+            }
+        }
+        d.akind[id] = r[c_k];
     }
     for (std::size_t i = 0; i < n; ++i) d.not_ok += d.present[i] && !d.ok[i];
     return d;
+}
+
+double Data::value(std::size_t id, const std::string& metric, const std::string& probe, const std::string& rep,
+                   const std::string& name, bool analytic_value) const {
+    const auto it = rows[id].find(metric + "/" + probe + "/" + rep + "/" + name);
+    if (it == rows[id].end()) return std::nan("");
+    return analytic_value ? it->second.second : it->second.first;
 }
 
 std::vector<std::size_t> all_ok(const Data& d) {
@@ -134,13 +157,14 @@ std::string text_of(const Config& c, const std::string& key) {
 }
 
 // Cells where every key outside `free` has one value: where a key varies, the most common value
-// is kept and named in the note.
+// is kept and named in the note. eval.nonlinear_probe is never held: it decides which rows a cell
+// has (the nonlinear probe's), not what it learns, and a cell without them reads NaN there.
 std::vector<std::size_t> hold_fixed(const Data& d, std::vector<std::size_t> ids, const std::set<std::string>& free,
                                     std::string& note) {
     if (ids.empty()) return ids;
     for (const auto& [k, v0] : d.cfg(ids.front()).values()) {
         (void)v0;
-        if (free.count(k) || k == "train.seed") continue;
+        if (free.count(k) || k == "train.seed" || k == "eval.nonlinear_probe") continue;
         std::map<std::string, std::size_t> count;
         std::vector<std::string> order;
         for (auto id : ids) {
@@ -180,6 +204,14 @@ double oracle_r2(const Config& c, const std::string& target) {
     const theory::Model m = theory::make_model(data_spec(c));
     const theory::Moments mo = theory::moments(m);
     return theory::r2_target(m, mo, 1, theory::Mat(), theory::target_index(target));
+}
+
+bool analytic_is_reached(const Data& d, std::size_t id) {
+    const Config& c = d.cfg(id);
+    if (c.s("data.kind") != "linear") return false;
+    if (d.akind[id] == "tradeoff" || d.akind[id] == "unconstrained") return true;
+    return d.akind[id] == "aligned" && c.s("objective.task") == "none" &&
+           (c.s("objective.alignment") == "regression" || c.i("model.dim") == c.i("data.k_shared"));
 }
 
 }  // namespace sim::figures

@@ -74,15 +74,36 @@ void finish(Fig& f, std::ostringstream& body, const std::string& note, const std
 void Writer::write(const Fig& f, PlotReport& rep) {
     write_file_atomic(dir_ + "/" + f.name + ".dat",
                       "# " + f.title + "\n# written by alignsim plot from " + src_ + "\n" + f.data);
+    // one terminal per format: svg (gnuplot's own), png and pdf (cairo); the last is the else branch
+    auto terminal = [&](const std::string& fmt) {
+        const std::string out = "; set output " + q(f.name + "." + fmt);
+        if (fmt == "svg")
+            return "set terminal svg size " + std::to_string(f.w) + "," + std::to_string(f.h) +
+                   " dynamic enhanced font \"Helvetica,13\" background rgb \"white\"" + out;
+        if (fmt == "png")
+            return "set terminal pngcairo size " + std::to_string(f.w) + "," + std::to_string(f.h) +
+                   " enhanced font \"Helvetica,11\" background rgb \"white\"" + out;
+        // pdf: the png's layout at 72 points per inch, so a pixel there is a point here
+        std::ostringstream sz;
+        sz << f.w / 72.0 << "in," << f.h / 72.0 << "in";
+        return "set terminal pdfcairo size " + sz.str() + " enhanced font \"Helvetica,11\" background rgb \"white\"" + out;
+    };
+    std::string list, names;
+    for (std::size_t i = 0; i < formats_.size(); ++i) {
+        list += (i ? " " : "") + formats_[i];
+        names += (i == 0 ? "" : i + 1 == formats_.size() ? " and " : ", ") + f.name + "." + formats_[i];
+    }
+    std::string select;  // if (fmt eq "svg") { ... } else { if (...) { ... } else { ... } }
+    for (std::size_t i = formats_.size(); i-- > 0;) {
+        const std::string t = terminal(formats_[i]);
+        select = i + 1 == formats_.size() ? t
+                                          : "if (fmt eq \"" + formats_[i] + "\") { " + t + " } else { " + select + " }";
+    }
     std::ostringstream gp;
     gp << "# " << f.title << "\n# written by alignsim plot from " << src_
-       << "; run `gnuplot " << f.name << ".gp` in this directory to redraw " << f.name << ".svg and " << f.name
-       << ".png\n"
-       << "do for [fmt in \"svg png\"] {\n"
-       << "  if (fmt eq \"svg\") { set terminal svg size " << f.w << "," << f.h
-       << " dynamic enhanced font \"Helvetica,13\" background rgb \"white\"; set output " << q(f.name + ".svg")
-       << " } else { set terminal pngcairo size " << f.w << "," << f.h
-       << " enhanced font \"Helvetica,11\" background rgb \"white\"; set output " << q(f.name + ".png") << " }\n"
+       << "; run `gnuplot " << f.name << ".gp` in this directory to redraw " << names << "\n"
+       << "do for [fmt in \"" << list << "\"] {\n"
+       << "  " << select << "\n"
        << "  reset\n  set datafile missing \"?\"\n  set grid lc rgb \"#dddddd\"\n  set key samplen 2 spacing 1.1\n"
        << f.body << "  set output\n}\n";
     write_file_atomic(dir_ + "/" + f.name + ".gp", gp.str());
@@ -108,15 +129,18 @@ void Writer::write(const Fig& f, PlotReport& rep) {
     }
     fs::remove(dir_ + "/gnuplot.log");
     // gnuplot does not notice a full disk: it leaves a cut image and exits 0
-    for (const char* ext : {".svg", ".png"}) {
-        const std::string path = dir_ + "/" + f.name + ext;
+    for (const auto& fmt : formats_) {
+        const std::string path = dir_ + "/" + f.name + "." + fmt;
         std::ifstream in(path, std::ios::binary | std::ios::ate);
         const std::streamoff size = in ? static_cast<std::streamoff>(in.tellg()) : 0;
         std::string tail(static_cast<std::size_t>(std::min<std::streamoff>(size, 64)), '\0');
         in.seekg(size - static_cast<std::streamoff>(tail.size()));
         in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
-        const bool whole = std::string(ext) == ".svg" ? tail.find("</svg>") != std::string::npos
-                                                      : tail.size() >= 8 && tail.compare(tail.size() - 8, 8, "IEND\xae\x42\x60\x82") == 0;
+        bool whole = false;
+        if (fmt == "svg") whole = tail.find("</svg>") != std::string::npos;
+        else if (fmt == "png") whole = tail.size() >= 8 && tail.compare(tail.size() - 8, 8, "IEND\xae\x42\x60\x82") == 0;
+        else if (fmt == "pdf") whole = tail.find("%%EOF") != std::string::npos;
+        else whole = size > 0;
         if (!in || !whole) throw std::runtime_error("cannot write '" + path + "': gnuplot left it incomplete (is the disk full?)");
     }
 }

@@ -19,7 +19,9 @@
 #include "models/losses.hpp"
 #include "models/trainer.hpp"
 #include "sim/data/samples.hpp"
+#include "sim/run/analytic.hpp"
 #include "sim/run/probe.hpp"
+#include "sim/run/probe_nonlinear.hpp"
 #include "sim/run/stop.hpp"
 #include "theory/closed_forms.hpp"
 
@@ -83,66 +85,32 @@ Mat probe_columns(const Split& s) {
     return out;
 }
 
-// learned_r2 from ridge probes of z (train, test) on every target and block.
-std::map<std::string, double> probe_all(const Mat& ztr, const Mat& zte, const Split& tr, const Split& te) {
-    const Mat Ytr = probe_columns(tr), Yte = probe_columns(te);
-    const ProbeResult pr = ridge_probe(ztr, Ytr, zte, Yte);
+// Per target and block (a block: the mean over its coordinates) from the R^2 of each column of
+// probe_columns.
+std::map<std::string, double> by_name(const std::vector<double>& r2, const Split& tr) {
     std::map<std::string, double> out;
     std::size_t c = 0;
-    for (int t = 0; t < theory::kNumTargets; ++t) out[theory::kTargetNames[t]] = pr.r2[c++];
+    for (int t = 0; t < theory::kNumTargets; ++t) out[theory::kTargetNames[t]] = r2[c++];
     const std::size_t sizes[3] = {tr.s.shape()[1], tr.u1.shape()[1], tr.u2.shape()[1]};
     for (int b = 0; b < 3; ++b) {
         double acc = 0;
-        for (std::size_t j = 0; j < sizes[b]; ++j) acc += pr.r2[c++];
+        for (std::size_t j = 0; j < sizes[b]; ++j) acc += r2[c++];
         out[kBlocks[b]] = acc / static_cast<double>(sizes[b]);
     }
     return out;
 }
 
-// Analytic side (linear data): the optimum the run should reach, and its R^2s.
-struct Analytic {
-    std::string kind;  // "aligned" | "tradeoff" | "" (none)
-    Mat W1, W2;
-    std::map<std::string, R2Pair> r2;
-};
-
-// Population R^2 of every target and block from z1 = W1 x1 and z2 = W2 x2 (closed forms).
-std::map<std::string, R2Pair> population_r2(const theory::Model& m, const theory::Moments& mo, const Mat& W1,
-                                            const Mat& W2) {
-    std::map<std::string, R2Pair> r2;
-    for (int t = 0; t < theory::kNumTargets; ++t)
-        r2[theory::kTargetNames[t]] = {theory::r2_target(m, mo, 1, W1, t), theory::r2_target(m, mo, 2, W2, t)};
-    for (const char* b : kBlocks) r2[b] = {theory::r2_block(m, mo, 1, W1, b), theory::r2_block(m, mo, 2, W2, b)};
-    return r2;
+// learned_r2 from ridge probes of z (train, test) on every target and block.
+std::map<std::string, double> probe_all(const Mat& ztr, const Mat& zte, const Split& tr, const Split& te) {
+    return by_name(ridge_probe(ztr, probe_columns(tr), zte, probe_columns(te)).r2, tr);
 }
 
-Analytic analytic_side(const Problem& pb) {
-    Analytic a;
-    if (!pb.linear_data || pb.alignment == "none") return a;
-    const auto& m = pb.dm.linear;
-    const auto& mo = pb.mo;
-    const int p = static_cast<int>(pb.p);
-    const double lambda = pb.cfg->f("objective.lambda");
-    if (pb.alignment == "regression") {
-        a.W2 = pb.W2;
-        if (pb.task_index >= 0) {
-            a.kind = "tradeoff";
-            a.W1 = theory::tradeoff_optimum(mo, pb.W2, pb.task_index, lambda).W1;
-        } else {
-            a.kind = "aligned";
-            a.W1 = theory::aligned_encoder(mo, p, "regression", pb.W2);
-        }
-    } else {
-        // cca / spectral have closed forms; infonce is compared with the cca optimum (spec 3).
-        // With a task added there is no closed form: the alignment-only optimum is reported,
-        // labelled "aligned".
-        const std::string obj = pb.alignment == "infonce" ? "cca" : pb.alignment;
-        a.kind = "aligned";
-        a.W1 = theory::aligned_encoder(mo, p, obj, Mat());
-        a.W2 = theory::aligned_encoder_2(mo, p, obj);
-    }
-    a.r2 = population_r2(m, mo, a.W1, a.W2);
-    return a;
+// The same with the nonlinear probe (kernel ridge on random Fourier features, seeded).
+std::map<std::string, double> probe_all_nonlinear(const Mat& ztr, const Mat& zte, const Split& tr, const Split& te,
+                                                  std::uint64_t seed) {
+    NonlinearProbeOptions o;
+    o.seed = seed;
+    return by_name(nonlinear_probe(ztr, probe_columns(tr), zte, probe_columns(te), o).r2, tr);
 }
 
 template <class T>
@@ -171,6 +139,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     ts.alignment.temperature = static_cast<T>(cfg.f("objective.temperature"));
     ts.alignment.cosine = cfg.s("objective.similarity") == "cosine";
     ts.alignment.cca_penalty = static_cast<T>(cfg.f("objective.cca_penalty"));
+    ts.alignment.spectral_centering = cfg.s("objective.spectral_centering");
     ts.frozen_targets = pb.frozen2;
     ts.task = pb.task_index >= 0;
     ts.lambda = static_cast<T>(lambda);
@@ -234,19 +203,22 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     const bool has_align = pb.alignment != "none";
 
     // --- evaluation on the test set
-    Analytic an;
+    AnalyticOptimum an;
     try {
-        an = analytic_side(pb);
+        if (pb.linear_data) an = analytic_optimum(cfg, pb.dm.linear, pb.mo, pb.W2);
     } catch (const std::exception& e) {  // a closed form that fails must not lose the learned result
-        an = Analytic{};
+        an = AnalyticOptimum{};
         an.kind = std::string("unavailable: ") + e.what();
     }
     res.analytic_r2 = an.r2;
     res.analytic_kind = an.kind;
+    const bool nl_probe = nonlinear_probe_on(cfg);
+    if (nl_probe) res.analytic_r2_nonlinear = an.r2_nonlinear;
     auto nan_all = [&]() {
         const double q = std::numeric_limits<double>::quiet_NaN();
         for (int t = 0; t < theory::kNumTargets; ++t) res.learned_r2[theory::kTargetNames[t]] = {q, q};
         for (const char* b : kBlocks) res.learned_r2[b] = {q, q};
+        if (nl_probe) res.learned_r2_nonlinear = res.learned_r2;
         res.cka = res.alignment_loss = q;
     };
     if (res.status == "diverged") {
@@ -269,6 +241,12 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             const auto l1 = probe_all(z1_tr, z1_te, pb.smp.train, pb.smp.test);
             const auto l2 = probe_all(z2_tr, z2_te, pb.smp.train, pb.smp.test);
             for (const auto& [k, v] : l1) res.learned_r2[k] = {v, l2.at(k)};
+            if (nl_probe) {
+                const std::uint64_t ps = ad::derive_seed(train_seed, "nonlinear_probe");
+                const auto n1 = probe_all_nonlinear(z1_tr, z1_te, pb.smp.train, pb.smp.test, ps);
+                const auto n2 = probe_all_nonlinear(z2_tr, z2_te, pb.smp.train, pb.smp.test, ps);
+                for (const auto& [k, v] : n1) res.learned_r2_nonlinear[k] = {v, n2.at(k)};
+            }
             res.cka = linear_cka(z1_te, z2_te);
             // alignment loss on the test set: mean over consecutive batches of train.batch rows
             if (has_align) {
@@ -324,8 +302,7 @@ RunResult run(const Config& cfg, const RunOptions& opt) {
         pb.mo = theory::moments(pb.dm.linear);
         pb.have_moments = true;
         if (pb.frozen2)
-            pb.W2 = theory::target_encoder(pb.mo, static_cast<int>(pb.p), cfg.s("objective.target_encoder"),
-                                           ad::derive_seed(static_cast<std::uint64_t>(cfg.i("data.seed")), "target_encoder"));
+            pb.W2 = target_encoder_of(cfg, pb.mo);
     }
     pb.smp = make_samples(cfg, pb.dm);
     throw_if_stopped();
@@ -349,10 +326,45 @@ nlohmann::json RunResult::to_json() const {
     };
     j["learned"] = {{"r2", table(learned_r2)}};
     if (!learned_population_r2.empty()) j["learned"]["population_r2"] = table(learned_population_r2);
+    if (!learned_r2_nonlinear.empty()) j["learned"]["r2_nonlinear"] = table(learned_r2_nonlinear);
     j["analytic"] = {{"r2", table(analytic_r2)}, {"kind", analytic_kind}};
+    if (!analytic_r2_nonlinear.empty()) j["analytic"]["r2_nonlinear"] = table(analytic_r2_nonlinear);
     j["subspace_distance"] = subspace_distance;
     j["cka"] = cka;
     return j;
+}
+
+bool nonlinear_probe_on(const Config& cfg) {
+    const std::string& v = cfg.s("eval.nonlinear_probe");
+    if (v == "auto") return cfg.s("model.encoder") == "mlp" || cfg.s("data.kind") != "linear";
+    return v == "on";
+}
+
+std::vector<RowKey> result_row_keys(const Config& cfg) {
+    static const char* const names[7] = {"y_shared", "y1", "y2", "y_mix", "s", "u1", "u2"};
+    std::vector<RowKey> keys;
+    std::vector<std::string> probes{"linear"};
+    if (nonlinear_probe_on(cfg)) probes.push_back("nonlinear");
+    for (const auto& probe : probes)
+        for (int i = 0; i < 7; ++i)
+            for (const char* rep : {"z1", "z2"}) keys.push_back({i < 4 ? "target" : "block", names[i], rep, probe, "r2"});
+    return keys;
+}
+
+RowValues row_values(const RunResult& r, const RowKey& k) {
+    RowValues v;
+    v.learned = std::numeric_limits<double>::quiet_NaN();
+    const bool z1 = k.rep == "z1";
+    auto pick = [&](const std::map<std::string, R2Pair>& m) -> std::optional<double> {
+        const auto it = m.find(k.name);
+        if (it == m.end()) return std::nullopt;
+        return z1 ? it->second.z1 : it->second.z2;
+    };
+    const bool linear = k.probe == "linear";
+    if (auto l = pick(linear ? r.learned_r2 : r.learned_r2_nonlinear)) v.learned = *l;
+    if (linear) v.learned_population = pick(r.learned_population_r2);
+    v.analytic = pick(linear ? r.analytic_r2 : r.analytic_r2_nonlinear);
+    return v;
 }
 
 }  // namespace sim

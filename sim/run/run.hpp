@@ -1,8 +1,10 @@
 // One training run and its evaluation: what `alignsim train` prints and what a sweep cell is.
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -24,6 +26,11 @@ struct RunResult {
     // keys: targets "y_shared", "y1", "y2", "y_mix" and latent blocks "s", "u1", "u2"
     std::map<std::string, R2Pair> learned_r2;
     std::map<std::string, R2Pair> analytic_r2;  // linear data only (empty otherwise)
+    // The same read by the nonlinear probe (sim/run/probe_nonlinear.hpp), and what the theory says
+    // any probe reads at the optimum (linear data only; empty otherwise). Empty when the
+    // nonlinear probe is off (nonlinear_probe_on).
+    std::map<std::string, R2Pair> learned_r2_nonlinear;
+    std::map<std::string, R2Pair> analytic_r2_nonlinear;
     // Linear encoders on linear data: the exact (population) R^2 of the learned W1 (and W2)
     // from the closed forms, free of probe and test-sample noise; empty otherwise.
     std::map<std::string, R2Pair> learned_population_r2;
@@ -35,6 +42,27 @@ struct RunResult {
     double alignment_loss = 0;      // alignment loss on the test set
     nlohmann::json to_json() const;  // the `alignsim train --json` object
 };
+
+// Whether a run of cfg reads its representations with the nonlinear probe too (eval.nonlinear_probe;
+// "auto": for MLP encoders or data other than linear).
+bool nonlinear_probe_on(const Config& cfg);
+
+// One row of results.csv: what it measures (`name`, a target or block, `kind` saying which),
+// from which representation (`rep`: z1, z2), with which read-out (`probe`: linear | nonlinear)
+// and in which unit (`metric`: r2).
+struct RowKey {
+    std::string kind, name, rep, probe, metric;
+};
+// The rows a run of cfg reports, in the order results.csv writes them. Depends on the config
+// only, so a reader knows when a cell's rows are complete.
+std::vector<RowKey> result_row_keys(const Config& cfg);
+// The values of one row: learned (NaN when the run has none, e.g. diverged), and, when they
+// exist, the learned population value and the analytic one.
+struct RowValues {
+    double learned = 0;
+    std::optional<double> learned_population, analytic;
+};
+RowValues row_values(const RunResult& r, const RowKey& k);
 
 struct RunOptions {
     bool progress = false;  // print progress to stderr

@@ -21,7 +21,7 @@ std::string value_text(const Value& v) {
 std::vector<std::string> results_header(const std::vector<std::string>& keys) {
     std::vector<std::string> h{"cell", "experiment"};
     h.insert(h.end(), keys.begin(), keys.end());
-    for (const char* c : {"seed", "kind", "name", "rep", "learned_r2", "learned_population_r2", "analytic_r2", "analytic_kind", "status", "seconds", "steps",
+    for (const char* c : {"seed", "kind", "name", "rep", "probe", "metric", "learned_r2", "learned_population_r2", "analytic_r2", "analytic_kind", "status", "seconds", "steps",
                           "final_loss", "subspace_distance", "cka", "alignment_loss", "reason"})
         h.emplace_back(c);
     return h;
@@ -35,31 +35,23 @@ std::string cell_rows(const Cell& cell, const SweepSpec& spec, const std::vector
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.3f", r.seconds);
     std::string text;
-    for (std::size_t ni = 0; ni < result_names().size(); ++ni) {
-        const std::string& name = result_names()[ni];
-        const char* kind = ni < 4 ? "target" : "block";
-        const auto l = r.learned_r2.find(name);
-        const auto a = r.analytic_r2.find(name);
-        const auto lp = r.learned_population_r2.find(name);
-        for (int rep = 1; rep <= 2; ++rep) {
-            std::vector<std::string> f = head;
-            f.push_back(kind);
-            f.push_back(name);
-            f.push_back(rep == 1 ? "z1" : "z2");
-            f.push_back(l == r.learned_r2.end() ? "nan" : fmt_num(rep == 1 ? l->second.z1 : l->second.z2));
-            f.push_back(lp == r.learned_population_r2.end() ? "" : fmt_num(rep == 1 ? lp->second.z1 : lp->second.z2));
-            f.push_back(a == r.analytic_r2.end() ? "" : fmt_num(rep == 1 ? a->second.z1 : a->second.z2));
-            f.push_back(r.analytic_kind);
-            f.push_back(r.status);
-            f.push_back(secs);
-            f.push_back(std::to_string(r.steps));
-            f.push_back(fmt_num(r.final_loss));
-            f.push_back(r.subspace_distance < 0 ? "" : fmt_num(r.subspace_distance));
-            f.push_back(fmt_num(r.cka));
-            f.push_back(fmt_num(r.alignment_loss));
-            f.push_back(printable(r.reason, 1000));  // one line: results.csv is read line by line
-            text += csv_line(f);
-        }
+    for (const RowKey& k : result_row_keys(cell.config)) {
+        const RowValues v = row_values(r, k);
+        std::vector<std::string> f = head;
+        for (const std::string* x : {&k.kind, &k.name, &k.rep, &k.probe, &k.metric}) f.push_back(*x);
+        f.push_back(fmt_num(v.learned));
+        f.push_back(v.learned_population ? fmt_num(*v.learned_population) : "");
+        f.push_back(v.analytic ? fmt_num(*v.analytic) : "");
+        f.push_back(r.analytic_kind);
+        f.push_back(r.status);
+        f.push_back(secs);
+        f.push_back(std::to_string(r.steps));
+        f.push_back(fmt_num(r.final_loss));
+        f.push_back(r.subspace_distance < 0 ? "" : fmt_num(r.subspace_distance));
+        f.push_back(fmt_num(r.cka));
+        f.push_back(fmt_num(r.alignment_loss));
+        f.push_back(printable(r.reason, 1000));  // one line: results.csv is read line by line
+        text += csv_line(f);
     }
     return text;
 }
@@ -95,8 +87,21 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
         throw ConfigError("'" + path + "' has other columns than this sweep's results (made by another config or version)");
 
     const std::size_t ncols = header.size();
-    const int c_exp = 1, c_seed = static_cast<int>(ncols) - 16, c_name = c_seed + 2, c_rep = c_seed + 3;
-    const std::size_t nkeys = ncols - 18;
+    auto col = [&](const char* name) {
+        for (std::size_t i = 0; i < ncols; ++i)
+            if (header[i] == name) return static_cast<int>(i);
+        throw std::logic_error(std::string("results header lacks ") + name);
+    };
+    const int c_exp = 1, c_seed = col("seed"), c_kind = col("kind"), c_name = col("name"), c_rep = col("rep"),
+              c_probe = col("probe"), c_metric = col("metric");
+    const std::size_t nkeys = static_cast<std::size_t>(c_seed) - 2;
+    // the rows each cell writes (they depend on its config), and a row's place among them
+    std::map<std::size_t, std::vector<RowKey>> row_keys;
+    auto keys_of = [&](std::size_t id) -> const std::vector<RowKey>& {
+        auto it = row_keys.find(id);
+        if (it == row_keys.end()) it = row_keys.emplace(id, result_row_keys(cells[id].config)).first;
+        return it->second;
+    };
     // columns that hold numbers: a row whose number does not read (a flipped bit, a bad disk) is
     // not a finished cell; it is dropped and its cell runs again
     std::vector<std::size_t> numeric;
@@ -104,7 +109,7 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
         for (const char* n : {"learned_r2", "learned_population_r2", "analytic_r2", "seconds", "steps", "final_loss",
                               "subspace_distance", "cka", "alignment_loss"})
             if (header[i] == n) numeric.push_back(i);
-    std::map<std::size_t, std::vector<std::string>> slots;  // id -> 14 lines
+    std::map<std::size_t, std::vector<std::string>> slots;  // id -> its lines, in row order
     std::vector<std::size_t> order;                          // ids in order of first appearance
     bool clean = scan.dropped_lines == 0;
     for (std::size_t li = 1; li < lines.size(); ++li) {
@@ -124,11 +129,18 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
                 throw std::runtime_error("cell");
             for (std::size_t k = 0; k < nkeys; ++k)
                 if (f[2 + k] != value_text(c.config.get(header[2 + k]))) throw std::runtime_error("key");
-            std::size_t ni = 0;
-            while (ni < result_names().size() && result_names()[ni] != f[c_name]) ++ni;
-            if (ni == result_names().size() || (f[c_rep] != "z1" && f[c_rep] != "z2")) throw std::runtime_error("row");
+            const auto& keys = keys_of(id);
+            slot = keys.size();
+            for (std::size_t r = 0; r < keys.size(); ++r) {
+                const RowKey& k = keys[r];
+                if (k.kind == f[c_kind] && k.name == f[c_name] && k.rep == f[c_rep] && k.probe == f[c_probe] &&
+                    k.metric == f[c_metric]) {
+                    slot = r;
+                    break;
+                }
+            }
+            if (slot == keys.size()) throw std::runtime_error("row");
             for (std::size_t i : numeric) (void)parse_num(f[i]);  // throws if not a number
-            slot = 2 * ni + (f[c_rep] == "z2" ? 1 : 0);
         } catch (const std::exception&) {
             good = false;
         }
@@ -139,7 +151,7 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
         }
         auto& sl = slots[id];
         if (sl.empty()) {
-            sl.resize(kRowsPerCell);
+            sl.resize(keys_of(id).size());
             order.push_back(id);
         }
         if (!sl[slot].empty()) {  // a repeated row: keep the first

@@ -13,19 +13,19 @@
 
 namespace sim {
 
-// Rows of one cell, in this order: targets then blocks, each z1 then z2.
+// The targets and blocks of the R^2 rows, in row order.
 inline const std::vector<std::string>& result_names() {
     static const std::vector<std::string> n{"y_shared", "y1", "y2", "y_mix", "s", "u1", "u2"};
     return n;
 }
-inline constexpr std::size_t kRowsPerCell = 14;  // 7 names x {z1, z2}
 
-// Columns: cell, experiment, <keys...>, seed, kind, name, rep, learned_r2, learned_population_r2,
-// analytic_r2, analytic_kind, status, seconds, steps, final_loss, subspace_distance, cka,
-// alignment_loss, reason.
+// Columns: cell, experiment, <keys...>, seed, kind, name, rep, probe, metric, learned_r2,
+// learned_population_r2, analytic_r2, analytic_kind, status, seconds, steps, final_loss,
+// subspace_distance, cka, alignment_loss, reason. A cell's rows are result_row_keys(its config)
+// (sim/run/run.hpp), in that order.
 std::vector<std::string> results_header(const std::vector<std::string>& keys);
 
-// The rows of one finished cell, as CSV text (kRowsPerCell lines).
+// The rows of one finished cell, as CSV text (one line per result_row_keys(cell.config)).
 std::string cell_rows(const Cell& cell, const SweepSpec& spec, const std::vector<std::string>& keys,
                       const RunResult& r);
 

@@ -181,7 +181,17 @@ Prepared prepare_dir(const SweepSpec& spec, const std::vector<Cell>& cells, cons
     m["experiments"] = def["experiments"];
     m["fingerprint"] = spec.fingerprint();
     m["cells"] = cells.size();
-    m["rows_per_cell"] = kRowsPerCell;
+    // rows of each experiment's cells (the same for every cell of one experiment unless a grid
+    // sweeps eval.nonlinear_probe); rows_per_cell: the largest
+    std::size_t most = 0;
+    nlohmann::json per = nlohmann::json::object();
+    for (const Cell& c : cells) {
+        const std::size_t r = result_row_keys(c.config).size();
+        per[spec.experiments[c.experiment].name] = r;
+        most = std::max(most, r);
+    }
+    m["rows_per_cell"] = most;
+    m["rows_per_experiment"] = per;
     m["columns"] = header;
     m["end"] = nullptr;
     m["complete"] = false;
