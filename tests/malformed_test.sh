@@ -189,6 +189,14 @@ y_nope | plot "$T/bad_name"
 zero | plot "$T/bad_number"
 results.csv | plot "$T/open_quote"
 results.csv | plot "$T/empty_csv"
+# alignsim plot's options
+--only nope | plot "$T/res" --only nope --out "$T/f1"
+--format | plot "$T/res" --format gif --out "$T/f1"
+--x data.bogus | plot "$T/res" --x data.bogus --out "$T/f1"
+--rep | plot "$T/res" --rep z3 --out "$T/f1"
+--targets | plot "$T/res" --targets y9 --out "$T/f1"
+it is a file | plot "$T/res" --out "$T/a_file"
+--curve | theory --curve bogus
 # results directories: resuming a sweep into them
 manifest.json | sweep "$T/good.toml" --out "$T/not_json"
 manifest.json | sweep "$T/good.toml" --out "$T/json_array"
