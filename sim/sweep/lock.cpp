@@ -41,9 +41,12 @@ std::string read_all(int fd) {
     return s;
 }
 
-// The first line, if it is a holder line this code wrote ("pid N on HOST since T..."); else "".
+// The first line, if it is a whole holder line this code wrote ("pid N on HOST since T...\n");
+// else "".
 std::string holder_line(const std::string& content) {
-    const std::string line = content.substr(0, content.find('\n'));
+    const auto nl = content.find('\n');
+    if (nl == std::string::npos) return "";  // not written yet, or being written
+    const std::string line = content.substr(0, nl);
     if (line.rfind("pid ", 0) != 0 || line.size() > 1000) return "";
     for (char ch : line)
         if (static_cast<unsigned char>(ch) < 0x20) return "";
