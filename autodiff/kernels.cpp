@@ -12,6 +12,26 @@
 namespace ad::kernels {
 namespace {
 
+// xsimd's exp (and tanh, through it) converts x / ln 2 to an integer before its range check, so
+// inputs far outside the range (the logits of a diverging run, 1e19) are undefined behaviour
+// (UBSan: "outside the range of representable values", found by .ci/sanitizers.sh). Inputs are
+// first clamped to just beyond the range, where xsimd answers 0 or inf (tanh: +-1) anyway: the
+// same results bit for bit.
+// (NaN is UB there too: it goes in as 0 and comes out as the NaN it was.)
+template <class B, class F>
+inline B in_range(B b, typename B::value_type lim, F f) {
+    const auto nan = xsimd::isnan(b);
+    B c = xsimd::select(b < B(-lim), B(-lim), b);
+    c = xsimd::select(c > B(lim), B(lim), c);
+    c = xsimd::select(nan, B(0), c);
+    return xsimd::select(nan, b, f(c));
+}
+template <class B>
+inline B vexp(B b) {
+    using T = typename B::value_type;
+    return in_range(b, sizeof(T) == 4 ? T(100) : T(800), [](B c) { return xsimd::exp(c); });
+}
+
 // Applies vf to full batches and sf to the tail.
 template <class T, class VF, class SF>
 inline void map(const T* x, std::size_t n, T* y, VF vf, SF sf) {
@@ -56,7 +76,7 @@ T exp_shift_sum(const T* x, std::size_t n, T shift, T* y) {
     B acc(T(0));
     std::size_t i = 0;
     for (; i + W <= n; i += W) {
-        const B e = xsimd::exp(B::load_unaligned(x + i) - sb);
+        const B e = vexp(B::load_unaligned(x + i) - sb);
         e.store_unaligned(y + i);
         acc += e;
     }
@@ -74,7 +94,7 @@ void exp_sub(const T* x, const T* c, std::size_t n, T* y) {
     constexpr std::size_t W = B::size;
     std::size_t i = 0;
     for (; i + W <= n; i += W)
-        xsimd::exp(B::load_unaligned(x + i) - B::load_unaligned(c + i)).store_unaligned(y + i);
+        vexp(B::load_unaligned(x + i) - B::load_unaligned(c + i)).store_unaligned(y + i);
     for (; i < n; ++i) y[i] = std::exp(x[i] - c[i]);
 }
 
@@ -100,7 +120,7 @@ void softmax_rows(const T* x, std::size_t R, std::size_t C, T* p, T* lse) {
 
 template <class T>
 void exp(const T* x, std::size_t n, T* y) {
-    map(x, n, y, [](auto b) { return xsimd::exp(b); }, [](T v) { return std::exp(v); });
+    map(x, n, y, [](auto b) { return vexp(b); }, [](T v) { return std::exp(v); });
 }
 template <class T>
 void log(const T* x, std::size_t n, T* y) {
@@ -108,7 +128,8 @@ void log(const T* x, std::size_t n, T* y) {
 }
 template <class T>
 void tanh(const T* x, std::size_t n, T* y) {
-    map(x, n, y, [](auto b) { return xsimd::tanh(b); }, [](T v) { return std::tanh(v); });
+    map(x, n, y, [](auto b) { return in_range(b, T(40), [](decltype(b) c) { return xsimd::tanh(c); }); },
+        [](T v) { return std::tanh(v); });
 }
 template <class T>
 void sigmoid(const T* x, std::size_t n, T* y) {
@@ -116,7 +137,7 @@ void sigmoid(const T* x, std::size_t n, T* y) {
     // 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) otherwise: e^-|x| never overflows.
     map(x, n, y,
         [](B b) {
-            const B e = xsimd::exp(-xsimd::abs(b));
+            const B e = vexp(-xsimd::abs(b));
             const B one(T(1));
             return xsimd::select(b >= B(T(0)), one / (one + e), e / (one + e));
         },
@@ -126,7 +147,7 @@ template <class T>
 void softplus(const T* x, std::size_t n, T* y) {
     using B = xsimd::batch<T>;
     map(x, n, y,
-        [](B b) { return xsimd::max(b, B(T(0))) + xsimd::log1p(xsimd::exp(-xsimd::abs(b))); },
+        [](B b) { return xsimd::max(b, B(T(0))) + xsimd::log1p(vexp(-xsimd::abs(b))); },
         [](T v) { return std::max(v, T(0)) + std::log1p(std::exp(-std::abs(v))); });
 }
 

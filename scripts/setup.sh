@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs alignsim's Debian 12 dependencies (idempotent) and builds it in ./build.
 # Usage: scripts/setup.sh            install + configure + build
+#        scripts/setup.sh --ci       also the CI tools: clang for the fuzzers, llvm-symbolizer (.ci/run)
 #        ALIGNSIM_NO_APT=1 scripts/setup.sh   skip the package step
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,10 @@ PKGS=(
   openmpi-bin libopenmpi-dev                        # optional: multi-process sweeps
   python3 python3-numpy                             # tests: JSON checks, numpy reads the exports
 )
+CI_PKGS=(
+  clang-14 libclang-rt-14-dev llvm-14               # .ci/fuzz.sh: libFuzzer; llvm-symbolizer for sanitizer reports
+)
+[ "${1:-}" = "--ci" ] && PKGS+=("${CI_PKGS[@]}")
 
 if [ -z "${ALIGNSIM_NO_APT:-}" ]; then
   missing=()

@@ -155,6 +155,7 @@ BOOST_AUTO_TEST_CASE(grid_expands_in_a_fixed_order) {
         BOOST_TEST(c.config.i("data.seed") == 0);
         BOOST_TEST(c.config.i("data.sample_seed") == -1);
         BOOST_TEST(c.config.i("train.steps") == 60);  // the base keys are kept
+        BOOST_TEST((c.config.grid().empty() && c.config.grid_seeds().empty()));  // a point, not a grid
         BOOST_REQUIRE_EQUAL(c.point.size(), 2u);
         BOOST_TEST(c.point[0].first == "data.redundancy");
         BOOST_TEST(c.point[1].first == "objective.alignment");
@@ -251,6 +252,12 @@ BOOST_AUTO_TEST_CASE(bad_grids_are_one_line_errors) {
         BOOST_TEST(e.find(c.needle) != std::string::npos, "error '" << e << "' lacks '" << c.needle << "'");
     }
     BOOST_TEST(config_error(kSmall, {"grid.data.redundancy=[]"}).find("empty") != std::string::npos);
+    // the largest grid: kMaxCells cells expand, one more is refused (before any is made)
+    const std::string ten = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]";
+    std::string big = "[train]\nbatch = 2\n[data]\nn_train = 10\nn_test = 10\n[grid]\n";
+    for (const char* k : {"data.seed", "train.seed", "theory.lambda_points", "train.steps"}) big += "\"" + std::string(k) + "\" = " + ten + "\n";
+    BOOST_TEST(config_error(big + "\"data.sample_seed\" = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n").empty());
+    BOOST_TEST(config_error(big + "\"data.sample_seed\" = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]\n").find("more than 100000 cells") != std::string::npos);
 
     // nothing starts: no cell runs, no results.csv appears
     Counted c;

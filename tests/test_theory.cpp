@@ -1543,7 +1543,9 @@ BOOST_AUTO_TEST_CASE(cca_penalised_optimum_against_minimisation) {
     std::vector<std::pair<std::string, theory::Moments>> cases;
     for (const auto& s : optimisation_specs()) cases.push_back({s.mixing, theory::moments(theory::make_model(s))});
     cases.push_back({"sample", drawn(400, 2).mo});
-    for (const auto& [label, mo] : cases) {
+    for (const auto& kase : cases) {
+        const std::string& label = kase.first;  // (not a structured binding: a lambda below captures mo,
+        const theory::Moments& mo = kase.second;  // which C++17 does not allow and clang rejects)
         const int dmin = static_cast<int>(std::min(mo.S11.shape()[0], mo.S22.shape()[0]));
         const auto rho_all = theory::canonical_correlations(mo);
         const int ks = label == "sample" ? 2 : static_cast<int>(rho_all.size());

@@ -9,6 +9,7 @@
 // sampling error: the training set's (the sample optimum is not the population one) and the
 // probe's test set, each about 0.01 here; the 0.03 tolerances hold with a margin of two
 // (largest gap over seeds 0-7 when written: 0.015).
+// ALIGNSIM_TEST_SCALE (test_scale.hpp) runs fewer seeds of each check in the sanitizer build.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include "sim/data/samples.hpp"
 #include "sim/run/analytic.hpp"
 #include "sim/run/run.hpp"
+#include "test_scale.hpp"
 #include "theory/closed_forms.hpp"
 #include "theory/mehler.hpp"
 #include "theory/objective.hpp"
@@ -186,7 +188,7 @@ BOOST_AUTO_TEST_CASE(learned_matches_analytic_for_every_alignment) {
     // (spectral/batch: the centred spectral loss, the same optimum for encoders without a bias)
     for (const std::string variant : {"regression", "cca", "spectral", "spectral/batch", "infonce"}) {
         const std::string alignment = variant == "spectral/batch" ? "spectral" : variant;
-        for (long seed = 0; seed < kSeeds; ++seed) {
+        for (long seed : testing_scale::first_seeds(kSeeds)) {
             sim::Config cfg = linear_config(alignment, seed);
             if (variant == "spectral/batch") cfg.set("objective.spectral_centering", std::string("batch"));
             const sim::RunResult r = sim::run(cfg);
@@ -239,7 +241,7 @@ BOOST_AUTO_TEST_CASE(above_k_shared_the_learned_span_contains_the_analytic_subsp
     const double g = 1.0 / 1.25;
     Worst worst;
     for (const std::string alignment : {"cca", "regression"}) {
-        for (long seed = 0; seed < kSeeds; ++seed) {
+        for (long seed : testing_scale::first_seeds(kSeeds)) {
             sim::Config c = linear_config(alignment, seed);
             c.set("model.dim", std::int64_t(3));
             c.validate();
@@ -264,7 +266,7 @@ BOOST_AUTO_TEST_CASE(tradeoff_follows_the_analytic_curve) {
     // attractor at infinity, R^2 0.78 against 0.71; the warm-up, the least-squares head and the
     // rebalancing polish of the trainer reach the optimum on every kernel.)
     Worst worst;
-    for (long seed = 0; seed < kSeeds; ++seed) {
+    for (long seed : testing_scale::first_seeds(kSeeds)) {
         std::vector<double> learned, analytic;
         for (double lambda : {0.1, 1.0, 10.0}) {
             sim::Config c = linear_config("regression", seed);
@@ -298,7 +300,7 @@ BOOST_AUTO_TEST_CASE(gaussian_mixing_learned_matches_the_general_formula) {
     // shared and specific directions overlap: the closed forms give the exact leak (two models)
     Worst worst;
     for (const std::string alignment : {"regression", "cca"}) {
-        for (long seed = 0; seed < kSeeds; ++seed) {
+        for (long seed : testing_scale::first_seeds(kSeeds)) {
             sim::Config c = linear_config(alignment, seed);
             c.set("data.mixing", std::string("gaussian"));
             c.set("data.seed", std::int64_t(seed % 2));
@@ -390,7 +392,7 @@ BOOST_AUTO_TEST_CASE(too_few_steps_end_not_converged) {
     // The certificate can fail: 5 steps without polishing leave every objective far from its
     // optimum, and the run says so, with the gap; polishing (the default) then closes the gap.
     for (const std::string variant : {"regression", "cca", "spectral", "tradeoff"}) {
-        for (long seed = 0; seed < kSeeds; ++seed) {
+        for (long seed : testing_scale::first_seeds(kSeeds)) {
             sim::Config c = linear_config(variant == "tradeoff" ? "regression" : variant, seed);
             c.set("data.n_train", std::int64_t(2000));
             c.set("data.n_test", std::int64_t(500));
@@ -425,7 +427,7 @@ BOOST_AUTO_TEST_CASE(nonlinear_infonce_keeps_shared_and_drops_specific) {
     // No closed form here: properties, on every seed. Thresholds about two thirds of the
     // smallest margins measured over seeds 0-7 (0.38, 0.33, 0.22, 0.41, 0.39).
     Least least;
-    for (long seed = 0; seed < kSeeds; ++seed) {
+    for (long seed : testing_scale::first_seeds(kSeeds)) {
         const std::string tag = "seed " + std::to_string(seed);
         // alignment only: s kept, u1 dropped
         const sim::RunResult a = sim::run(nonlinear_config(seed));
@@ -521,7 +523,7 @@ BOOST_AUTO_TEST_CASE(divergence_is_a_status_not_a_crash) {
 BOOST_AUTO_TEST_CASE(float32_training_agrees_with_float64) {
     // the same trajectory in both precisions, polishing included (largest difference over seeds
     // 0-7 when written: 6e-7)
-    for (long seed = 0; seed < kSeeds; ++seed) {
+    for (long seed : testing_scale::first_seeds(kSeeds)) {
         sim::Config c = linear_config("cca", seed);
         c.set("data.n_train", std::int64_t(5000));
         c.set("data.n_test", std::int64_t(2000));
@@ -558,7 +560,7 @@ BOOST_AUTO_TEST_CASE(mlp_encoders_reach_the_linear_optimum) {
     // similarity only sees z / |z|, a sphere of dimension p - 1: it needs p = ks + 1 (measured:
     // at p = ks it keeps about half of s), and has no closed form.
     Worst worst;
-    for (long seed = 0; seed < 8; ++seed) {
+    for (long seed : testing_scale::first_seeds(8)) {
         for (const std::string alignment : {"regression", "cca", "spectral", "infonce"}) {
             const int p = alignment == "infonce" ? 3 : 2;
             sim::Config c = mlp_config(alignment, seed, p);
@@ -602,7 +604,7 @@ BOOST_AUTO_TEST_CASE(mlp_encoders_spend_spare_dimensions_on_shared_functions) {
     // stays out, and the centred spectral loss goes below anything a linear encoder reaches:
     // -(2 rho^2 + rho^4) = -1.69 against -2 rho^2 = -1.28 (rho = 0.8).
     Worst worst;
-    for (long seed = 0; seed < 8; ++seed) {
+    for (long seed : testing_scale::first_seeds(8)) {
         for (const std::string alignment : {"cca", "spectral"}) {
             sim::Config c = mlp_config(alignment, seed, 3);
             if (alignment == "spectral") c.set("objective.spectral_centering", std::string("batch"));
@@ -650,7 +652,7 @@ double linear_optimum_r2(sim::Config c, const std::string& name) {
 
 BOOST_AUTO_TEST_CASE(mlp_encoders_follow_the_unconstrained_theory_where_it_differs) {
     Worst worst;
-    for (long seed = 0; seed < 8; ++seed) {
+    for (long seed : testing_scale::first_seeds(8)) {
         const std::string tag = "seed " + std::to_string(seed);
         // 1. HaoChen et al.'s uncentred spectral loss at p = ks: the constant takes a dimension,
         // one canonical variate is left: R^2(s) = g / 2 = 0.4 (a block value, determined though

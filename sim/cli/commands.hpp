@@ -22,6 +22,7 @@ struct SweepArgs {
     std::string out_dir;
     int jobs = 0;  // 0: all cores
     bool quiet = false;
+    std::string command;  // the command line as typed (shell-quoted), for the "to resume" line
 };
 struct PlotArgs {
     std::string dir;

@@ -1,6 +1,9 @@
 // alignsim: closed forms and learned encoders for multimodal alignment, side by side.
 #include <CLI/CLI.hpp>
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "autodiff/blas.hpp"
@@ -8,8 +11,29 @@
 #include "sim/io/meta.hpp"
 #include "sim/plot/plot.hpp"
 #include "sim/run/analytic.hpp"
+#include "sim/run/stop.hpp"
 
 namespace {
+
+// The command line as a shell would read it back (for "to resume, run: ...").
+std::string shell_line(int argc, char** argv) {
+    std::string line;
+    for (int i = 0; i < argc; ++i) {
+        const std::string a = argv[i];
+        bool plain = !a.empty();
+        for (char ch : a)
+            if (!(std::isalnum(static_cast<unsigned char>(ch)) || std::strchr("-_./=:,+@%", ch))) plain = false;
+        if (i) line += ' ';
+        if (plain) {
+            line += a;
+        } else {
+            line += '\'';
+            for (char ch : a) line += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+            line += '\'';
+        }
+    }
+    return line;
+}
 
 void add_config_options(CLI::App* app, sim::ConfigArgs& a, bool with_json = true) {
     app->add_option("config", a.config_path, "TOML config file (default: built-in defaults)")
@@ -126,7 +150,8 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    try {
+    sweep_args.command = shell_line(argc, argv);
+    auto dispatch = [&]() -> int {
         if (*config) return sim::cmd_config(config_args, config_markdown);
         if (*theory) return sim::cmd_theory(theory_args);
         if (*train) return sim::cmd_train(train_args);
@@ -134,6 +159,14 @@ int main(int argc, char** argv) {
         if (*sweep) return sim::cmd_sweep(sweep_args);
         if (*plot) return sim::cmd_plot(plot_args);
         if (*bench) return sim::cmd_bench(bench_args);
+        return 0;
+    };
+    int rc = 0;
+    try {
+        rc = dispatch();
+    } catch (const sim::Interrupted& e) {  // alignsim train: SIGINT / SIGTERM
+        std::fprintf(stderr, "alignsim: %s; nothing was written\n", e.what());
+        return 128 + e.signal;
     } catch (const sim::ConfigError& e) {
         std::fprintf(stderr, "alignsim: error: %s\n", e.what());
         return 2;
@@ -143,8 +176,16 @@ int main(int argc, char** argv) {
                      "(reduce data.n_train, data.n_test, data.d1, data.d2 or model.hidden)\n");
         return 1;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "alignsim: error: %s\n", e.what());
+        std::fprintf(stderr, "alignsim: error: %s\n", sim::printable(e.what(), 4000).c_str());
         return 1;
     }
-    return 0;
+    // output that could not be written (stdout on a full disk) is an error, not a quiet success
+    std::cout.flush();
+    errno = 0;
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout) {
+        std::fprintf(stderr, "alignsim: error: cannot write the output: %s\n",
+                     errno ? std::strerror(errno) : "write error");
+        return rc ? rc : 1;
+    }
+    return rc;
 }

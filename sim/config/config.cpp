@@ -17,6 +17,26 @@ using IL = std::vector<std::int64_t>;
 const std::vector<std::string> kTargets{"y_shared", "y1", "y2", "y_mix"};
 }  // namespace
 
+std::string printable(const std::string& s, std::size_t max) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (out.size() >= max) {
+            out += "...";
+            break;
+        }
+        const unsigned char ch = static_cast<unsigned char>(s[i]);
+        if (ch == '\n') out += "\\n";
+        else if (ch == '\r') out += "\\r";
+        else if (ch == '\t') out += "\\t";
+        else if (ch < 0x20 || ch == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", ch);
+            out += buf;
+        } else out += static_cast<char>(ch);
+    }
+    return out;
+}
+
 const std::vector<KeySpec>& schema() {
     static const std::vector<KeySpec> s{
         // data: the generative model (spec section 1) and the samples drawn from it
@@ -119,7 +139,7 @@ std::string value_to_string(const Value& v) {
 namespace {
 
 std::string unknown_key_message(const std::string& key) {
-    std::string msg = "unknown config key '" + key + "'";
+    std::string msg = "unknown config key '" + printable(key, 100) + "'";
     // suggest a key with the same last component, if any
     const auto dot = key.rfind('.');
     const std::string leaf = dot == std::string::npos ? key : key.substr(dot + 1);
@@ -137,7 +157,7 @@ Value convert(const KeySpec& spec, const toml::node& n, const std::string& origi
     };
     auto describe = [&]() -> std::string {
         switch (n.type()) {
-            case toml::node_type::string: return "the string \"" + std::string(*n.value<std::string>()) + "\"";
+            case toml::node_type::string: return "the string \"" + printable(std::string(*n.value<std::string>()), 100) + "\"";
             case toml::node_type::integer: return "the integer " + std::to_string(*n.value<I>());
             case toml::node_type::floating_point: {
                 std::ostringstream os;
@@ -172,7 +192,7 @@ Value convert(const KeySpec& spec, const toml::node& n, const std::string& origi
                 std::find(spec.choices.begin(), spec.choices.end(), v) == spec.choices.end()) {
                 std::string all;
                 for (const auto& c : spec.choices) all += (all.empty() ? "" : ", ") + c;
-                throw ConfigError(origin + ": '" + spec.key + "' must be one of " + all + ", got \"" + v + "\"");
+                throw ConfigError(origin + ": '" + spec.key + "' must be one of " + all + ", got \"" + printable(v, 100) + "\"");
             }
             return v;
         }
@@ -211,13 +231,13 @@ void Config::set(const std::string& key, const Value& v) {
                     (spec->kind == Kind::Bool && std::holds_alternative<bool>(x)) ||
                     (spec->kind == Kind::String && std::holds_alternative<std::string>(x)) ||
                     (spec->kind == Kind::IntList && std::holds_alternative<IL>(x));
-    if (!ok) throw ConfigError("'" + key + "' must be " + kind_name(spec->kind) + ", got '" + value_to_string(v) + "'");
+    if (!ok) throw ConfigError("'" + key + "' must be " + kind_name(spec->kind) + ", got '" + printable(value_to_string(v), 100) + "'");
     if (spec->kind == Kind::String && !spec->choices.empty()) {
         const auto& sv = std::get<std::string>(x);
         if (std::find(spec->choices.begin(), spec->choices.end(), sv) == spec->choices.end()) {
             std::string all;
             for (const auto& c : spec->choices) all += (all.empty() ? "" : ", ") + c;
-            throw ConfigError("'" + key + "' must be one of " + all + ", got \"" + sv + "\"");
+            throw ConfigError("'" + key + "' must be one of " + all + ", got \"" + printable(sv, 100) + "\"");
         }
     }
     check_finite(key, x, "config");
@@ -293,19 +313,12 @@ Config Config::from_file(const std::string& path) {
 void Config::set_from_cli(const std::string& assignment) {
     const auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0)
-        throw ConfigError("--set expects key=value, got '" + assignment + "'");
+        throw ConfigError("--set expects key=value, got '" + printable(assignment, 100) + "'");
     const std::string key = assignment.substr(0, eq);
     std::string val = assignment.substr(eq + 1);
-    const std::string origin = "--set " + key;
-    if (key.rfind("grid.", 0) == 0) {
-        const std::string axis = key.substr(5);
-        std::string text = "[grid]\n\"" + axis + "\" = " + val + "\n";
-        if (axis == "seeds") text = "[grid]\nseeds = " + val + "\n";
-        merge_toml(text, origin);
-        return;
-    }
-    const KeySpec* spec = find_key(key);
-    if (!spec) throw ConfigError(unknown_key_message(key));
+    const std::string origin = "--set " + printable(key, 100);
+    // the value alone, as TOML: exactly one value, nothing after it (no line break can smuggle in
+    // other keys or sections)
     toml::table t;
     bool parsed = true;
     try {
@@ -313,12 +326,29 @@ void Config::set_from_cli(const std::string& assignment) {
     } catch (const toml::parse_error&) {
         parsed = false;
     }
-    if (!parsed || !t.contains("v")) {
+    if (parsed && (t.size() != 1 || !t.contains("v"))) {
+        throw ConfigError(origin + ": '" + printable(val, 100) + "' is not one value");
+    }
+    if (key.rfind("grid.", 0) == 0) {
+        const std::string axis = key.substr(5);
+        if (!parsed) throw ConfigError(origin + ": cannot read '" + printable(val, 100) + "' as a list");
+        toml::table grid;
+        grid.insert(axis, *t.get("v"));
+        toml::table root;
+        root.insert("grid", std::move(grid));
+        std::ostringstream os;
+        os << toml::toml_formatter(root);
+        merge_toml(os.str(), origin);
+        return;
+    }
+    const KeySpec* spec = find_key(key);
+    if (!spec) throw ConfigError(unknown_key_message(key));
+    if (!parsed) {
         if (spec->kind == Kind::String) {
             set(key, val);  // a bare word
             return;
         }
-        throw ConfigError(origin + ": cannot read '" + val + "' as " + kind_name(spec->kind));
+        throw ConfigError(origin + ": cannot read '" + printable(val, 100) + "' as " + kind_name(spec->kind));
     }
     values_[key] = convert(*spec, *t.get("v"), origin);
     check_finite(key, values_[key], origin);
@@ -414,7 +444,8 @@ void Config::validate() const {
 nlohmann::json Config::to_json() const {
     nlohmann::json j = nlohmann::json::object();
     for (const auto& [k, v] : values_) {
-        std::visit([&](const auto& x) { j[k] = x; }, v);
+        const std::string& key = k;  // (C++17 lambdas cannot capture a structured binding)
+        std::visit([&](const auto& x) { j[key] = x; }, v);
     }
     if (!grid_.empty() || !seeds_.empty()) {
         nlohmann::json g = nlohmann::json::object();

@@ -16,9 +16,14 @@
 
 namespace sim {
 
-// Every bad-input problem: a one-line message naming the key, file or value at fault.
+// Text for a one-line message: control characters escaped (a line break becomes "\n"), and cut
+// to about max characters ("...") when longer. Error messages quote user input through it.
+std::string printable(const std::string& s, std::size_t max = 200);
+
+// Every bad-input problem: a one-line message naming the key, file or value at fault (whatever
+// it quotes, the message is one line).
 struct ConfigError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+    explicit ConfigError(const std::string& what) : std::runtime_error(printable(what, 4000)) {}
 };
 
 enum class Kind { Int, Float, Bool, String, IntList };
@@ -64,6 +69,11 @@ public:
     // Sweep axes from the [grid] table, in key order, and the seeds (grid.seeds).
     const std::vector<GridAxis>& grid() const { return grid_; }
     const std::vector<std::int64_t>& grid_seeds() const { return seeds_; }
+    // Forgets the grid axes and seeds: a sweep cell's config is one point of its grid.
+    void clear_grid() {
+        grid_.clear();
+        seeds_.clear();
+    }
 
     // Cross-key checks (orthogonal mixing needs d_i >= k_shared + k_i, ...). Throws ConfigError.
     void validate() const;

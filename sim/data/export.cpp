@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/data/samples.hpp"
+#include "sim/io/files.hpp"
 #include "sim/io/meta.hpp"
 #include "sim/io/npy.hpp"
 
@@ -26,19 +27,39 @@ nlohmann::json export_samples(const Config& cfg, const std::string& dir) {
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::create_directories(dir, ec);
-    if (ec || !fs::is_directory(dir)) throw std::runtime_error("cannot create output directory '" + dir + "'");
+    if (fs::exists(dir) && !fs::is_directory(dir))
+        throw ConfigError("cannot create output directory '" + dir + "': it is a file");
+    if (ec && ec == std::errc::not_a_directory) throw ConfigError("cannot create output directory '" + dir + "': " + ec.message());
+    if (ec || !fs::is_directory(dir))
+        throw std::runtime_error("cannot create output directory '" + dir + "'" + (ec ? ": " + ec.message() : ""));
+    // an earlier export's manifest goes first: a manifest.json always describes complete files
+    fs::remove(fs::path(dir) / "manifest.json", ec);
 
     const DataModel dm = make_data_model(cfg);
     const Samples smp = make_samples(cfg, dm);
     const theory::Model& m = dm.linear;
 
     nlohmann::json files = nlohmann::json::array();
+    // A write that fails (a full disk) names the file and what is left: the files before it are
+    // complete (each is written atomically) and manifest.json, written last, is absent.
+    auto failed = [&](const WriteError& e) {
+        return std::runtime_error(std::string(e.what()) + "; the " + std::to_string(files.size()) +
+                                  " file(s) before it are complete, the export is not (no manifest.json)");
+    };
     auto put = [&](const std::string& name, const Mat& a, const std::string& meaning) {
-        write_npy((fs::path(dir) / name).string(), a);
+        try {
+            write_npy((fs::path(dir) / name).string(), a);
+        } catch (const WriteError& e) {
+            throw failed(e);
+        }
         files.push_back({{"file", name}, {"shape", {a.shape()[0], a.shape()[1]}}, {"meaning", meaning}});
     };
     auto put_vec = [&](const std::string& name, const std::vector<double>& v, const std::string& meaning) {
-        write_npy_vector((fs::path(dir) / name).string(), v);
+        try {
+            write_npy_vector((fs::path(dir) / name).string(), v);
+        } catch (const WriteError& e) {
+            throw failed(e);
+        }
         files.push_back({{"file", name}, {"shape", {v.size()}}, {"meaning", meaning}});
     };
 
@@ -94,10 +115,12 @@ nlohmann::json export_samples(const Config& cfg, const std::string& dir) {
                             {"formula", "x_i = h_i(A_i s + B_i u_i) + sigma_i eps_i; h_i = layers of x <- leaky_relu(gain * W x)"}};
     }
     const std::string mpath = (fs::path(dir) / "manifest.json").string();
-    std::ofstream out(mpath);
-    if (!out) throw std::runtime_error("cannot write '" + mpath + "'");
-    out << man.dump(2) << "\n";
-    if (!out) throw std::runtime_error("error writing '" + mpath + "'");
+    try {
+        write_file_atomic(mpath, man.dump(2) + "\n");
+    } catch (const WriteError& e) {
+        throw std::runtime_error(std::string(e.what()) + "; the " + std::to_string(files.size()) +
+                                 " data files are complete, the export lacks only its manifest.json");
+    }
     return man;
 }
 

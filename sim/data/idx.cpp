@@ -146,9 +146,13 @@ IdxImages read_idx_images(const std::string& path) {
     if (im.count == 0) fail(path, "holds no images (count 0)");
     if (im.rows == 0 || im.cols == 0)
         fail(path, "zero-sized images (" + std::to_string(im.rows) + " x " + std::to_string(im.cols) + ")");
-    const std::uint64_t bytes = std::uint64_t(im.count) * im.rows * im.cols;
+    // rows x cols fits in 64 bits (each is below 2^32); count x that need not (found by
+    // tests/fuzz/fuzz_idx: a header whose product wrapped to 0 was accepted with no pixels)
+    const std::uint64_t per_image = std::uint64_t(im.rows) * im.cols;
     const std::string claim = std::to_string(im.count) + " images of " + std::to_string(im.rows) + " x " + std::to_string(im.cols);
-    if (bytes > kMaxBytes) fail(path, "implausible header: " + claim + " is more than 4 GiB (corrupt file?)");
+    if (per_image > kMaxBytes || std::uint64_t(im.count) > kMaxBytes / per_image)
+        fail(path, "implausible header: " + claim + " is more than 4 GiB (corrupt file?)");
+    const std::uint64_t bytes = std::uint64_t(im.count) * per_image;
     read_payload(r, im.pixels, bytes, claim, 16);
     r.expect_end("image");
     return im;

@@ -5,15 +5,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <stdexcept>
+#include <limits>
+#include <mutex>
 
 namespace sim {
 
 namespace {
-
-std::string errno_text() { return std::strerror(errno); }
 
 std::string dir_of(const std::string& path) {
     const auto slash = path.rfind('/');
@@ -22,33 +23,77 @@ std::string dir_of(const std::string& path) {
     return path.substr(0, slash);
 }
 
-void write_all(int fd, const std::string& text, const std::string& path) {
-    std::size_t off = 0;
-    while (off < text.size()) {
-        const ssize_t w = ::write(fd, text.data() + off, text.size() - off);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            throw std::runtime_error("cannot write '" + path + "': " + errno_text());
+// The test hook (files.hpp): bytes the process may still write, and the errno after that.
+struct FailHook {
+    bool on = false;
+    std::size_t left = 0;
+    int err = ENOSPC;
+    std::mutex mu;
+};
+FailHook& hook() {
+    static FailHook* h = [] {
+        auto* f = new FailHook;
+        const char* n = std::getenv("ALIGNSIM_TEST_FAIL_WRITE_AFTER");
+        if (n && *n) {
+            char* end = nullptr;
+            const unsigned long long v = std::strtoull(n, &end, 10);
+            if (*end == '\0') {
+                f->on = true;
+                f->left = static_cast<std::size_t>(v);
+            }
         }
-        off += static_cast<std::size_t>(w);
-    }
+        if (const char* e = std::getenv("ALIGNSIM_TEST_FAIL_WRITE_ERRNO")) {
+            if (std::strcmp(e, "EIO") == 0) f->err = EIO;
+            else if (std::strcmp(e, "EDQUOT") == 0) f->err = EDQUOT;
+        }
+        return f;
+    }();
+    return *h;
 }
 
-}  // namespace
+// How many of `want` bytes the hook lets through (all without the hook).
+std::size_t allowed(std::size_t want) {
+    FailHook& h = hook();
+    if (!h.on) return want;
+    std::lock_guard<std::mutex> lk(h.mu);
+    const std::size_t n = want < h.left ? want : h.left;
+    h.left -= n;
+    return n;
+}
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw std::runtime_error("cannot write '" + tmp + "': " + errno_text());
-    try {
-        write_all(fd, text, tmp);
-    } catch (...) {
-        ::close(fd);
-        throw;
+// write(2) until done; errno set and false on failure.
+bool write_all(int fd, const char* p, std::size_t n) {
+    while (n > 0) {
+        const std::size_t chunk = std::min<std::size_t>(n, std::size_t(1) << 30);
+        const std::size_t ok = allowed(chunk);
+        if (ok == 0) {
+            errno = hook().err;
+            return false;
+        }
+        const ssize_t w = ::write(fd, p, ok);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        p += w;
+        n -= static_cast<std::size_t>(w);
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) throw std::runtime_error("cannot write '" + tmp + "': " + errno_text());
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-        throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + errno_text());
+    return true;
+}
+
+bool sync_fd(int fd) {
+    FailHook& h = hook();
+    if (h.on) {  // a disk that is full fails the sync of buffered data too
+        std::lock_guard<std::mutex> lk(h.mu);
+        if (h.left == 0) {
+            errno = h.err;
+            return false;
+        }
+    }
+    return ::fsync(fd) == 0;
+}
+
+void sync_dir(const std::string& path) {
     const int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         ::fsync(dfd);
@@ -56,9 +101,55 @@ void write_file_atomic(const std::string& path, const std::string& text) {
     }
 }
 
+}  // namespace
+
+WriteError::WriteError(const std::string& p, int e)
+    : std::runtime_error("cannot write '" + p + "': " + std::strerror(e)), path(p), err(e) {}
+
+AtomicFile::AtomicFile(const std::string& path) : path_(path), tmp_(path + ".tmp") {
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw WriteError(path_, errno);
+}
+
+AtomicFile::~AtomicFile() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+        ::unlink(tmp_.c_str());
+    }
+}
+
+void AtomicFile::write(const void* data, std::size_t bytes) {
+    if (fd_ < 0) throw std::logic_error("AtomicFile::write after commit");
+    if (!write_all(fd_, static_cast<const char*>(data), bytes)) throw WriteError(path_, errno);
+}
+
+void AtomicFile::commit() {
+    if (fd_ < 0) throw std::logic_error("AtomicFile::commit twice");
+    if (!sync_fd(fd_)) throw WriteError(path_, errno);
+    const int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) {
+        const int e = errno;
+        ::unlink(tmp_.c_str());
+        throw WriteError(path_, e);
+    }
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+        const int e = errno;
+        ::unlink(tmp_.c_str());
+        throw WriteError(path_, e);
+    }
+    sync_dir(path_);
+}
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+    AtomicFile f(path);
+    f.write(text.data(), text.size());
+    f.commit();
+}
+
 Appender::Appender(const std::string& path) : path_(path) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw std::runtime_error("cannot open '" + path + "' for appending: " + errno_text());
+    if (fd_ < 0) throw WriteError(path, errno);
 }
 
 Appender::~Appender() {
@@ -66,8 +157,13 @@ Appender::~Appender() {
 }
 
 void Appender::append(const std::string& text) {
-    write_all(fd_, text, path_);
-    if (::fsync(fd_) != 0) throw std::runtime_error("cannot sync '" + path_ + "': " + errno_text());
+    const off_t before = ::lseek(fd_, 0, SEEK_END);
+    if (write_all(fd_, text.data(), text.size()) && sync_fd(fd_)) return;
+    const int e = errno;
+    // cut the partial record off (shrinking a file needs no space); if even that fails, the
+    // reader drops a last line without its '\n' (sim/sweep/results.cpp)
+    if (before >= 0 && ::ftruncate(fd_, before) == 0) ::fsync(fd_);
+    throw WriteError(path_, e);
 }
 
 }  // namespace sim

@@ -1,9 +1,13 @@
 #include "sim/io/npy.hpp"
 
+#include <cctype>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
+
+#include "sim/io/files.hpp"
 
 namespace sim {
 
@@ -32,16 +36,15 @@ void write_raw(const std::string& path, const std::vector<std::size_t>& shape, c
     dict.append(pad, ' ');
     dict += '\n';
     const std::uint16_t hlen = static_cast<std::uint16_t>(dict.size());
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw std::runtime_error("cannot write '" + path + "'");
+    AtomicFile out(path);
     out.write("\x93NUMPY", 6);
     const char ver[2] = {1, 0};
     out.write(ver, 2);
     const unsigned char hl[2] = {static_cast<unsigned char>(hlen & 0xff), static_cast<unsigned char>(hlen >> 8)};
-    out.write(reinterpret_cast<const char*>(hl), 2);
-    out.write(dict.data(), static_cast<std::streamsize>(dict.size()));
-    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(double)));
-    if (!out) throw std::runtime_error("error writing '" + path + "'");
+    out.write(hl, 2);
+    out.write(dict.data(), dict.size());
+    out.write(data, count * sizeof(double));
+    out.commit();
 }
 
 }  // namespace
@@ -55,72 +58,99 @@ void write_npy_vector(const std::string& path, const std::vector<double>& v) {
 }
 
 NpyArray read_npy(const std::string& path) {
-    auto bad = [&](const std::string& why) { return std::runtime_error("'" + path + "': not a float64 .npy file: " + why); };
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read '" + path + "'");
-    char magic[6];
-    in.read(magic, 6);
-    if (!in || std::memcmp(magic, "\x93NUMPY", 6) != 0) throw bad("bad magic");
-    unsigned char ver[2];
-    in.read(reinterpret_cast<char*>(ver), 2);
-    std::size_t hlen = 0;
-    if (ver[0] == 1) {
-        unsigned char h[2];
-        in.read(reinterpret_cast<char*>(h), 2);
-        hlen = h[0] | (static_cast<std::size_t>(h[1]) << 8);
-    } else if (ver[0] == 2 || ver[0] == 3) {
-        unsigned char h[4];
-        in.read(reinterpret_cast<char*>(h), 4);
-        hlen = h[0] | (static_cast<std::size_t>(h[1]) << 8) | (static_cast<std::size_t>(h[2]) << 16) |
-               (static_cast<std::size_t>(h[3]) << 24);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parse_npy(ss.str(), path);
+}
+
+namespace {
+
+// The value of 'key' in the header dict ({'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }):
+// the position just after "'key':" and its spaces, or npos.
+std::size_t value_of(const std::string& header, const std::string& key) {
+    std::size_t k = header.find("'" + key + "'");
+    if (k == std::string::npos) return k;
+    k += key.size() + 2;
+    while (k < header.size() && header[k] == ' ') ++k;
+    if (k >= header.size() || header[k] != ':') return std::string::npos;
+    ++k;
+    while (k < header.size() && header[k] == ' ') ++k;
+    return k;
+}
+
+}  // namespace
+
+NpyArray parse_npy(const std::string& bytes, const std::string& path) {
+    auto bad = [&](const std::string& why) { return std::runtime_error("'" + path + "': not a float64 .npy file: " + why); };
+    if (bytes.size() < 6 || bytes.compare(0, 6, "\x93NUMPY") != 0) throw bad("bad magic");
+    if (bytes.size() < 10) throw bad("truncated header");
+    const auto byte = [&](std::size_t i) { return static_cast<std::size_t>(static_cast<unsigned char>(bytes[i])); };
+    std::size_t pos = 0, hlen = 0;
+    if (byte(6) == 1) {
+        hlen = byte(8) | (byte(9) << 8);
+        pos = 10;
+    } else if (byte(6) == 2 || byte(6) == 3) {
+        if (bytes.size() < 12) throw bad("truncated header");
+        hlen = byte(8) | (byte(9) << 8) | (byte(10) << 16) | (byte(11) << 24);
+        pos = 12;
     } else {
-        throw bad("unknown version");
+        throw bad("unknown version " + std::to_string(byte(6)));
     }
-    std::string header(hlen, '\0');
-    in.read(header.data(), static_cast<std::streamsize>(hlen));
-    if (!in) throw bad("truncated header");
+    if (hlen > bytes.size() - pos) throw bad("truncated header");
+    const std::string header = bytes.substr(pos, hlen);
+    pos += hlen;
+
     NpyArray a;
-    auto field = [&](const std::string& key) -> std::string {
-        const auto k = header.find("'" + key + "'");
-        if (k == std::string::npos) throw bad("no '" + key + "' in header");
-        const auto colon = header.find(':', k);
-        if (colon == std::string::npos) throw bad("malformed header");
-        return header.substr(colon + 1);
-    };
-    {
-        std::string d = field("descr");
-        const auto q1 = d.find('\'');
-        const auto q2 = d.find('\'', q1 + 1);
-        if (q1 == std::string::npos || q2 == std::string::npos) throw bad("malformed descr");
-        a.descr = d.substr(q1 + 1, q2 - q1 - 1);
-    }
-    {
-        std::string f = field("fortran_order");
-        const auto p = f.find_first_not_of(' ');
-        a.fortran_order = f.compare(p, 4, "True") == 0;
-    }
-    {
-        std::string s = field("shape");
-        const auto o = s.find('('), c = s.find(')');
-        if (o == std::string::npos || c == std::string::npos) throw bad("malformed shape");
-        std::string body = s.substr(o + 1, c - o - 1);
-        std::size_t pos = 0;
-        while (pos < body.size()) {
-            const auto comma = body.find(',', pos);
-            std::string tok = body.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-            const auto b = tok.find_first_not_of(' ');
-            if (b != std::string::npos) a.shape.push_back(static_cast<std::size_t>(std::stoull(tok.substr(b))));
-            if (comma == std::string::npos) break;
-            pos = comma + 1;
+    std::size_t v = value_of(header, "descr");
+    if (v == std::string::npos) throw bad("no 'descr' in the header");
+    const char q = v < header.size() ? header[v] : '\0';
+    const std::size_t q2 = (q == '\'' || q == '"') ? header.find(q, v + 1) : std::string::npos;
+    if (q2 == std::string::npos) throw bad("malformed 'descr'");
+    a.descr = header.substr(v + 1, q2 - v - 1);
+
+    v = value_of(header, "fortran_order");
+    if (v == std::string::npos) throw bad("no 'fortran_order' in the header");
+    if (header.compare(v, 4, "True") == 0) a.fortran_order = true;
+    else if (header.compare(v, 5, "False") == 0) a.fortran_order = false;
+    else throw bad("malformed 'fortran_order'");
+
+    v = value_of(header, "shape");
+    if (v == std::string::npos) throw bad("no 'shape' in the header");
+    if (v >= header.size() || header[v] != '(') throw bad("malformed 'shape'");
+    const std::size_t close = header.find(')', v);
+    if (close == std::string::npos) throw bad("malformed 'shape'");
+    // "(3, 2)", "(4,)", "()": integers separated by commas, a trailing comma allowed
+    std::size_t i = v + 1;
+    while (true) {
+        while (i < close && header[i] == ' ') ++i;
+        if (i == close) break;
+        if (!std::isdigit(static_cast<unsigned char>(header[i]))) throw bad("malformed 'shape'");
+        std::size_t d = 0;
+        while (i < close && std::isdigit(static_cast<unsigned char>(header[i]))) {
+            const std::size_t digit = static_cast<std::size_t>(header[i] - '0');
+            if (d > (SIZE_MAX - digit) / 10) throw bad("a dimension of 'shape' is too large");
+            d = d * 10 + digit;
+            ++i;
         }
+        a.shape.push_back(d);
+        while (i < close && header[i] == ' ') ++i;
+        if (i == close) break;
+        if (header[i] != ',') throw bad("malformed 'shape'");
+        ++i;
     }
     if (a.descr != "<f8") throw bad("dtype '" + a.descr + "' (only <f8 is read)");
     if (a.fortran_order) throw bad("Fortran order");
+    if (!little_endian()) throw bad("big-endian hosts are not supported");
     std::size_t count = 1;
-    for (auto d : a.shape) count *= d;
+    for (auto d : a.shape) {
+        if (d != 0 && count > SIZE_MAX / sizeof(double) / d) throw bad("'shape' is too large");
+        count *= d;
+    }
+    if (count > (bytes.size() - pos) / sizeof(double)) throw bad("truncated data");
     a.data.resize(count);
-    in.read(reinterpret_cast<char*>(a.data.data()), static_cast<std::streamsize>(count * sizeof(double)));
-    if (!in) throw bad("truncated data");
+    if (count) std::memcpy(a.data.data(), bytes.data() + pos, count * sizeof(double));
     return a;
 }
 

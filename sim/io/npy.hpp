@@ -22,5 +22,7 @@ struct NpyArray {
 // Reads a .npy file written by write_npy (or by numpy with dtype float64). Throws
 // std::runtime_error naming the file on a malformed header.
 NpyArray read_npy(const std::string& path);
+// The same from the bytes of a file (path names it in errors).
+NpyArray parse_npy(const std::string& bytes, const std::string& path);
 
 }  // namespace sim

@@ -169,6 +169,8 @@ PlotReport make_figures(const std::string& dir, const std::string& fig_dir, cons
 
     std::error_code ec;
     fs::create_directories(fig_dir, ec);
+    if (fs::exists(fig_dir) && !fs::is_directory(fig_dir))
+        throw ConfigError("cannot create figure directory '" + fig_dir + "': it is a file");
     if (ec || !fs::is_directory(fig_dir))
         throw std::runtime_error("cannot create figure directory '" + fig_dir + "': " + (ec ? ec.message() : "not a directory"));
     if (present < d.cells.size())
@@ -194,7 +196,15 @@ PlotReport make_figures(const std::string& dir, const std::string& fig_dir, cons
             }
     }
     Writer w(fig_dir, dir + "/results.csv", opt.run_gnuplot, formats);
-    for (const auto& f : figs) w.write(f, rep);
+    for (const auto& f : figs) {
+        const std::size_t before = rep.drawn.size();
+        try {
+            w.write(f, rep);
+        } catch (const std::runtime_error& err) {  // a full disk, gnuplot failing: one line; results.csv is only read
+            throw std::runtime_error(std::string(err.what()) + "; " + std::to_string(before) +
+                                     " figure(s) written before it, the results in '" + dir + "' are untouched");
+        }
+    }
     return rep;
 }
 

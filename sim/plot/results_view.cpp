@@ -1,5 +1,8 @@
 // The results of a sweep directory as `alignsim plot`'s figures see them (figure.hpp).
 #include <algorithm>
+#include <cstdlib>
+#include <cerrno>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -26,23 +29,24 @@ int slot_of(const std::string& name, bool z2) {
     throw std::logic_error("unknown result name " + name);
 }
 
+// A malformed results directory is bad input (exit 2), named in one line.
 Data load(const std::string& dir) {
     const std::string mpath = dir + "/" + kManifestFile, rpath = dir + "/" + kResultsFile;
-    if (!fs::exists(mpath)) throw std::runtime_error("'" + dir + "' is not a sweep results directory (no manifest.json)");
-    if (!fs::exists(rpath)) throw std::runtime_error("'" + dir + "' has no results.csv");
+    if (!fs::exists(mpath)) throw ConfigError("'" + dir + "' is not a sweep results directory (no manifest.json)");
+    if (!fs::exists(rpath)) throw ConfigError("'" + dir + "' has no results.csv");
     nlohmann::json m;
     try {
         std::ifstream in(mpath);
         in >> m;
     } catch (const std::exception& e) {
-        throw std::runtime_error("cannot read '" + mpath + "': " + e.what());
+        throw ConfigError("cannot read '" + mpath + "': " + e.what());
     }
     Data d;
     try {
         d.spec = sweep_spec_from_definition(m);
         d.cells = expand(d.spec);
     } catch (const std::exception& e) {
-        throw std::runtime_error("cannot read the sweep definition in '" + mpath + "': " + e.what());
+        throw ConfigError("cannot read the sweep definition in '" + mpath + "': " + e.what());
     }
     d.keys = result_keys(d.spec);
     const std::size_t n = d.cells.size();
@@ -60,7 +64,12 @@ Data load(const std::string& dir) {
     d.status.assign(n, "");
     d.gap.assign(n, std::nan(""));
     d.history.assign(n, {});
-    const CsvTable t = read_csv(rpath);
+    CsvTable t;
+    try {
+        t = read_csv(rpath);
+    } catch (const std::exception& e) {
+        throw ConfigError(e.what());
+    }
     const int c_cell = t.col("cell"), c_name = t.col("name"), c_rep = t.col("rep"), c_l = t.col("learned_r2"),
               c_a = t.col("analytic_r2"), c_s = t.col("status"), c_al = t.col("alignment_loss"),
               c_k = t.col("analytic_kind");
@@ -68,18 +77,39 @@ Data load(const std::string& dir) {
     // the linear probe; objective_gap: absent before issue 8
     const int c_probe = t.col("probe"), c_metric = t.col("metric"), c_gap = t.col("objective_gap");
     for (int c : {c_cell, c_name, c_rep, c_l, c_a, c_s, c_al, c_k})
-        if (c < 0) throw std::runtime_error("'" + rpath + "' lacks a column alignsim plot needs");
+        if (c < 0) throw ConfigError("'" + rpath + "' lacks a column alignsim plot needs");
+    const auto& names = result_names();
+    std::size_t row = 0;
     for (const auto& r : t.rows) {
-        const std::size_t id = std::stoul(r[c_cell]);
-        if (id >= n) throw std::runtime_error("'" + rpath + "' has a cell " + r[c_cell] + " outside the grid of its manifest");
+        ++row;
+        auto bad = [&](const std::string& what) {
+            return ConfigError("'" + rpath + "', row " + std::to_string(row) + ": " + what);
+        };
+        const std::string& cell = r[c_cell];
+        char* end = nullptr;
+        errno = 0;
+        const unsigned long long v = std::strtoull(cell.c_str(), &end, 10);
+        if (cell.empty() || !std::isdigit(static_cast<unsigned char>(cell[0])) || *end || errno)
+            throw bad("cell '" + cell + "' is not a cell number");
+        if (v >= n) throw bad("cell " + cell + " is outside the grid of its manifest (" + std::to_string(n) + " cells)");
+        const std::size_t id = static_cast<std::size_t>(v);
         d.present[id] = 1;
         d.ok[id] = r[c_s] == "ok";
         d.status[id] = r[c_s];
         if (c_gap >= 0) d.gap[id] = parse_num(r[c_gap]);
         const std::string probe = c_probe < 0 ? "linear" : r[c_probe], metric = c_metric < 0 ? "r2" : r[c_metric];
-        const double lv = parse_num(r[c_l]), av = parse_num(r[c_a]);
+        double lv = 0, av = 0;
+        try {
+            lv = parse_num(r[c_l]);
+            av = parse_num(r[c_a]);
+            d.align_loss[id] = parse_num(r[c_al]);
+        } catch (const std::exception& e) {
+            throw bad(e.what());
+        }
         d.rows[id][metric + "/" + probe + "/" + r[c_rep] + "/" + r[c_name]] = {lv, av};
         if (metric == "r2" && (r[c_rep] == "z1" || r[c_rep] == "z2")) {
+            if (std::find(names.begin(), names.end(), r[c_name]) == names.end())
+                throw bad("no result '" + r[c_name] + "' of representation '" + r[c_rep] + "'");
             const int s = slot_of(r[c_name], r[c_rep] == "z2");
             if (probe == "linear") {
                 d.learned[id][s] = lv;
@@ -89,7 +119,6 @@ Data load(const std::string& dir) {
                 d.analytic_nl[id][s] = av;
             }
         }
-        d.align_loss[id] = parse_num(r[c_al]);
         d.akind[id] = r[c_k];
     }
     for (std::size_t i = 0; i < n; ++i) {

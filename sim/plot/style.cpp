@@ -3,12 +3,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <stdexcept>
 
+#include "sim/io/files.hpp"
 #include "sim/plot/figure.hpp"
 
 namespace sim::figures {
@@ -70,8 +72,8 @@ void finish(Fig& f, std::ostringstream& body, const std::string& note, const std
 }
 
 void Writer::write(const Fig& f, PlotReport& rep) {
-    std::ofstream(dir_ + "/" + f.name + ".dat") << "# " << f.title << "\n# written by alignsim plot from " << src_
-                                                << "\n" << f.data;
+    write_file_atomic(dir_ + "/" + f.name + ".dat",
+                      "# " + f.title + "\n# written by alignsim plot from " + src_ + "\n" + f.data);
     // one terminal per format: svg (gnuplot's own), png and pdf (cairo); the last is the else branch
     auto terminal = [&](const std::string& fmt) {
         const std::string out = "; set output " + q(f.name + "." + fmt);
@@ -104,7 +106,7 @@ void Writer::write(const Fig& f, PlotReport& rep) {
        << "  " << select << "\n"
        << "  reset\n  set datafile missing \"?\"\n  set grid lc rgb \"#dddddd\"\n  set key samplen 2 spacing 1.1\n"
        << f.body << "  set output\n}\n";
-    std::ofstream(dir_ + "/" + f.name + ".gp") << gp.str();
+    write_file_atomic(dir_ + "/" + f.name + ".gp", gp.str());
     rep.drawn.push_back(f.name);
     if (!run_ || missing_) return;
     const int rc = gnuplot(f.name + ".gp");
@@ -126,6 +128,21 @@ void Writer::write(const Fig& f, PlotReport& rep) {
         throw std::runtime_error("gnuplot failed on '" + dir_ + "/" + f.name + ".gp'" + (first.empty() ? "" : ": " + first));
     }
     fs::remove(dir_ + "/gnuplot.log");
+    // gnuplot does not notice a full disk: it leaves a cut image and exits 0
+    for (const auto& fmt : formats_) {
+        const std::string path = dir_ + "/" + f.name + "." + fmt;
+        std::ifstream in(path, std::ios::binary | std::ios::ate);
+        const std::streamoff size = in ? static_cast<std::streamoff>(in.tellg()) : 0;
+        std::string tail(static_cast<std::size_t>(std::min<std::streamoff>(size, 64)), '\0');
+        in.seekg(size - static_cast<std::streamoff>(tail.size()));
+        in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+        bool whole = false;
+        if (fmt == "svg") whole = tail.find("</svg>") != std::string::npos;
+        else if (fmt == "png") whole = tail.size() >= 8 && tail.compare(tail.size() - 8, 8, "IEND\xae\x42\x60\x82") == 0;
+        else if (fmt == "pdf") whole = tail.find("%%EOF") != std::string::npos;
+        else whole = size > 0;
+        if (!in || !whole) throw std::runtime_error("cannot write '" + path + "': gnuplot left it incomplete (is the disk full?)");
+    }
 }
 
 int Writer::gnuplot(const std::string& script) {

@@ -9,6 +9,7 @@
 
 #include "autodiff/blas.hpp"
 #include "autodiff/kernels.hpp"
+#include "sim/run/stop.hpp"
 
 #include <xtensor-blas/xlinalg.hpp>
 #include <xtensor/xtensor.hpp>
@@ -245,6 +246,7 @@ LbfgsResult lbfgs(F& f, Vec& x, int max_iter, double tol, int memory) {
     double fx = f(x, g);
     int flat = 0;
     for (r.iterations = 0; r.iterations < max_iter; ++r.iterations) {
+        throw_if_stopped();  // SIGINT / SIGTERM, a stopping sweep (sim/run/stop.hpp)
         if (!(std::sqrt(dot(g, g)) > tol)) break;
         // dir = -H g
         for (std::size_t i = 0; i < n; ++i) dir[i] = -g[i];

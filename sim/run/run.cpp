@@ -22,6 +22,7 @@
 #include "sim/run/analytic.hpp"
 #include "sim/run/probe.hpp"
 #include "sim/run/probe_nonlinear.hpp"
+#include "sim/run/stop.hpp"
 #include "theory/closed_forms.hpp"
 #include "theory/objective.hpp"
 
@@ -257,6 +258,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     double since_sum = 0;
     long since_count = 0;
     const models::FitReport fit = trainer->fit(steps, [&](long step, double L) {
+        throw_if_stopped();  // SIGINT / SIGTERM or a stopping sweep: abandon the run (sim/run/stop.hpp)
         since_sum += L;
         ++since_count;
         if ((step + 1) % every == 0 || step + 1 == steps) {
@@ -404,6 +406,7 @@ RunResult run(const Config& cfg, const RunOptions& opt) {
             pb.W2 = target_encoder_of(cfg, pb.mo);
     }
     pb.smp = make_samples(cfg, pb.dm);
+    throw_if_stopped();
     const std::string& dtype = cfg.s("train.dtype");
     if (dtype == "float32") return train_and_evaluate<float>(pb, opt);
     return train_and_evaluate<double>(pb, opt);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -146,30 +147,86 @@ SweepSpec load_sweep_spec(const ConfigArgs& a) {
     return sweep_spec_from_toml(ss.str(), a.config_path, a.sets);
 }
 
+namespace {
+
+// A manifest's JSON value as the TOML value it was read from (grid axes).
+toml::array json_array_to_toml(const nlohmann::json& a, const std::string& where);
+void push_json(toml::array& out, const nlohmann::json& v, const std::string& where) {
+    if (v.is_number_integer() && !v.is_number_unsigned()) out.push_back(v.get<std::int64_t>());
+    else if (v.is_number_unsigned() && v.get<std::uint64_t>() <= std::uint64_t(INT64_MAX)) out.push_back(v.get<std::int64_t>());
+    else if (v.is_number_float()) out.push_back(v.get<double>());
+    else if (v.is_string()) out.push_back(v.get<std::string>());
+    else if (v.is_boolean()) out.push_back(v.get<bool>());
+    else if (v.is_array()) out.push_back(json_array_to_toml(v, where));
+    else throw ConfigError(where + " holds a value of an unknown type");
+}
+toml::array json_array_to_toml(const nlohmann::json& a, const std::string& where) {
+    toml::array out;
+    for (const auto& v : a) push_json(out, v, where);
+    return out;
+}
+
+// A key's value in a manifest, of exactly the schema's type.
+Value value_from_json(const KeySpec& ks, const nlohmann::json& v) {
+    auto bad = [&] { return ConfigError("'" + ks.key + "' must be " + kind_name(ks.kind) + ", got " + printable(v.dump(), 100)); };
+    switch (ks.kind) {
+        case Kind::Int:
+            if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(INT64_MAX))) throw bad();
+            return v.get<std::int64_t>();
+        case Kind::Float:
+            if (!v.is_number()) throw bad();
+            return v.get<double>();
+        case Kind::Bool:
+            if (!v.is_boolean()) throw bad();
+            return v.get<bool>();
+        case Kind::String:
+            if (!v.is_string()) throw bad();
+            return v.get<std::string>();
+        case Kind::IntList: {
+            if (!v.is_array()) throw bad();
+            std::vector<std::int64_t> out;
+            for (const auto& e : v) {
+                if (!e.is_number_integer() || (e.is_number_unsigned() && e.get<std::uint64_t>() > std::uint64_t(INT64_MAX))) throw bad();
+                out.push_back(e.get<std::int64_t>());
+            }
+            return out;
+        }
+    }
+    throw bad();
+}
+
+}  // namespace
+
 SweepSpec sweep_spec_from_definition(const nlohmann::json& def) {
     SweepSpec spec;
-    try {
-        for (const auto& e : def.at("experiments")) {
-            Experiment ex{e.at("name").get<std::string>(), Config()};
-            for (const auto& [k, v] : e.at("config").items()) {
-                if (k == "grid") continue;
-                const KeySpec* ks = find_key(k);
-                if (!ks) throw ConfigError("unknown config key '" + k + "'");
-                switch (ks->kind) {
-                    case Kind::Int: ex.config.set(k, v.get<std::int64_t>()); break;
-                    case Kind::Float: ex.config.set(k, v.get<double>()); break;
-                    case Kind::Bool: ex.config.set(k, v.get<bool>()); break;
-                    case Kind::String: ex.config.set(k, v.get<std::string>()); break;
-                    case Kind::IntList: ex.config.set(k, v.get<std::vector<std::int64_t>>()); break;
-                }
-            }
-            if (e.at("config").contains("grid"))
-                for (const auto& [k, v] : e.at("config").at("grid").items())
-                    ex.config.set_from_cli("grid." + k + "=" + v.dump());
-            spec.experiments.push_back(std::move(ex));
+    const auto* exs = def.is_object() && def.contains("experiments") ? &def["experiments"] : nullptr;
+    if (!exs || !exs->is_array()) throw ConfigError("malformed sweep definition: no list of experiments");
+    for (const auto& e : *exs) {
+        const std::string where = "experiment " + std::to_string(spec.experiments.size() + 1);
+        if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || !e.contains("config") || !e["config"].is_object())
+            throw ConfigError("malformed sweep definition: " + where + " is not {\"name\": ..., \"config\": {...}}");
+        const std::string name = e["name"].get<std::string>();
+        if (!valid_name(name)) throw ConfigError("malformed sweep definition: " + where + " has the name '" + printable(name, 64) + "'");
+        Experiment ex{name, Config()};
+        for (const auto& [k, v] : e["config"].items()) {
+            if (k == "grid") continue;
+            const KeySpec* ks = find_key(k);
+            if (!ks) throw ConfigError("malformed sweep definition: unknown config key '" + printable(k, 100) + "'");
+            ex.config.set(k, value_from_json(*ks, v));
         }
-    } catch (const nlohmann::json::exception& e) {
-        throw ConfigError(std::string("malformed sweep definition: ") + e.what());
+        if (e["config"].contains("grid")) {
+            const auto& g = e["config"]["grid"];
+            if (!g.is_object()) throw ConfigError("malformed sweep definition: the grid of " + where + " is not an object");
+            toml::table grid;
+            for (const auto& [k, v] : g.items()) {
+                if (!v.is_array()) throw ConfigError("malformed sweep definition: grid axis '" + printable(k, 100) + "' is not a list");
+                grid.insert(k, json_array_to_toml(v, "grid axis '" + printable(k, 100) + "'"));
+            }
+            toml::table root;
+            root.insert("grid", std::move(grid));
+            ex.config.merge_toml(toml_text(root), "manifest, " + where);
+        }
+        spec.experiments.push_back(std::move(ex));
     }
     if (spec.experiments.empty()) throw ConfigError("malformed sweep definition: no experiments");
     spec.base = spec.experiments.front().config;
@@ -198,6 +255,7 @@ std::vector<Cell> expand(const SweepSpec& spec) {
                 c.id = cells.size();
                 c.experiment = ei;
                 c.config = ec;
+                c.config.clear_grid();  // a point of the grid (keeps a million cells in memory)
                 for (std::size_t a = 0; a < axes.size(); ++a) {
                     c.point.emplace_back(axes[a].key, axes[a].values[idx[a]]);
                     c.config.set(axes[a].key, axes[a].values[idx[a]]);

@@ -19,6 +19,7 @@ const char* env(const char* n) {
     return v && *v ? v : nullptr;
 }
 constexpr int kTag = 7;
+constexpr int kControlTag = 8;
 }  // namespace
 
 bool available() { return ALIGNSIM_HAVE_MPI != 0; }
@@ -88,6 +89,24 @@ bool Session::try_receive(std::string& s, int& source) {
     return true;
 }
 
+void Session::send_control(int dest, const std::string& s) {
+    if (!active_ || rank_ != 0) throw std::logic_error("send_control outside rank 0");
+    MPI_Send(s.data(), static_cast<int>(s.size()), MPI_CHAR, dest, kControlTag, MPI_COMM_WORLD);
+}
+
+bool Session::try_receive_control(std::string& s) {
+    if (!active_ || size_ == 1) return false;
+    int flag = 0;
+    MPI_Status st;
+    MPI_Iprobe(0, kControlTag, MPI_COMM_WORLD, &flag, &st);
+    if (!flag) return false;
+    int n = 0;
+    MPI_Get_count(&st, MPI_CHAR, &n);
+    s.resize(static_cast<std::size_t>(n));
+    MPI_Recv(s.data(), n, MPI_CHAR, 0, kControlTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    return true;
+}
+
 void Session::barrier() {
     if (active_ && size_ > 1) MPI_Barrier(MPI_COMM_WORLD);
 }
@@ -104,6 +123,8 @@ Session::~Session() = default;
 void Session::broadcast(std::string&) {}
 void Session::send_to_root(const std::string&) { throw std::logic_error("built without MPI"); }
 bool Session::try_receive(std::string&, int&) { return false; }
+void Session::send_control(int, const std::string&) { throw std::logic_error("built without MPI"); }
+bool Session::try_receive_control(std::string&) { return false; }
 void Session::barrier() {}
 void Session::abort(int code) { std::exit(code); }
 

@@ -28,6 +28,9 @@ public:
     void send_to_root(const std::string& s);  // rank > 0: blocking send of one message
     // Rank 0: receives one waiting message, if any (non-blocking).
     bool try_receive(std::string& s, int& source);
+    // Rank 0 to one other rank, on a channel of its own (a sweep's "stop" requests).
+    void send_control(int dest, const std::string& s);
+    bool try_receive_control(std::string& s);  // rank > 0: one waiting message from rank 0, if any
     void barrier();
     [[noreturn]] void abort(int code);
 

@@ -52,7 +52,7 @@ std::string cell_rows(const Cell& cell, const SweepSpec& spec, const std::vector
         f.push_back(fmt_num(r.alignment_loss));
         f.push_back(std::isfinite(r.objective_gap) ? fmt_num(r.objective_gap) : "");
         f.push_back(std::to_string(r.polish_evals));
-        f.push_back(r.reason);
+        f.push_back(printable(r.reason, 1000));  // one line: results.csv is read line by line
         text += csv_line(f);
     }
     return text;
@@ -86,7 +86,7 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
         return scan;
     }
     if (lines[0] != want_header)
-        throw std::runtime_error("'" + path + "' has other columns than this sweep's results (made by another config or version)");
+        throw ConfigError("'" + path + "' has other columns than this sweep's results (made by another config or version)");
 
     const std::size_t ncols = header.size();
     auto col = [&](const char* name) {
@@ -104,6 +104,13 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
         if (it == row_keys.end()) it = row_keys.emplace(id, result_row_keys(cells[id].config)).first;
         return it->second;
     };
+    // columns that hold numbers: a row whose number does not read (a flipped bit, a bad disk) is
+    // not a finished cell; it is dropped and its cell runs again
+    std::vector<std::size_t> numeric;
+    for (std::size_t i = 0; i < ncols; ++i)
+        for (const char* n : {"learned_r2", "learned_population_r2", "analytic_r2", "seconds", "steps", "final_loss",
+                              "subspace_distance", "cka", "alignment_loss", "objective_gap", "polish_evals"})
+            if (header[i] == n) numeric.push_back(i);
     std::map<std::size_t, std::vector<std::string>> slots;  // id -> its lines, in row order
     std::map<std::size_t, std::string> statuses;            // id -> the status of its first row
     std::vector<std::size_t> order;                          // ids in order of first appearance
@@ -136,6 +143,7 @@ ResumeScan scan_results(const std::string& path, const std::vector<std::string>&
                 }
             }
             if (slot == keys.size()) throw std::runtime_error("row");
+            for (std::size_t i : numeric) (void)parse_num(f[i]);  // throws if not a number
         } catch (const std::exception&) {
             good = false;
         }

@@ -38,8 +38,8 @@ struct ResumeScan {
     std::size_t dropped_lines = 0;             // partial or incomplete lines thrown away
     bool sorted_and_clean = false;             // file is exactly header + cells in id order
 };
-// Reads path; a half-written last line and the rows of incomplete cells are dropped. Throws
-// std::runtime_error if the header differs from the expected one or a row contradicts the grid.
+// Reads path; a half-written last line and the rows of incomplete cells are dropped, and so are
+// rows that contradict the grid. Throws ConfigError if the header differs from the expected one.
 ResumeScan scan_results(const std::string& path, const std::vector<std::string>& header,
                         const std::vector<Cell>& cells, const SweepSpec& spec);
 

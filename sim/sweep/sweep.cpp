@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -26,7 +27,9 @@
 #include <tbb/task_arena.h>
 
 #include "sim/io/meta.hpp"
+#include "sim/run/stop.hpp"
 #include "sim/sweep/history.hpp"
+#include "sim/sweep/lock.hpp"
 #include "sim/sweep/mpi_dist.hpp"
 #include "sim/sweep/progress.hpp"
 #include "sim/sweep/results.hpp"
@@ -40,6 +43,7 @@ namespace fs = std::filesystem;
 // One finished (or failed) cell, as passed from a worker to the writer (possibly over MPI).
 struct Done {
     bool ok = true;
+    bool abandoned = false;  // stopped in flight (a signal, or the sweep stopping): not written
     std::size_t id = 0;
     double seconds = 0;
     std::string status;   // run status, or the error message
@@ -49,7 +53,7 @@ struct Done {
 
 std::string encode(const Done& d) {
     std::ostringstream os;
-    os << (d.ok ? 'R' : 'E') << ' ' << d.id << ' ' << fmt_num(d.seconds) << ' ' << d.status.size() << ' '
+    os << (d.abandoned ? 'A' : d.ok ? 'R' : 'E') << ' ' << d.id << ' ' << fmt_num(d.seconds) << ' ' << d.status.size() << ' '
        << d.history.size() << '\n'
        << d.status << d.history << d.rows;
     return os.str();
@@ -63,8 +67,9 @@ Done decode(const std::string& m) {
     std::size_t n = 0, h = 0;
     is >> kind >> d.id >> secs >> n >> h;
     is.get();
-    if (!is || (kind != 'R' && kind != 'E')) throw std::runtime_error("malformed message from an MPI rank");
+    if (!is || (kind != 'R' && kind != 'E' && kind != 'A')) throw std::runtime_error("malformed message from an MPI rank");
     d.ok = kind == 'R';
+    d.abandoned = kind == 'A';
     d.seconds = parse_num(secs);
     const auto body = static_cast<std::size_t>(is.tellg());
     d.status = m.substr(body, n);
@@ -120,26 +125,25 @@ std::string first_difference(const nlohmann::json& had, const nlohmann::json& wa
 }
 
 struct Prepared {
-    std::map<std::size_t, std::string> blocks;  // finished cells
-    std::map<std::size_t, std::string> status;  // their run status
+    std::map<std::size_t, std::string> blocks;   // finished cells
+    std::map<std::size_t, std::string> status;   // their run status
     std::map<std::size_t, std::string> history;  // their rows of history.csv
+    bool history_rewrite = false;                // history.csv must be (re)written from `history`
+    bool rewrite = false;  // results.csv must be (re)written: the header and the blocks, in id order
     nlohmann::json manifest;
     std::string message;  // for the log
 };
 
-// Rank 0: checks and prepares the directory, reads what is already done. Throws.
-Prepared prepare_dir(const SweepSpec& spec, const std::vector<Cell>& cells, const std::vector<std::string>& keys,
-                     const std::vector<std::string>& header, const std::string& dir, int& lock_fd) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw std::runtime_error(dir_error(dir, ec.message()));
-    if (!fs::is_directory(dir)) throw std::runtime_error(dir_error(dir, "not a directory"));
-    const std::string lock_path = dir + "/.sweep.lock";
-    lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd < 0) throw std::runtime_error(dir_error(dir, std::strerror(errno)));
-    if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0)
-        throw std::runtime_error("another 'alignsim sweep' is writing '" + dir + "'");
+// "5 of 12 cells are safe in 'DIR/results.csv'": what a failed write leaves behind.
+std::string safe_note(std::size_t safe, std::size_t total, const std::string& rpath) {
+    return "; " + std::to_string(safe) + " of " + std::to_string(total) + " cells are safe in '" + rpath +
+           "' (free some space and run the same command again to resume)";
+}
 
+// Rank 0: checks and prepares the directory (locked by the caller), reads what is already
+// done. Throws.
+Prepared prepare_dir(const SweepSpec& spec, const std::vector<Cell>& cells, const std::vector<std::string>& keys,
+                     const std::vector<std::string>& header, const std::string& dir) {
     const std::string mpath = dir + "/" + kManifestFile, rpath = dir + "/" + kResultsFile;
     Prepared p;
     const nlohmann::json def = spec.definition();
@@ -148,10 +152,10 @@ Prepared prepare_dir(const SweepSpec& spec, const std::vector<Cell>& cells, cons
         try {
             in >> p.manifest;
         } catch (const std::exception& e) {
-            throw std::runtime_error("cannot read '" + mpath + "': " + e.what());
+            throw ConfigError("cannot read '" + mpath + "': " + e.what());
         }
         if (!p.manifest.is_object() || !p.manifest.contains("fingerprint") || !p.manifest.contains("experiments"))
-            throw std::runtime_error("'" + mpath + "' is not a sweep manifest");
+            throw ConfigError("'" + mpath + "' is not a sweep manifest");
         if (p.manifest["fingerprint"] != spec.fingerprint()) {
             std::string why;
             try {
@@ -163,26 +167,18 @@ Prepared prepare_dir(const SweepSpec& spec, const std::vector<Cell>& cells, cons
                               "); choose another --out directory");
         }
     } else if (fs::exists(rpath)) {
-        throw std::runtime_error("'" + rpath + "' exists without a manifest.json; not resuming into it");
+        throw ConfigError("'" + rpath + "' exists without a manifest.json; not resuming into it");
     }
     const ResumeScan scan = scan_results(rpath, header, cells, spec);
     p.blocks = scan.cells;
     p.status = scan.status;
-    if (!scan.exists || !scan.sorted_and_clean) {
-        // (re)write: the header and the complete cells, in id order
-        std::string text = csv_line(header);
-        for (const auto& [id, b] : p.blocks) text += b;
-        write_file_atomic(rpath, text);
-    }
-    // history.csv: the rows of the cells results.csv holds
-    {
-        const std::string hpath = dir + "/" + kHistoryFile;
+    p.rewrite = !scan.exists || !scan.sorted_and_clean;
+    {  // history.csv: the rows of the cells results.csv holds
         std::set<std::size_t> finished;
         for (const auto& [id, b] : p.blocks) finished.insert(id);
-        const std::vector<std::string> hheader = history_header(keys);
-        const HistoryScan hs = scan_history(hpath, hheader, finished);
+        const HistoryScan hs = scan_history(dir + "/" + kHistoryFile, history_header(keys), finished);
         p.history = hs.cells;
-        if (!hs.exists || !hs.clean) write_file_atomic(hpath, history_text(hheader, p.history));
+        p.history_rewrite = !hs.exists || !hs.clean;
     }
     if (scan.dropped_lines)
         p.message = "sweep: dropped " + std::to_string(scan.dropped_lines) +
@@ -229,6 +225,8 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     if (!mp && mpi::launched_by_launcher() && std::getenv("OMPI_COMM_WORLD_SIZE") &&
         std::atoi(std::getenv("OMPI_COMM_WORLD_SIZE")) > 1)
         throw std::runtime_error("launched by mpirun with several ranks, but this alignsim was built without MPI");
+    if (nproc > 1 && opt.stop_after != std::numeric_limits<std::size_t>::max())
+        throw std::logic_error("stop_after is for single-process tests");
 
     // every rank expands and checks the grid: the same file gives the same cells everywhere
     const std::vector<Cell> cells = expand(spec);
@@ -237,19 +235,22 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     const std::string dir = opt.out_dir;
     const std::string rpath = dir + "/" + kResultsFile, mpath = dir + "/" + kManifestFile;
 
-    // rank 0 prepares the directory and tells the others which cells are done (or what failed)
-    int lock_fd = -1;
-    struct LockGuard {
-        int& fd;
-        ~LockGuard() {
-            if (fd >= 0) ::close(fd);
-        }
-    } lock_guard{lock_fd};
+    // rank 0 locks and prepares the directory and tells the others which cells are done (or
+    // what failed); the ranks of one sweep are one writer
+    std::unique_ptr<DirLock> lock;
     Prepared prep;
     std::string verdict;
     if (rank == 0) {
         try {
-            prep = prepare_dir(spec, cells, keys, header, dir, lock_fd);
+            std::error_code ec;
+            fs::create_directories(dir, ec);
+            // a path through a file is a bad --out (exit 2); anything else a failure (exit 1)
+            if (fs::exists(dir) && !fs::is_directory(dir)) throw ConfigError(dir_error(dir, "it is a file, not a directory"));
+            if (ec && ec == std::errc::not_a_directory) throw ConfigError(dir_error(dir, ec.message()));
+            if (ec) throw std::runtime_error(dir_error(dir, ec.message()));
+            if (!fs::is_directory(dir)) throw std::runtime_error(dir_error(dir, "not a directory"));
+            lock = std::make_unique<DirLock>(dir, nproc > 1 ? "rank 0 of " + std::to_string(nproc) + " MPI ranks" : "");
+            prep = prepare_dir(spec, cells, keys, header, dir);
             verdict = "ok";
             for (const auto& [id, b] : prep.blocks) verdict += " " + std::to_string(id);
         } catch (const ConfigError& e) {
@@ -287,9 +288,6 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     for (std::size_t i = 0; i < pending.size(); ++i)
         if (static_cast<int>(i % static_cast<std::size_t>(nproc)) == rank) mine.push_back(pending[i]);
     if (mine.size() > opt.stop_after) mine.resize(opt.stop_after);
-    const std::size_t expected = rank == 0 ? (nproc == 1 ? mine.size() : pending.size()) : mine.size();
-    if (nproc > 1 && opt.stop_after != std::numeric_limits<std::size_t>::max())
-        throw std::logic_error("stop_after is for single-process tests");
 
     int threads = opt.jobs > 0 ? opt.jobs
                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / mpi::local_size());
@@ -299,35 +297,58 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
 
     Progress progress(cells.size(), sum.skipped, opt.quiet || rank != 0);
     std::unique_ptr<Appender> out, hist_out;
+    std::string write_error;  // rank 0: results or manifest could not be written; the sweep stops
     if (rank == 0) {
         prep.manifest["threads"] = threads;
         prep.manifest["processes"] = nproc;
-        write_file_atomic(mpath, prep.manifest.dump(2) + "\n");
+        try {
+            // the manifest first: a results.csv is never without one
+            write_file_atomic(mpath, prep.manifest.dump(2) + "\n");
+            if (prep.rewrite) {  // atomic: on failure the old file is still there, and so are its cells
+                std::string text = csv_line(header);
+                for (const auto& [id, b] : prep.blocks) text += b;
+                write_file_atomic(rpath, text);
+            }
+            if (prep.history_rewrite)
+                write_file_atomic(dir + "/" + kHistoryFile, history_text(history_header(keys), prep.history));
+            hist_out = std::make_unique<Appender>(dir + "/" + kHistoryFile);
+            out = std::make_unique<Appender>(rpath);
+        } catch (const WriteError& e) {
+            write_error = e.what() + safe_note(prep.blocks.size(), cells.size(), rpath);
+            if (!mp) throw std::runtime_error(write_error);
+        }
         if (!prep.message.empty()) progress.message(prep.message);
         char buf[256];
         std::snprintf(buf, sizeof buf, "sweep: %zu cells (%zu done before), %d thread(s) x %d process(es) -> %s",
                       cells.size(), sum.skipped, threads, nproc, dir.c_str());
-        progress.message(buf);
-        hist_out = std::make_unique<Appender>(dir + "/" + kHistoryFile);
-        out = std::make_unique<Appender>(rpath);
+        if (write_error.empty()) progress.message(buf);
     }
     const auto session_start = utc_now();
 
-    // workers: a task arena of `threads` threads takes cells from a shared counter
+    // workers: a task arena of `threads` threads takes cells from a shared counter, until the
+    // cells run out or the sweep stops (a signal, or a write that failed); a stop also abandons
+    // the cells in flight at their next training step (sim/run/stop.hpp)
     std::mutex mu;
     std::condition_variable cv;
     std::deque<Done> queue;
     std::atomic<std::size_t> next{0};
-    std::atomic<bool> cancel{false};
+    std::atomic<bool> cancel{!write_error.empty()};
     bool workers_done = false;
     std::thread worker([&] {
+        if (mine.empty()) {  // nothing to run here (a finished grid, a rank without cells)
+            std::lock_guard<std::mutex> lk(mu);
+            workers_done = true;
+            cv.notify_one();
+            return;
+        }
         tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(run_threads));
         tbb::task_arena arena(run_threads);
         arena.execute([&] {
             tbb::parallel_for(
                 tbb::blocked_range<int>(0, run_threads, 1),
                 [&](const tbb::blocked_range<int>&) {
-                    while (!cancel.load()) {
+                    CancelScope scope(&cancel);
+                    while (!stop_requested()) {
                         const std::size_t k = next.fetch_add(1);
                         if (k >= mine.size()) break;
                         const Cell& c = cells[mine[k]];
@@ -340,11 +361,14 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
                             d.history = history_rows(c, spec, keys, r);
                             d.status = r.status;
                             d.seconds = r.seconds;
+                        } catch (const Interrupted&) {
+                            d.abandoned = true;
                         } catch (const std::exception& e) {
                             d.ok = false;
                             d.status = e.what();
-                            d.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                         }
+                        if (!d.ok || d.abandoned)
+                            d.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                         std::lock_guard<std::mutex> lk(mu);
                         queue.push_back(std::move(d));
                         cv.notify_one();
@@ -357,53 +381,94 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
         cv.notify_one();
     });
 
+    // Rank 0 stops everything: its own workers, and the other ranks (which then say "done").
+    std::vector<char> rank_done(static_cast<std::size_t>(nproc), 0);
+    int ranks_open = rank == 0 ? nproc - 1 : 0;
+    bool told_ranks = false;
+    auto stop_all = [&] {
+        cancel = true;
+        if (rank == 0 && mp && !told_ranks) {
+            for (int r = 1; r < nproc; ++r)
+                if (!rank_done[static_cast<std::size_t>(r)]) mp->send_control(r, "stop");
+            told_ranks = true;
+        }
+    };
+    if (!write_error.empty()) stop_all();
+
     // the main thread writes (rank 0) or forwards (other ranks) finished cells
-    std::size_t handled = 0;
     auto handle = [&](const Done& d) {
-        ++handled;
         const Cell& c = cells.at(d.id);
-        if (d.ok) {
-            hist_out->append(d.history);  // first: results.csv is what says the cell is finished
-            out->append(d.rows);
-            prep.blocks[d.id] = d.rows;
-            prep.status[d.id] = d.status;
-            prep.history[d.id] = d.history;
-            ++sum.ran;
-            progress.cell_done("cell " + std::to_string(d.id) + " (" + c.describe(spec) + ")", d.status, d.seconds);
-        } else {
+        if (d.abandoned) {
+            ++sum.abandoned;
+            return;
+        }
+        if (!d.ok) {
             ++sum.failed;
             const std::string msg = "cell " + std::to_string(d.id) + " (" + c.describe(spec) + ") failed: " + d.status;
             if (sum.first_failure.empty()) sum.first_failure = msg;
             progress.message("sweep: " + msg);
+            return;
         }
+        if (!write_error.empty()) {  // finished after the results file failed: lost, runs again
+            ++sum.abandoned;
+            return;
+        }
+        try {
+            hist_out->append(d.history);  // first: results.csv is what says the cell is finished
+            out->append(d.rows);          // all or nothing (sim/io/files.hpp)
+        } catch (const WriteError& e) {
+            ++sum.abandoned;
+            write_error = e.what() + safe_note(prep.blocks.size(), cells.size(), rpath);
+            stop_all();
+            return;
+        }
+        prep.blocks[d.id] = d.rows;
+        prep.status[d.id] = d.status;
+        prep.history[d.id] = d.history;
+        ++sum.ran;
+        progress.cell_done("cell " + std::to_string(d.id) + " (" + c.describe(spec) + ")", d.status, d.seconds);
     };
+    int stop_sig = 0;
     try {
-        while (handled < expected) {
+        while (true) {
             std::deque<Done> got;
             bool wdone = false;
             {
                 std::unique_lock<std::mutex> lk(mu);
-                cv.wait_for(lk, std::chrono::milliseconds(mp ? 20 : 500),
+                cv.wait_for(lk, std::chrono::milliseconds(mp ? 20 : 100),
                             [&] { return !queue.empty() || workers_done; });
                 got.swap(queue);
                 wdone = workers_done;
             }
             for (const Done& d : got) {
                 if (rank == 0) handle(d);
-                else {
-                    mp->send_to_root(encode(d));
-                    ++handled;
-                }
+                else mp->send_to_root(encode(d));
             }
-            if (rank == 0) progress.tick();
             if (rank == 0 && mp) {
                 std::string msg;
                 int src = 0;
-                while (mp->try_receive(msg, src)) handle(decode(msg));
+                while (mp->try_receive(msg, src)) {
+                    if (msg == "done") {
+                        rank_done.at(static_cast<std::size_t>(src)) = 1;
+                        --ranks_open;
+                    } else {
+                        handle(decode(msg));
+                    }
+                }
             }
-            if (wdone && !mp && handled < expected) {
+            if (rank != 0 && mp) {
+                std::string msg;
+                while (mp->try_receive_control(msg))
+                    if (msg == "stop") cancel = true;
+            }
+            if (!stop_sig && stop_signal()) {
+                stop_sig = stop_signal();
+                stop_all();
+            }
+            if (rank == 0) progress.tick();
+            if (wdone && ranks_open == 0) {
                 std::lock_guard<std::mutex> lk(mu);
-                if (queue.empty()) throw std::logic_error("sweep workers ended early");
+                if (queue.empty()) break;
             }
         }
     } catch (const std::exception& e) {
@@ -416,29 +481,40 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
         throw;
     }
     worker.join();
+    if (rank != 0 && mp) mp->send_to_root("done");
 
+    // rank 0 closes the session: the canonical order of a complete results.csv, and the manifest
+    std::string outcome = "ok";
     if (rank == 0) {
         sum.complete = prep.blocks.size() == cells.size();
-        if (sum.complete) {  // canonical order: by cell id
+        if (sum.complete && write_error.empty()) {  // canonical order: by cell id
             std::string text = csv_line(header);
             for (const auto& [id, b] : prep.blocks) text += b;
             std::ifstream in(rpath, std::ios::binary);
             std::stringstream ss;
             ss << in.rdbuf();
-            if (ss.str() != text) write_file_atomic(rpath, text);
-            hist_out.reset();
-            write_file_atomic(dir + "/" + kHistoryFile, history_text(history_header(keys), prep.history));
+            try {
+                if (ss.str() != text) write_file_atomic(rpath, text);
+                hist_out.reset();
+                write_file_atomic(dir + "/" + kHistoryFile, history_text(history_header(keys), prep.history));
+            } catch (const WriteError& e) {
+                write_error = e.what() + safe_note(prep.blocks.size(), cells.size(), rpath);
+            }
         }
         const auto now = utc_now();
-        prep.manifest["sessions"].push_back({{"start", session_start},
-                                             {"end", now},
-                                             {"threads", threads},
-                                             {"processes", nproc},
-                                             {"cells_run", sum.ran},
-                                             {"cells_failed", sum.failed}});
+        nlohmann::json session = {{"start", session_start}, {"end", now},           {"threads", threads},
+                                  {"processes", nproc},      {"cells_run", sum.ran}, {"cells_failed", sum.failed}};
+        if (stop_sig && !sum.complete) session["stopped_by"] = signal_name(stop_sig);
+        if (!write_error.empty()) session["write_error"] = write_error;
+        prep.manifest["sessions"].push_back(session);
         prep.manifest["end"] = now;
         prep.manifest["complete"] = sum.complete;
-        write_file_atomic(mpath, prep.manifest.dump(2) + "\n");
+        try {
+            write_file_atomic(mpath, prep.manifest.dump(2) + "\n");
+        } catch (const WriteError& e) {
+            // the manifest of the session's start is still there: the results stay readable
+            if (write_error.empty()) write_error = e.what() + safe_note(prep.blocks.size(), cells.size(), rpath);
+        }
         // the last line counts the cells by status
         std::map<std::string, std::size_t> by_status;
         for (const auto& [id, st] : prep.status) ++by_status[st];
@@ -450,9 +526,13 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
             tally += (tally.empty() ? "" : ", ") + std::to_string(by_status[st]) + " " + st;
         for (const auto& [st, k] : by_status)
             if (st != "ok" && st != "not_converged" && st != "diverged") tally += ", " + std::to_string(k) + " " + st;
-        progress.finish(tally);
+        if (write_error.empty()) progress.finish(tally);
+        if (!write_error.empty()) outcome = "e" + write_error;
+        else if (stop_sig && !sum.complete) outcome = "s" + std::to_string(stop_sig);
     }
-    if (mp) mp->barrier();
+    if (mp) mp->broadcast(outcome);
+    if (outcome[0] == 'e') throw std::runtime_error(outcome.substr(1));
+    if (outcome[0] == 's') sum.interrupted = std::atoi(outcome.c_str() + 1);
     return sum;
 }
 

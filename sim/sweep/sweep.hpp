@@ -32,10 +32,12 @@ struct SweepOptions {
 };
 
 struct SweepSummary {
-    std::size_t total = 0;    // cells of the grid
-    std::size_t skipped = 0;  // already in results.csv
-    std::size_t ran = 0;      // finished in this invocation
-    std::size_t failed = 0;   // threw (not written; a rerun retries them)
+    std::size_t total = 0;      // cells of the grid
+    std::size_t skipped = 0;    // already in results.csv
+    std::size_t ran = 0;        // finished in this invocation
+    std::size_t failed = 0;     // threw (not written; a rerun retries them)
+    std::size_t abandoned = 0;  // stopped in flight by a stop (not written; a rerun runs them)
+    int interrupted = 0;        // SIGINT / SIGTERM stopped the sweep before it was complete
     std::string first_failure;
     // the cells of results.csv by run status (this invocation's and earlier ones'): what the last
     // progress line counts
@@ -45,8 +47,13 @@ struct SweepSummary {
 };
 
 // Runs the grid into opt.out_dir. Bad grids and unusable directories throw (ConfigError or
-// std::runtime_error) before any cell starts. Cells that throw are reported in the summary and
-// left out of results.csv.
+// std::runtime_error) before any cell starts; a directory that another sweep is writing throws
+// DirectoryBusy (sim/sweep/lock.hpp). Cells that throw are reported in the summary and left out
+// of results.csv. On SIGINT / SIGTERM (sim/run/stop.hpp) no new cell starts, the cells in flight
+// are abandoned at their next step, what is finished is kept, and the summary says `interrupted`.
+// When results.csv or the manifest cannot be written (a full disk), the sweep stops the same way
+// and throws one line: what could not be written and how many cells are safe; results.csv keeps
+// only whole cells.
 SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt);
 
 inline constexpr const char* kResultsFile = "results.csv";

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Malformed input of every kind, one case per line of the table below: each must give exactly one
+# line on stderr, "alignsim: error: ..." containing the case's needle, exit status 2, nothing on
+# stdout, and no crash, stack trace, `terminate called` or sanitizer report (the table also runs
+# in the sanitizer build of .ci/run). Adding a case is adding a line.
+# Usage: malformed_test.sh path/to/alignsim
+set -uo pipefail
+A=$(realpath "${1:?usage: malformed_test.sh ALIGNSIM}")
+T=$(mktemp -d /tmp/alignsim-malformed.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# --- fixtures: config files, and results directories made from a real (tiny) sweep
+f() { printf "$2" >"$T/$1"; }  # f NAME TEXT: a fixture file (printf format)
+f good.toml '[data]\nd1 = 6\nd2 = 6\nn_train = 200\nn_test = 100\n[train]\nsteps = 20\nbatch = 32\n[objective]\nalignment = "cca"\n[grid]\n"data.redundancy" = [0.0, 1.0]\n'
+f unterminated.toml '[data]\nd1 = [1\n'
+f unknown_key.toml '[data]\nbogus = 1\n'
+f wrong_type.toml '[data]\nd1 = "eight"\n'
+f fractional.toml '[data]\nd1 = 8.5\n'
+f bad_choice.toml '[data]\nmixing = "weird"\n'
+f top_level.toml 'd1 = 3\n'
+f nan.toml '[data]\nnoise1 = nan\n'
+f inf.toml '[train]\nlr = inf\n'
+f range.toml '[data]\nredundancy = 1.5\n'
+f orthogonal.toml '[data]\nd1 = 3\n'
+f batch.toml '[train]\nbatch = 100000\n'
+f hidden.toml '[model]\nencoder = "mlp"\nhidden = []\n'
+f hidden_type.toml '[model]\nhidden = [64, "a"]\n'
+f nested.toml '[data.sub]\nx = 1\n'
+f datetime.toml '[data]\nd1 = 1979-05-27T07:32:00Z\n'
+f dup_table.toml '[data]\nd1 = 8\n[data]\nd2 = 8\n'
+f dup_key.toml '[data]\nd1 = 8\nd1 = 9\n'
+f lambda.toml '[theory]\nlambda_min = 10\nlambda_max = 1\n'
+f negative_seed.toml '[data]\nseed = -1\n'
+f huge_int.toml '[data]\nd1 = 99999999999999999999\n'
+f binary.toml '\x00\x01\x02\xff\xfe'
+f bad_utf8.toml '[data]\nkind = "\xff"\n'
+f g_unknown.toml '[grid]\n"data.nope" = [1, 2]\n'
+f g_empty.toml '[grid]\n"data.redundancy" = []\n'
+f g_scalar.toml '[grid]\n"data.redundancy" = 0.5\n'
+f g_mixed.toml '[grid]\n"data.redundancy" = [0.5, "high"]\n'
+f g_twice.toml '[grid]\n"data.redundancy" = [0.5, 0.5]\n'
+f g_seeds_twice.toml '[grid]\nseeds = [1, 1]\n'
+f g_seeds_neg.toml '[grid]\nseeds = [-1]\n'
+f g_seeds_float.toml '[grid]\nseeds = [1.5]\n'
+f g_seed_both.toml '[grid]\n"train.seed" = [1, 2]\nseeds = [0]\n'
+f g_cell.toml '[grid]\n"data.redundancy" = [0.5, 1.5]\n'
+f g_dim.toml '[grid]\n"model.dim" = [2, 17]\n'
+f g_huge.toml '[grid]\n"data.n_train" = [11,12,13,14,15,16,17,18,19,20]\n"data.n_test" = [11,12,13,14,15,16,17,18,19,20]\n"train.steps" = [1,2,3,4,5,6,7,8,9,10]\n"train.lr" = [0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0]\n"data.seed" = [1,2,3,4,5,6,7,8,9,10]\n"train.batch" = [2,3,4,5,6,7,8,9,10,11]\nseeds = [1,2]\n'
+f x_noname.toml '[[experiment]]\n[experiment.grid]\nseeds = [1]\n'
+f x_badname.toml '[[experiment]]\nname = "a b"\n'
+f x_same.toml '[[experiment]]\nname = "a"\n[[experiment]]\nname = "a"\n'
+f x_section.toml '[[experiment]]\nname = "a"\nsteps = 3\n'
+f x_scalar.toml 'experiment = 3\n'
+f x_empty.toml 'experiment = []\n'
+f x_axis.toml '[[experiment]]\nname = "a"\n[experiment.grid]\n"data.bogus" = [1]\n'
+"$A" sweep "$T/good.toml" --out "$T/res" --quiet || { echo "FAIL: fixture sweep"; exit 1; }
+mkres() {  # mkres NAME: a copy of the good results directory to corrupt
+  rm -rf "$T/$1"; cp -r "$T/res" "$T/$1"; rm -f "$T/$1/.sweep.lock"
+}
+edit() { /usr/bin/python3 -c "$2" "$T/$1"; }  # edit DIR PYTHON: the code gets the directory as sys.argv[1]
+mkdir -p "$T/empty_dir"
+mkres no_results; rm "$T/no_results/results.csv"
+mkres not_json; echo '{"cells": 2, ' >"$T/not_json/manifest.json"
+mkres json_array; echo '[1, 2]' >"$T/json_array/manifest.json"
+mkres no_experiments; edit no_experiments 'import json,sys; p=sys.argv[1]+"/manifest.json"; m=json.load(open(p)); del m["experiments"]; json.dump(m, open(p,"w"))'
+mkres bad_key; edit bad_key 'import json,sys; p=sys.argv[1]+"/manifest.json"; m=json.load(open(p)); m["experiments"][0]["config"]["data.bogus"]=1; json.dump(m, open(p,"w"))'
+mkres bad_value; edit bad_value 'import json,sys; p=sys.argv[1]+"/manifest.json"; m=json.load(open(p)); m["experiments"][0]["config"]["data.d1"]="six"; json.dump(m, open(p,"w"))'
+mkres bad_axis; edit bad_axis 'import json,sys; p=sys.argv[1]+"/manifest.json"; m=json.load(open(p)); m["experiments"][0]["config"]["grid"]["data.redundancy"]="all"; json.dump(m, open(p,"w"))'
+mkres missing_col; edit missing_col 'import sys; p=sys.argv[1]+"/results.csv"; t=open(p).read(); open(p,"w").write(t.replace("learned_r2,","learnt_r2,",1))'
+mkres short_row; edit short_row 'import sys; p=sys.argv[1]+"/results.csv"; l=open(p).read().splitlines(True); l[3]=",".join(l[3].split(",")[:5])+"\n"; open(p,"w").write("".join(l))'
+mkres cell_outside; edit cell_outside 'import sys; p=sys.argv[1]+"/results.csv"; l=open(p).read().splitlines(True); l[2]="77"+l[2][1:]; open(p,"w").write("".join(l))'
+mkres cell_text; edit cell_text 'import sys; p=sys.argv[1]+"/results.csv"; l=open(p).read().splitlines(True); l[2]="x"+l[2][1:]; open(p,"w").write("".join(l))'
+mkres bad_name; edit bad_name 'import sys; p=sys.argv[1]+"/results.csv"; t=open(p).read(); open(p,"w").write(t.replace(",y_shared,",",y_nope,",1))'
+mkres bad_number; edit bad_number 'import sys,csv; p=sys.argv[1]+"/results.csv"; r=list(csv.reader(open(p))); r[1][r[0].index("learned_r2")]="zero"; csv.writer(open(p,"w"),lineterminator="\n").writerows(r)'
+mkres open_quote; edit open_quote 'import sys; p=sys.argv[1]+"/results.csv"; l=open(p).read().splitlines(True); l[2]="\""+l[2]; open(p,"w").write("".join(l))'
+mkres empty_csv; : >"$T/empty_csv/results.csv"
+mkres orphan_csv; rm "$T/orphan_csv/manifest.json"
+mkres other_cols; edit other_cols 'import sys; p=sys.argv[1]+"/results.csv"; t=open(p).read(); open(p,"w").write(t.replace("cka,","ckb,",1))'
+echo "not a directory" >"$T/a_file"
+
+# --- the table: NEEDLE | ARGUMENTS (shell words, $T is the fixture directory)
+while IFS= read -r row; do
+  case "$row" in ''|'#'*) continue ;; esac
+  needle=${row%% | *}
+  args=${row#* | }
+  eval "set -- $args"
+  "$A" "$@" >"$T/out" 2>"$T/err"; rc=$?
+  err=$(cat "$T/err")
+  if [ "$rc" -ne 2 ]; then bad "[$args] exit $rc, expected 2: $err"; continue; fi
+  if [ "$(wc -l <"$T/err")" -ne 1 ]; then bad "[$args] $(wc -l <"$T/err") stderr lines: $err"; continue; fi
+  if [[ "$err" != "alignsim: error: "* ]]; then bad "[$args] not an 'alignsim: error:' line: $err"; continue; fi
+  if [[ "$err" != *"$needle"* ]]; then bad "[$args] '$err' lacks '$needle'"; continue; fi
+  if grep -qiE "terminate called|Sanitizer|runtime error:|stack|Aborted|core dumped" "$T/err"; then bad "[$args] crash text: $err"; continue; fi
+  if [ -s "$T/out" ]; then bad "[$args] wrote to stdout: $(head -c 200 "$T/out")"; continue; fi
+  pass=$((pass + 1))
+done <<'TABLE'
+# command line
+error | 
+subcommand | frobnicate
+--frob | theory --frob
+--set | theory --set
+--out | export
+--out | sweep "$T/good.toml"
+--jobs | sweep "$T/good.toml" --out "$T/o1" --jobs -1
+--jobs | sweep "$T/good.toml" --out "$T/o1" --jobs many
+--shape | bench --shape huge
+--dtype | bench --dtype int8
+--seconds | bench --seconds 0
+dir | plot
+/nonexistent/dir | plot /nonexistent/dir
+/nonexistent/config.toml | theory /nonexistent/config.toml
+not expected | theory "$T/good.toml" "$T/good.toml"
+--out | sweep "$T/good.toml" --out ""
+# config files
+unterminated.toml: | theory "$T/unterminated.toml"
+data.bogus | train "$T/unknown_key.toml"
+data.d1 | theory "$T/wrong_type.toml"
+data.d1 | theory "$T/fractional.toml"
+data.mixing | train "$T/bad_choice.toml"
+not a section | theory "$T/top_level.toml"
+data.noise1 | theory "$T/nan.toml"
+train.lr | train "$T/inf.toml"
+data.redundancy | theory "$T/range.toml"
+orthogonal | theory "$T/orthogonal.toml"
+train.batch | train "$T/batch.toml"
+model.hidden | train "$T/hidden.toml"
+model.hidden | train "$T/hidden_type.toml"
+data.sub | theory "$T/nested.toml"
+data.d1 | theory "$T/datetime.toml"
+dup_table.toml: | theory "$T/dup_table.toml"
+dup_key.toml: | theory "$T/dup_key.toml"
+theory.lambda_max | theory "$T/lambda.toml"
+data.seed | theory "$T/negative_seed.toml"
+huge_int.toml: | theory "$T/huge_int.toml"
+binary.toml: | theory "$T/binary.toml"
+bad_utf8.toml: | config "$T/bad_utf8.toml"
+# --set
+key=value | theory --set data.d1
+key=value | theory --set =3
+data.bogus | theory --set data.bogus=1
+data.d1 | theory --set data.d1=abc
+data.d1 | theory --set data.d1=
+train.lr | train --set train.lr=nan
+model.hidden | train --set 'model.hidden=[1,'
+data.mixing | theory --set data.mixing=weird
+data.n_train | train --set data.n_train=-5
+data.d1 | theory --set $'data.d1=8\ndata.d2 = 3'
+data.d1 | theory --set 'data.d1=8 9'
+grid.data.redundancy | sweep "$T/good.toml" --out "$T/o2" --set grid.data.redundancy=0.5
+empty | sweep "$T/good.toml" --out "$T/o2" --set 'grid.data.redundancy=[]'
+data.nope | sweep "$T/good.toml" --out "$T/o2" --set 'grid.data.nope=[1]'
+grid | sweep "$T/good.toml" --out "$T/o2" --set $'grid.data.redundancy=[0]\n[data]\nd1 = 3'
+# grids and experiments
+data.nope | sweep "$T/g_unknown.toml" --out "$T/o3"
+empty | sweep "$T/g_empty.toml" --out "$T/o3"
+list | sweep "$T/g_scalar.toml" --out "$T/o3"
+data.redundancy | sweep "$T/g_mixed.toml" --out "$T/o3"
+twice | sweep "$T/g_twice.toml" --out "$T/o3"
+twice | sweep "$T/g_seeds_twice.toml" --out "$T/o3"
+non-negative | sweep "$T/g_seeds_neg.toml" --out "$T/o3"
+grid.seeds | sweep "$T/g_seeds_float.toml" --out "$T/o3"
+train.seed | sweep "$T/g_seed_both.toml" --out "$T/o3"
+grid cell 1 | sweep "$T/g_cell.toml" --out "$T/o3"
+model.dim | sweep "$T/g_dim.toml" --out "$T/o3"
+cells | sweep "$T/g_huge.toml" --out "$T/o3"
+no name | sweep "$T/x_noname.toml" --out "$T/o3"
+name | sweep "$T/x_badname.toml" --out "$T/o3"
+two experiments | sweep "$T/x_same.toml" --out "$T/o3"
+not a section | sweep "$T/x_section.toml" --out "$T/o3"
+experiment | sweep "$T/x_scalar.toml" --out "$T/o3"
+experiment | sweep "$T/x_empty.toml" --out "$T/o3"
+data.bogus | sweep "$T/x_axis.toml" --out "$T/o3"
+# results directories: alignsim plot
+no manifest.json | plot "$T/empty_dir"
+no results.csv | plot "$T/no_results"
+manifest.json | plot "$T/not_json"
+manifest.json | plot "$T/json_array"
+manifest.json | plot "$T/no_experiments"
+data.bogus | plot "$T/bad_key"
+data.d1 | plot "$T/bad_value"
+data.redundancy | plot "$T/bad_axis"
+results.csv | plot "$T/missing_col"
+results.csv:4 | plot "$T/short_row"
+outside the grid | plot "$T/cell_outside"
+results.csv | plot "$T/cell_text"
+y_nope | plot "$T/bad_name"
+zero | plot "$T/bad_number"
+results.csv | plot "$T/open_quote"
+results.csv | plot "$T/empty_csv"
+# alignsim plot's options
+--only nope | plot "$T/res" --only nope --out "$T/f1"
+--format | plot "$T/res" --format gif --out "$T/f1"
+--x data.bogus | plot "$T/res" --x data.bogus --out "$T/f1"
+--rep | plot "$T/res" --rep z3 --out "$T/f1"
+--targets | plot "$T/res" --targets y9 --out "$T/f1"
+it is a file | plot "$T/res" --out "$T/a_file"
+--curve | theory --curve bogus
+# results directories: resuming a sweep into them
+manifest.json | sweep "$T/good.toml" --out "$T/not_json"
+manifest.json | sweep "$T/good.toml" --out "$T/json_array"
+without a manifest.json | sweep "$T/good.toml" --out "$T/orphan_csv"
+other columns | sweep "$T/good.toml" --out "$T/other_cols"
+another config | sweep "$T/good.toml" --out "$T/res" --set train.steps=21
+not a directory | sweep "$T/good.toml" --out "$T/a_file"
+# exports
+a_file | export --out "$T/a_file"
+data.bogus | export --set data.bogus=1 --out "$T/o4"
+orthogonal | export --set data.d1=3 --out "$T/o4"
+TABLE
+
+echo "malformed: $pass passed, $fail failed"
+[ "$pass" -ge 50 ] || { echo "FAIL: the table must hold at least 50 cases that pass, has $pass"; fail=$((fail + 1)); }
+[ "$fail" -eq 0 ]
