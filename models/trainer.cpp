@@ -46,11 +46,22 @@ Trainer<T>::Trainer(const TrainerSpec<T>& spec, const TrainData<T>& data)
       batch_rng_(ad::derive_seed(spec.seed, "batches")) {
     const bool has_align = spec_.alignment.name != "none";
     n_ = rows_of(data_.x1, "x1", true);
+    const bool classify = spec_.task && spec_.task_classes > 0;
+    if (classify && spec_.task_classes < 2)
+        throw std::invalid_argument("trainer: a classification head needs at least 2 classes");
     const std::size_t others[3] = {rows_of(data_.x2, "x2", !spec_.frozen_targets),
                                    rows_of(data_.z2, "frozen targets z2", spec_.frozen_targets && has_align),
-                                   rows_of(data_.y, "task column y", spec_.task)};
+                                   rows_of(data_.y, "task column y", spec_.task && !classify)};
     for (std::size_t r : others)
         if (r != 0 && r != n_) throw std::invalid_argument("trainer: the data matrices differ in rows");
+    if (classify) {
+        if (!data_.labels) throw std::invalid_argument("trainer: no task labels given");
+        if (data_.labels->size() != n_) throw std::invalid_argument("trainer: the task labels differ in rows from x1");
+        for (int c : *data_.labels)
+            if (c < 0 || static_cast<std::size_t>(c) >= spec_.task_classes)
+                throw std::invalid_argument("trainer: task label " + std::to_string(c) + " is not in 0.." +
+                                            std::to_string(spec_.task_classes - 1));
+    }
     if (spec_.batch == 0 || spec_.batch > n_)
         throw std::invalid_argument("trainer: batch " + std::to_string(spec_.batch) + " is not in 1.." +
                                     std::to_string(n_) + " (the training rows)");
@@ -59,19 +70,25 @@ Trainer<T>::Trainer(const TrainerSpec<T>& spec, const TrainData<T>& data)
     ad::Rng rh(ad::derive_seed(spec_.seed, "init_head"));
     e1_ = make_encoder<T>(spec_.enc1, r1);
     if (!spec_.frozen_targets) e2_ = make_encoder<T>(spec_.enc2, r2);
+    if (classify) {
+        head_ = ad::Param<T>("head", spec_.task_classes, spec_.enc1.out_dim);
+        head_bias_ = ad::Param<T>("head_bias", 1, spec_.task_classes);  // zero
+    }
     if (spec_.task) ad::xavier_uniform(head_.value, rh);
 
-    std::vector<ad::Param<T>*> params = e1_->params();
+    params_ = e1_->params();
     if (e2_)
-        for (auto* q : e2_->params()) params.push_back(q);
-    if (spec_.task) params.push_back(&head_);
-    opt_ = ad::make_optimizer<T>(spec_.optimizer, params, spec_.lr, spec_.weight_decay, spec_.momentum);
+        for (auto* q : e2_->params()) params_.push_back(q);
+    if (spec_.task) params_.push_back(&head_);
+    if (classify) params_.push_back(&head_bias_);
+    opt_ = ad::make_optimizer<T>(spec_.optimizer, params_, spec_.lr, spec_.weight_decay, spec_.momentum);
 
     const std::size_t B = spec_.batch;
     x1b_ = ad::Mat<T>({B, data_.x1->shape()[1]});
     if (data_.x2) x2b_ = ad::Mat<T>({B, data_.x2->shape()[1]});
     if (spec_.frozen_targets && data_.z2) z2b_ = ad::Mat<T>({B, data_.z2->shape()[1]});
-    if (spec_.task) yb_ = ad::Mat<T>({B, std::size_t(1)});
+    if (spec_.task && !classify) yb_ = ad::Mat<T>({B, std::size_t(1)});
+    if (classify) labels_b_.resize(B);
     order_.resize(n_);
     std::iota(order_.begin(), order_.end(), std::size_t(0));
     cursor_ = n_;  // the first step shuffles
@@ -90,7 +107,13 @@ void Trainer<T>::next_batch() {
     } else {
         gather(*data_.x2, order_, cursor_, x2b_);
     }
-    if (spec_.task) gather(*data_.y, order_, cursor_, yb_);
+    if (spec_.task) {
+        if (spec_.task_classes > 0) {
+            for (std::size_t r = 0; r < B; ++r) labels_b_[r] = (*data_.labels)[order_[cursor_ + r]];
+        } else {
+            gather(*data_.y, order_, cursor_, yb_);
+        }
+    }
     cursor_ += B;
 }
 
@@ -107,8 +130,13 @@ T Trainer<T>::step() {
         loss = align_(z1, z2);
     }
     if (spec_.task) {
-        ad::Var<T> pred = ad::matmul(z1, tape_.param(head_));
-        ad::Var<T> task = mse(pred, tape_.constant(yb_));
+        ad::Var<T> task;
+        if (spec_.task_classes > 0) {
+            task = ad::cross_entropy(ad::affine(z1, tape_.param(head_), tape_.param(head_bias_)), labels_b_);
+        } else {
+            ad::Var<T> pred = ad::matmul(z1, tape_.param(head_));
+            task = mse(pred, tape_.constant(yb_));
+        }
         loss = has_align ? ad::add(task, ad::scale(loss, spec_.lambda)) : task;
     }
     const T L = loss.item();

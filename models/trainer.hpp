@@ -7,6 +7,9 @@
 //   loss = task(head(z1), y) + lambda * alignment(z1, z2)     (with a task)
 //   loss = alignment(z1, z2)                                   (without)
 //   z1 = f1(x1);  z2 = f2(x2), or the frozen targets z2 given as data
+// The task head is linear: a regression head p -> 1 with mean squared error to a column y, or a
+// classification head p -> K logits (weights and a bias) with softmax cross-entropy to class
+// labels (TrainerSpec::task_classes).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -28,6 +31,9 @@ struct TrainerSpec {
     typename AlignmentLoss<T>::Settings alignment;  // name "none": task only
     bool frozen_targets = false;                   // z2 comes from TrainData::z2, not an encoder
     bool task = false;                             // a linear head (p -> 1) on z1, MSE to TrainData::y
+    // >= 2: the task head is a classifier instead, z1 W^T + b -> task_classes logits (W
+    // task_classes x p, b a row), softmax cross-entropy to TrainData::labels. 0: regression head.
+    std::size_t task_classes = 0;
     T lambda = T(1);                               // weight of the alignment loss when there is a task
     std::string optimizer = "adam";                // sgd | adam | adamw
     T lr = T(1e-3), weight_decay = T(0), momentum = T(0.9);
@@ -45,7 +51,8 @@ struct TrainData {
     const ad::Mat<T>* x1 = nullptr;
     const ad::Mat<T>* x2 = nullptr;  // the second modality (encoders on both sides)
     const ad::Mat<T>* z2 = nullptr;  // frozen targets (TrainerSpec::frozen_targets)
-    const ad::Mat<T>* y = nullptr;   // the task column, n x 1 (TrainerSpec::task)
+    const ad::Mat<T>* y = nullptr;   // the task column, n x 1 (TrainerSpec::task, regression head)
+    const std::vector<int>* labels = nullptr;  // the task's classes 0..K-1, n of them (classification head)
 };
 
 // How a fit ended. status: "ok" | "diverged" (reason says at which step and why).
@@ -76,8 +83,12 @@ public:
 
     Encoder<T>& encoder1() { return *e1_; }
     Encoder<T>* encoder2() { return e2_.get(); }  // nullptr with frozen targets
+    // The task head: p x 1 (regression), or task_classes x p with its bias head_bias() (1 x K).
     const ad::Param<T>& head() const { return head_; }
+    const ad::Param<T>& head_bias() const { return head_bias_; }
     ad::Optimizer<T>& optimizer() { return *opt_; }
+    // Every learned parameter, in the optimiser's order: encoder 1, encoder 2, the head.
+    const std::vector<ad::Param<T>*>& params() { return params_; }
     const ad::Tape<T>& tape() const { return tape_; }
     const TrainerSpec<T>& spec() const { return spec_; }
 
@@ -87,14 +98,16 @@ private:
     TrainData<T> data_;
     std::size_t n_ = 0;
     std::unique_ptr<Encoder<T>> e1_, e2_;
-    ad::Param<T> head_;
+    ad::Param<T> head_, head_bias_;
     AlignmentLoss<T> align_;
+    std::vector<ad::Param<T>*> params_;
     std::unique_ptr<ad::Optimizer<T>> opt_;
     ad::Tape<T> tape_;
     ad::Rng batch_rng_;
     std::vector<std::size_t> order_;
     std::size_t cursor_ = 0;
     ad::Mat<T> x1b_, x2b_, z2b_, yb_;  // minibatch buffers, allocated once
+    std::vector<int> labels_b_;         // the minibatch's classes (classification head)
     bool have_initial_ = false;
     T initial_ = T(0);
     std::string diverged_;

@@ -389,6 +389,65 @@ BOOST_AUTO_TEST_CASE(both_encoders_through_gradcheck) {
         }
 }
 
+BOOST_AUTO_TEST_CASE(trainer_step_gradient_with_a_classification_head) {
+    // The trainer's loss task + lambda * alignment with the classification head (the real-data
+    // model): one full-batch SGD step of rate 1 moves every parameter by minus its gradient,
+    // which must match central differences of the loss the step reports (full batch: the loss
+    // does not depend on the order the rows are drawn in). MLP encoders on both sides, InfoNCE.
+    const std::size_t n = 8;
+    models::TrainerSpec<double> ts;
+    ts.enc1.kind = ts.enc2.kind = "mlp";
+    ts.enc1.in_dim = 5;
+    ts.enc2.in_dim = 4;
+    ts.enc1.out_dim = ts.enc2.out_dim = 3;
+    ts.enc1.hidden = {4};
+    ts.enc2.hidden = {3};
+    ts.enc1.activation = ts.enc2.activation = "tanh";  // smooth: central differences are exact to O(h^2)
+    ts.alignment.name = "infonce";
+    ts.alignment.temperature = 0.5;
+    ts.task = true;
+    ts.task_classes = 3;
+    ts.lambda = 0.7;
+    ts.optimizer = "sgd";
+    ts.momentum = 0;
+    ts.lr = 1;
+    ts.batch = n;
+    const M x1 = rnd(n, 5, 61), x2 = rnd(n, 4, 62);
+    std::vector<int> labels{0, 1, 2, 2, 1, 0, 1, 2};
+    models::TrainData<double> td;
+    td.x1 = &x1;
+    td.x2 = &x2;
+    td.labels = &labels;
+    models::Trainer<double> tr(ts, td);
+    const auto& ps = tr.params();
+    BOOST_TEST(ps.size() == 10u);  // 4 + 4 encoder tensors, the head and its bias
+    BOOST_TEST(tr.head().value.shape()[0] == 3u);
+    BOOST_TEST(tr.head().value.shape()[1] == 3u);
+    std::vector<M> theta0;
+    for (auto* p : ps) theta0.push_back(p->value);
+    tr.step();
+    std::vector<M> grad;
+    for (std::size_t k = 0; k < ps.size(); ++k) grad.push_back(theta0[k] - ps[k]->value);
+    tr.optimizer().set_lr(0.0);  // from here step() only evaluates
+    auto loss_at = [&](std::size_t k, std::size_t i, double h) {
+        for (std::size_t q = 0; q < ps.size(); ++q) ps[q]->value = theta0[q];
+        ps[k]->value.data()[i] += h;
+        return double(tr.step());
+    };
+    for (std::size_t k = 0; k < ps.size(); ++k)
+        for (std::size_t i = 0; i < ps[k]->value.size(); ++i) {
+            const double h = 1e-5;
+            const double num = (loss_at(k, i, h) - loss_at(k, i, -h)) / (2 * h), ana = grad[k].data()[i];
+            BOOST_TEST(std::abs(num - ana) <= 1e-7 + 1e-5 * std::abs(num),
+                       ps[k]->name << "[" << i << "]: step " << ana << ", central differences " << num);
+        }
+    // Labels out of range, or missing, are refused.
+    labels[3] = 3;
+    BOOST_CHECK_THROW(models::Trainer<double>(ts, td), std::invalid_argument);
+    td.labels = nullptr;
+    BOOST_CHECK_THROW(models::Trainer<double>(ts, td), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(encoder_shapes_and_structure) {
     models::EncoderSpec spec;
     spec.kind = "linear";
@@ -470,11 +529,14 @@ void zero_allocation_steps(models::TrainerSpec<T> ts, const char* what) {
         fill_normal(x2, rng);
         fill_normal(z2, rng);
         fill_normal(y, rng);
+        std::vector<int> labels(n);
+        for (std::size_t i = 0; i < n; ++i) labels[i] = x1(i, 0) > 0 ? 1 + int(i % 2) : 0;  // 3 classes
         models::TrainData<T> td;
         td.x1 = &x1;
         td.x2 = &x2;
         if (ts.frozen_targets) td.z2 = &z2;
         if (ts.task) td.y = &y;
+        if (ts.task_classes) td.labels = &labels;
         ts.batch = 32;
         models::Trainer<T> train(ts, td);
         const Tape<T>& tape = train.tape();
@@ -519,6 +581,12 @@ void zero_allocation_step() {
     tr.lambda = T(0.5);
     tr.lr = T(1e-2);
     zero_allocation_steps(tr, "regression + task");
+    // InfoNCE plus a classification head (the real-data model of data.kind = fashion_mnist)
+    ts.alignment.name = "infonce";
+    ts.task = true;
+    ts.task_classes = 3;
+    ts.lambda = T(0.5);
+    zero_allocation_steps(ts, "infonce + classification head");
 }
 
 BOOST_AUTO_TEST_CASE(training_step_allocates_nothing_after_warmup) {
