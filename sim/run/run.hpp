@@ -40,6 +40,13 @@ struct RunResult {
     double subspace_distance = -1;  // largest principal angle (radians) to the analytic optimum; -1: n/a
     double cka = 0;                 // linear CKA between z1 and z2 on the test set
     double alignment_loss = 0;      // alignment loss on the test set
+    // data.kind = "fashion_mnist" (sim/run/real.hpp): the logistic probe's test accuracy of each
+    // target from z1 and z2; the baselines per target and representation ("x1", "x2": the probe
+    // on raw pixels; "x1_supervised": a supervised model on x1 alone, supervised_model says
+    // which) when eval.baselines is on. Empty for other data (whose targets are read by R^2).
+    std::map<std::string, R2Pair> learned_accuracy;
+    std::map<std::string, std::map<std::string, double>> baseline_accuracy;
+    std::string supervised_model;
     nlohmann::json to_json() const;  // the `alignsim train --json` object
 };
 
@@ -48,8 +55,9 @@ struct RunResult {
 bool nonlinear_probe_on(const Config& cfg);
 
 // One row of results.csv: what it measures (`name`, a target or block, `kind` saying which),
-// from which representation (`rep`: z1, z2), with which read-out (`probe`: linear | nonlinear)
-// and in which unit (`metric`: r2).
+// from which representation (`rep`: z1, z2; for fashion_mnist's baselines x1, x2 (raw pixels)
+// and x1_supervised), with which read-out (`probe`: linear | nonlinear; the logistic probe is
+// `linear`) and in which unit (`metric`: r2, or accuracy for fashion_mnist).
 struct RowKey {
     std::string kind, name, rep, probe, metric;
 };
