@@ -16,10 +16,10 @@ bool little_endian() {
     return b == 1;
 }
 
-void write_raw(const std::string& path, const std::vector<std::size_t>& shape, const double* data,
-               std::size_t count) {
+void write_raw(const std::string& path, const std::vector<std::size_t>& shape, const void* data, std::size_t count,
+               const char* descr, std::size_t elem) {
     if (!little_endian()) throw std::runtime_error("write_npy: big-endian hosts are not supported");
-    std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (";
+    std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
     for (std::size_t i = 0; i < shape.size(); ++i) {
         dict += std::to_string(shape[i]);
         if (shape.size() == 1 || i + 1 < shape.size()) dict += ",";
@@ -40,22 +40,38 @@ void write_raw(const std::string& path, const std::vector<std::size_t>& shape, c
     const unsigned char hl[2] = {static_cast<unsigned char>(hlen & 0xff), static_cast<unsigned char>(hlen >> 8)};
     out.write(reinterpret_cast<const char*>(hl), 2);
     out.write(dict.data(), static_cast<std::streamsize>(dict.size()));
-    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(double)));
+    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * elem));
     if (!out) throw std::runtime_error("error writing '" + path + "'");
 }
 
 }  // namespace
 
 void write_npy(const std::string& path, const ad::Mat<double>& m) {
-    write_raw(path, {m.shape()[0], m.shape()[1]}, m.data(), m.size());
+    write_raw(path, {m.shape()[0], m.shape()[1]}, m.data(), m.size(), "<f8", sizeof(double));
 }
 
 void write_npy_vector(const std::string& path, const std::vector<double>& v) {
-    write_raw(path, {v.size()}, v.data(), v.size());
+    write_raw(path, {v.size()}, v.data(), v.size(), "<f8", sizeof(double));
+}
+
+void write_npy(const std::string& path, const ad::Mat<float>& m) {
+    static_assert(sizeof(float) == 4, "float32 expected");
+    write_raw(path, {m.shape()[0], m.shape()[1]}, m.data(), m.size(), "<f4", sizeof(float));
+}
+
+void write_npy_vector(const std::string& path, const std::vector<float>& v) {
+    write_raw(path, {v.size()}, v.data(), v.size(), "<f4", sizeof(float));
+}
+
+void write_npy_int(const std::string& path, const std::vector<std::int64_t>& data, const std::vector<std::size_t>& shape) {
+    std::size_t count = 1;
+    for (auto d : shape) count *= d;
+    if (shape.empty() || count != data.size()) throw std::invalid_argument("write_npy_int: shape does not match the data");
+    write_raw(path, shape, data.data(), data.size(), "<i8", sizeof(std::int64_t));
 }
 
 NpyArray read_npy(const std::string& path) {
-    auto bad = [&](const std::string& why) { return std::runtime_error("'" + path + "': not a float64 .npy file: " + why); };
+    auto bad = [&](const std::string& why) { return std::runtime_error("'" + path + "': not a readable .npy file: " + why); };
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read '" + path + "'");
     char magic[6];
@@ -114,12 +130,23 @@ NpyArray read_npy(const std::string& path) {
             pos = comma + 1;
         }
     }
-    if (a.descr != "<f8") throw bad("dtype '" + a.descr + "' (only <f8 is read)");
+    if (a.descr != "<f8" && a.descr != "<f4" && a.descr != "<i8")
+        throw bad("dtype '" + a.descr + "' (<f8, <f4 and <i8 are read)");
     if (a.fortran_order) throw bad("Fortran order");
     std::size_t count = 1;
     for (auto d : a.shape) count *= d;
     a.data.resize(count);
-    in.read(reinterpret_cast<char*>(a.data.data()), static_cast<std::streamsize>(count * sizeof(double)));
+    if (a.descr == "<f8") {
+        in.read(reinterpret_cast<char*>(a.data.data()), static_cast<std::streamsize>(count * sizeof(double)));
+    } else if (a.descr == "<f4") {
+        std::vector<float> f(count);
+        in.read(reinterpret_cast<char*>(f.data()), static_cast<std::streamsize>(count * sizeof(float)));
+        for (std::size_t i = 0; i < count; ++i) a.data[i] = f[i];
+    } else {
+        std::vector<std::int64_t> v(count);
+        in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(count * sizeof(std::int64_t)));
+        for (std::size_t i = 0; i < count; ++i) a.data[i] = static_cast<double>(v[i]);
+    }
     if (!in) throw bad("truncated data");
     return a;
 }
