@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
 #include <numeric>
 #include <stdexcept>
+#include <thread>
 
 #include "autodiff/ops.hpp"
 
@@ -39,6 +43,64 @@ std::size_t rows_of(const ad::Mat<T>* m, const char* what, bool needed) {
 }
 
 }  // namespace
+
+// The helper thread of a concurrent step: runs one job at a time for the trainer (0: idle,
+// 1: encoder 2's forward, 2: its backward; -1: quit), handed over under a mutex.
+template <class T>
+struct Trainer<T>::Helper {
+    Trainer* tr;
+    std::mutex mu;
+    std::condition_variable cv;
+    int job = 0;
+    std::exception_ptr err;
+    std::thread th;
+    explicit Helper(Trainer* t) : tr(t), th([this] { loop(); }) {}
+    ~Helper() {
+        {
+            std::lock_guard<std::mutex> lk(mu);
+            job = -1;
+        }
+        cv.notify_all();
+        th.join();
+    }
+    void loop() {
+        std::unique_lock<std::mutex> lk(mu);
+        for (;;) {
+            cv.wait(lk, [&] { return job != 0; });
+            if (job < 0) return;
+            const int j = job;
+            lk.unlock();
+            try {
+                if (j == 1) tr->forward2();
+                else tr->tape2_.backward_from(tr->z2v_, tr->zp2_.grad);
+            } catch (...) {
+                err = std::current_exception();
+            }
+            lk.lock();
+            job = 0;
+            cv.notify_all();
+        }
+    }
+    void post(int j) {
+        {
+            std::lock_guard<std::mutex> lk(mu);
+            job = j;
+        }
+        cv.notify_all();
+    }
+    void wait() {
+        std::unique_lock<std::mutex> lk(mu);
+        cv.wait(lk, [&] { return job == 0; });
+        if (err) {
+            std::exception_ptr e = err;
+            err = nullptr;
+            std::rethrow_exception(e);
+        }
+    }
+};
+
+template <class T>
+Trainer<T>::~Trainer() = default;
 
 template <class T>
 Trainer<T>::Trainer(const TrainerSpec<T>& spec, const TrainData<T>& data)
@@ -92,43 +154,91 @@ Trainer<T>::Trainer(const TrainerSpec<T>& spec, const TrainData<T>& data)
     order_.resize(n_);
     std::iota(order_.begin(), order_.end(), std::size_t(0));
     cursor_ = n_;  // the first step shuffles
+    if (spec_.threads >= 2 && e2_ && has_align) {
+        zp1_ = ad::Param<T>("z1", B, spec_.enc1.out_dim);
+        zp2_ = ad::Param<T>("z2", B, spec_.enc2.out_dim);
+        helper_ = std::make_unique<Helper>(this);
+    }
 }
 
 template <class T>
-void Trainer<T>::next_batch() {
+std::size_t Trainer<T>::advance() {
     const std::size_t B = spec_.batch;
     if (cursor_ + B > n_) {
         shuffle(order_, batch_rng_);
         cursor_ = 0;
     }
-    gather(*data_.x1, order_, cursor_, x1b_);
-    if (spec_.frozen_targets) {
-        if (data_.z2) gather(*data_.z2, order_, cursor_, z2b_);
-    } else {
-        gather(*data_.x2, order_, cursor_, x2b_);
-    }
+    const std::size_t b0 = cursor_;
+    cursor_ += B;
+    return b0;
+}
+
+template <class T>
+void Trainer<T>::gather1(std::size_t b0) {
+    const std::size_t B = spec_.batch;
+    gather(*data_.x1, order_, b0, x1b_);
+    if (spec_.frozen_targets && data_.z2) gather(*data_.z2, order_, b0, z2b_);
     if (spec_.task) {
         if (spec_.task_classes > 0) {
-            for (std::size_t r = 0; r < B; ++r) labels_b_[r] = (*data_.labels)[order_[cursor_ + r]];
+            for (std::size_t r = 0; r < B; ++r) labels_b_[r] = (*data_.labels)[order_[b0 + r]];
         } else {
-            gather(*data_.y, order_, cursor_, yb_);
+            gather(*data_.y, order_, b0, yb_);
         }
     }
-    cursor_ += B;
+}
+
+template <class T>
+void Trainer<T>::gather2(std::size_t b0) {
+    if (!spec_.frozen_targets) gather(*data_.x2, order_, b0, x2b_);
+}
+
+template <class T>
+void Trainer<T>::next_batch() {
+    const std::size_t b0 = advance();
+    gather1(b0);
+    gather2(b0);
+}
+
+template <class T>
+void Trainer<T>::forward2() {
+    gather2(b0_);
+    tape2_.reset();
+    z2v_ = e2_->forward(tape2_, tape2_.constant(x2b_));
 }
 
 template <class T>
 T Trainer<T>::step() {
     const long k = step_index_++;
+    if (helper_) {
+        // Encoder 2 on the helper thread, encoder 1 here, each on its own tape; then the loss
+        // on tape_ from copies of z1 and z2 (leaves whose gradients seed the two backwards).
+        b0_ = advance();
+        helper_->post(1);
+        gather1(b0_);
+        tape1_.reset();
+        z1v_ = e1_->forward(tape1_, tape1_.constant(x1b_));
+        helper_->wait();
+        std::copy(z1v_.value().data(), z1v_.value().data() + zp1_.value.size(), zp1_.value.data());
+        std::copy(z2v_.value().data(), z2v_.value().data() + zp2_.value.size(), zp2_.value.data());
+        zp1_.grad.fill(T(0));
+        zp2_.grad.fill(T(0));
+        tape_.reset();
+        return loss_and_update(tape_.param(zp1_), tape_.param(zp2_), k);
+    }
     next_batch();
     const bool has_align = spec_.alignment.name != "none";
     tape_.reset();
     ad::Var<T> z1 = e1_->forward(tape_, tape_.constant(x1b_));
+    ad::Var<T> z2;
+    if (has_align) z2 = spec_.frozen_targets ? tape_.constant(z2b_) : e2_->forward(tape_, tape_.constant(x2b_));
+    return loss_and_update(z1, z2, k);
+}
+
+template <class T>
+T Trainer<T>::loss_and_update(ad::Var<T> z1, ad::Var<T> z2, long k) {
+    const bool has_align = spec_.alignment.name != "none";
     ad::Var<T> loss;
-    if (has_align) {
-        ad::Var<T> z2 = spec_.frozen_targets ? tape_.constant(z2b_) : e2_->forward(tape_, tape_.constant(x2b_));
-        loss = align_(z1, z2);
-    }
+    if (has_align) loss = align_(z1, z2);
     if (spec_.task) {
         ad::Var<T> task;
         if (spec_.task_classes > 0) {
@@ -155,6 +265,11 @@ T Trainer<T>::step() {
     }
     opt_->zero_grad();
     tape_.backward(loss);
+    if (helper_) {  // the encoders' backwards, seeded with dL/dz1 and dL/dz2, concurrently
+        helper_->post(2);
+        tape1_.backward_from(z1v_, zp1_.grad);
+        helper_->wait();
+    }
     if (spec_.clip > T(0)) {
         const T gn = opt_->clip_grad_norm(spec_.clip);
         if (!std::isfinite(double(gn))) {

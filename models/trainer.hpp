@@ -39,6 +39,11 @@ struct TrainerSpec {
     T lr = T(1e-3), weight_decay = T(0), momentum = T(0.9);
     T clip = T(0);                                 // > 0: clip the joint gradient norm
     std::size_t batch = 256;
+    // >= 2: the step runs the two encoders concurrently, each on its own tape, encoder 2 on a
+    // helper thread (models::Trainer joins them at the loss, Tape::backward_from); the BLAS
+    // calls should then be single-threaded. The same numbers as one thread, bit for bit. Only
+    // with two encoders and an alignment loss (otherwise one thread does everything).
+    int threads = 1;
     // Everything random derives from it: encoder initialisations ("init_f1", "init_f2"), the head
     // ("init_head") and the minibatch order ("batches").
     std::uint64_t seed = 0;
@@ -70,6 +75,9 @@ public:
     // Throws std::invalid_argument on an inconsistent spec or data (unknown optimiser, missing
     // matrix, batch larger than the data).
     Trainer(const TrainerSpec<T>& spec, const TrainData<T>& data);
+    ~Trainer();
+    Trainer(const Trainer&) = delete;
+    Trainer& operator=(const Trainer&) = delete;
 
     // One step: the next minibatch (a new permutation each epoch), forward, loss, backward,
     // optional clipping, update. Returns the minibatch loss before the update. When the loss or
@@ -92,8 +100,17 @@ public:
     const ad::Tape<T>& tape() const { return tape_; }
     const TrainerSpec<T>& spec() const { return spec_; }
 
+    // Whether the step runs its encoders on two threads (TrainerSpec::threads).
+    bool concurrent() const { return helper_ != nullptr; }
+
 private:
+    struct Helper;  // the second thread of a concurrent step
     void next_batch();
+    std::size_t advance();                 // the next minibatch: rows order_[b0 .. b0 + batch)
+    void gather1(std::size_t b0);          // x1, frozen targets, task
+    void gather2(std::size_t b0);          // x2
+    void forward2();                       // helper's job: gather x2, encoder 2 on tape2_
+    T loss_and_update(ad::Var<T> z1, ad::Var<T> z2, long k);  // on tape_, from z1 (and z2)
     TrainerSpec<T> spec_;
     TrainData<T> data_;
     std::size_t n_ = 0;
@@ -108,6 +125,12 @@ private:
     std::size_t cursor_ = 0;
     ad::Mat<T> x1b_, x2b_, z2b_, yb_;  // minibatch buffers, allocated once
     std::vector<int> labels_b_;         // the minibatch's classes (classification head)
+    // the concurrent step: each encoder's tape, its output, and the loss tape's copies of them
+    ad::Tape<T> tape1_, tape2_;
+    ad::Var<T> z1v_, z2v_;
+    ad::Param<T> zp1_, zp2_;
+    std::size_t b0_ = 0;
+    std::unique_ptr<Helper> helper_;
     bool have_initial_ = false;
     T initial_ = T(0);
     std::string diverged_;

@@ -122,6 +122,7 @@ BenchResult run(const BenchShape& s, double seconds, int threads) {
     ts.task = s.classes > 0;
     ts.task_classes = s.classes;
     ts.lambda = T(1);
+    ts.threads = threads;  // two or more: the encoders on two threads (models::Trainer), BLAS on one
     ad::Mat<T> x1(ad::Shape{4 * s.batch, s.dims.front()}), x2(ad::Shape{4 * s.batch, s.dims.front()});
     ad::fill_normal(x1, rng);
     ad::fill_normal(x2, rng);
@@ -132,6 +133,7 @@ BenchResult run(const BenchShape& s, double seconds, int threads) {
     td.x2 = &x2;
     if (ts.task) td.labels = &labels;
     models::Trainer<T> train(ts, td);
+    ad::blas::set_threads(train.concurrent() ? 1 : threads);
     T last = 0;
     auto step = [&]() { last = train.step(); };
     for (int w = 0; w < 3; ++w) step();
@@ -162,6 +164,8 @@ BenchResult run(const BenchShape& s, double seconds, int threads) {
     r.wall_ms_per_step = 1e3 * walls[walls.size() / 2];
     r.steps = static_cast<int>(times.size());
     r.batch = static_cast<int>(s.batch);
+    // the floor: the step's GEMMs at the best rate the BLAS reaches with this many threads
+    ad::blas::set_threads(threads);
     const auto gemms = step_gemms(s, sizeof(T));
     const double budget = std::max(0.02, 0.5 * seconds / double(gemms.size()));
     double floor_s = 0, flops = 0;

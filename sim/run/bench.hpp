@@ -43,8 +43,11 @@ struct BenchResult {
     double min_ms_per_step = 0;  // fastest timed step, same timer (the least disturbed by other processes)
 };
 
-// Times the step for about `seconds` (at least 3 steps) after a warm-up, then its GEMMs, with
-// `threads` BLAS threads (set for the bench and restored to 1 after). dtype: "float64" | "float32".
+// Times the step for about `seconds` (at least 3 steps) after a warm-up, then its GEMMs. With
+// `threads` >= 2 the step is the trainer's concurrent one (its two encoders on two threads, BLAS
+// on one: TrainerSpec::threads; a step with one encoder uses the BLAS threads instead), and the
+// floor is the GEMMs timed with that many BLAS threads; BLAS goes back to one thread after.
+// dtype: "float64" | "float32".
 BenchResult run_bench(const std::string& shape, const std::string& dtype, double seconds, int threads = 1);
 
 }  // namespace sim

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "autodiff/blas.hpp"
 #include "autodiff/random.hpp"
 #include "models/encoder.hpp"
 #include "models/losses.hpp"
@@ -290,6 +291,7 @@ RunResult train_and_evaluate(const Config& cfg, const FashionSample& s, const Ru
                              std::chrono::steady_clock::time_point t0) {
     RunResult res;
     models::TrainerSpec<T> ts = trainer_spec<T>(cfg);
+    ts.threads = opt.threads;
     const std::string task = cfg.s("objective.task");
     const int task_index = task == "none" ? -1 : theory::target_index(task);
     ts.task = task_index >= 0;
@@ -324,10 +326,14 @@ RunResult train_and_evaluate(const Config& cfg, const FashionSample& s, const Ru
     } catch (const std::invalid_argument& e) {
         throw ConfigError(e.what());
     }
+    // alone (opt.threads > 1): the encoders on two threads with single-threaded BLAS, or, when
+    // the trainer cannot split (one encoder), BLAS threads; BLAS threads again for the evaluation
+    if (opt.threads > 1) ad::blas::set_threads(trainer->concurrent() ? 1 : opt.threads);
     const models::FitReport fit = trainer->fit(steps, [&](long step, double L) {
         if (opt.progress && (step + 1) % std::max<long>(1, steps / 10) == 0)
             std::fprintf(stderr, "step %ld/%ld  loss %.6g\n", step + 1, steps, L);
     });
+    if (opt.threads > 1) ad::blas::set_threads(opt.threads);
     res.status = fit.status;
     res.reason = fit.reason;
     res.steps = fit.steps;
@@ -386,6 +392,15 @@ RunResult train_and_evaluate(const Config& cfg, const FashionSample& s, const Ru
 
 RunResult run_fashion(const Config& cfg, const RunOptions& opt) {
     const auto t0 = std::chrono::steady_clock::now();
+    struct Threads {  // BLAS threads for a run alone, one thread again after
+        explicit Threads(int n) : on(n > 1) {
+            if (on) ad::blas::set_threads(n);
+        }
+        ~Threads() {
+            if (on) ad::blas::set_threads(1);
+        }
+        bool on;
+    } threads(opt.threads);
     const FashionSample s = fashion_sample(cfg);
     if (training_dtype(cfg) == "float64") return train_and_evaluate<double>(cfg, s, opt, t0);
     return train_and_evaluate<float>(cfg, s, opt, t0);

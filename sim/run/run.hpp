@@ -74,6 +74,11 @@ RowValues row_values(const RunResult& r, const RowKey& k);
 
 struct RunOptions {
     bool progress = false;  // print progress to stderr
+    // Threads the run may use. 1 in a sweep cell (parallelism is across cells). alignsim train
+    // passes the cores for data.kind = fashion_mnist: the trainer's two encoders on two threads
+    // (TrainerSpec::threads) and BLAS threads for the evaluation and baselines; BLAS is back to
+    // one thread when the run returns.
+    int threads = 1;
 };
 
 // Deterministic in cfg: same config (seeds included), same numbers, on any thread.
