@@ -841,6 +841,120 @@ BOOST_AUTO_TEST_CASE(by_key_of_a_key_the_closed_forms_ignore) {
     fs::remove_all(dir);
 }
 
+BOOST_AUTO_TEST_CASE(capacity_and_nonlinear_figures_hold_both_probes) {
+    // The capacity figure's linear and MLP rows and the nonlinear figure: every plotted mean is the
+    // mean over seeds of results.csv, for the linear and the nonlinear probe, and every closed
+    // form is the cells' analytic_r2 (of the linear rows and of the nonlinear rows).
+    const std::string text = kSmall + R"(
+[[experiment]]
+name = "cap"
+[experiment.eval]
+nonlinear_probe = "on"
+[experiment.grid]
+"model.dim" = [1, 2]
+seeds = [3, 4]
+
+[[experiment]]
+name = "cap_mlp"
+[experiment.model]
+encoder = "mlp"
+hidden = [8]
+[experiment.grid]
+"model.dim" = [1, 2]
+seeds = [3, 4]
+
+[[experiment]]
+name = "nl"
+[experiment.data]
+kind = "nonlinear"
+[experiment.model]
+encoder = "mlp"
+hidden = [8]
+[experiment.objective]
+alignment = "infonce"
+task = "y_mix"
+[experiment.grid]
+"objective.lambda" = [0.1, 1.0]
+seeds = [3, 4]
+)";
+    const std::string dir = tmpdir("probes");
+    Counted c;
+    BOOST_REQUIRE(sweep(spec_of(text), dir, 2, c.fn()).complete);
+    sim::PlotOptions o;
+    o.run_gnuplot = false;
+    const sim::PlotReport rep = sim::make_figures(dir, dir + "/f", o);
+    BOOST_TEST((std::count(rep.drawn.begin(), rep.drawn.end(), "capacity") == 1));
+    BOOST_TEST((std::count(rep.drawn.begin(), rep.drawn.end(), "nonlinear") == 1));
+    // results.csv by (experiment, x, name, probe) -> learned and analytic values over seeds
+    const auto t = sim::read_csv(dir + "/results.csv");
+    std::map<std::tuple<std::string, double, std::string, std::string>, std::vector<double>> learned, analytic;
+    for (const auto& r : t.rows) {
+        if (r[t.col("rep")] != "z1") continue;
+        const std::string e = r[t.col("experiment")];
+        const double x = sim::parse_num(r[t.col(e == "nl" ? "objective.lambda" : "model.dim")]);
+        const auto k = std::make_tuple(e, x, r[t.col("name")], r[t.col("probe")]);
+        learned[k].push_back(sim::parse_num(r[t.col("learned_r2")]));
+        if (!r[t.col("analytic_r2")].empty()) analytic[k].push_back(sim::parse_num(r[t.col("analytic_r2")]));
+    }
+    // capacity: per encoder, a learned block (both probes) and a closed-form block
+    const auto cap = read_dat(dir + "/f/capacity.dat");
+    BOOST_REQUIRE_EQUAL(cap.size(), 4u);
+    const std::pair<std::string, std::string> blocks[] = {{"linear", "cap"}, {"mlp", "cap_mlp"}};
+    std::size_t b = 0, checked = 0;
+    for (const auto& [encoder, e] : blocks) {
+        const DatBlock& L = cap[b++];
+        const DatBlock& C = cap[b++];
+        BOOST_TEST(L.says("# " + encoder + " cca weight_decay=0"));
+        BOOST_TEST(C.says("# " + encoder + " cca closed form"));
+        BOOST_REQUIRE_EQUAL(L.rows.size(), 2u);
+        BOOST_REQUIRE_EQUAL(C.rows.size(), 2u);
+        for (std::size_t r = 0; r < 2; ++r) {
+            const double p = L.at(r, "dim");
+            BOOST_TEST(C.at(r, "dim") == p);
+            for (const std::string blk : {"s", "u1"}) {
+                const auto lin = std::make_tuple(e, p, blk, std::string("linear"));
+                const auto nl = std::make_tuple(e, p, blk, std::string("nonlinear"));
+                BOOST_REQUIRE_EQUAL(learned.at(nl).size(), 2u);
+                BOOST_TEST(std::abs(L.at(r, blk + "_mean") - mean_of(learned.at(lin))) < 1e-12);
+                BOOST_TEST(std::abs(L.at(r, blk + "_nl_mean") - mean_of(learned.at(nl))) < 1e-12, encoder << " p=" << p << " " << blk);
+                BOOST_TEST(L.at(r, "n_nl") == 2.0);
+                BOOST_TEST(std::abs(C.at(r, blk) - mean_of(analytic.at(lin))) < 1e-12);
+                BOOST_TEST(std::abs(C.at(r, blk + "_nl") - mean_of(analytic.at(nl))) < 1e-12);
+                ++checked;
+            }
+        }
+    }
+    BOOST_TEST(checked == 8u);
+    // the MLP's closed form is the optimum over all encoders (docs/theory.md section 8)
+    for (const auto& r : t.rows)
+        if (r[t.col("experiment")] == "cap_mlp")
+            BOOST_TEST(r[t.col("analytic_kind")].rfind("unconstrained", 0) == 0u, r[t.col("analytic_kind")]);
+    // nonlinear: per series, x, the linear probe's mean, sd, n, then the nonlinear probe's
+    const auto nl = read_dat(dir + "/f/nonlinear.dat");
+    const std::vector<std::string> series{"s", "u1", "y_shared", "y1", "y_mix"};
+    BOOST_REQUIRE_EQUAL(nl.size(), series.size());
+    for (std::size_t i = 0; i < series.size(); ++i) {
+        BOOST_TEST(nl[i].says("# " + series[i]));
+        BOOST_REQUIRE_EQUAL(nl[i].rows.size(), 2u);
+        for (std::size_t r = 0; r < 2; ++r) {
+            const double lam = nl[i].at(r, "objective.lambda");
+            const auto lin = std::make_tuple(std::string("nl"), lam, series[i], std::string("linear"));
+            const auto non = std::make_tuple(std::string("nl"), lam, series[i], std::string("nonlinear"));
+            BOOST_TEST(std::abs(nl[i].at(r, "learned_mean") - mean_of(learned.at(lin))) < 1e-12);
+            BOOST_TEST(std::abs(nl[i].at(r, "nonlinear_mean") - mean_of(learned.at(non))) < 1e-12, series[i] << " lambda=" << lam);
+            BOOST_TEST(nl[i].at(r, "nonlinear_n") == 2.0);
+        }
+    }
+    // drawn: the nonlinear probe solid, the linear one dashed; the capacity key names both probes
+    const std::string gp = slurp(dir + "/f/nonlinear.gp");
+    BOOST_TEST(gp.find("title \"nonlinear probe\"") != std::string::npos);
+    BOOST_TEST(gp.find("title \"linear probe\"") != std::string::npos);
+    const std::string cgp = slurp(dir + "/f/capacity.gp");
+    BOOST_TEST(cgp.find("MLP encoders [8]") != std::string::npos);
+    BOOST_TEST(cgp.find("title \"nonlinear probe\"") != std::string::npos);
+    fs::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_CASE(real_figure_of_a_fashion_mnist_grid) {
     // A small real-image grid (task y_mix + lambda x InfoNCE, two redundancies, and alignment-only
     // runs of two objectives): the `real` figure is drawn, and no by_<key> figure (fashion_mnist

@@ -25,10 +25,12 @@
 #include "sim/data/samples.hpp"
 #include "sim/run/probe.hpp"
 #include "sim/run/probe_nonlinear.hpp"
+#include "models/losses.hpp"
 #include "theory/closed_forms.hpp"
 #include "theory/linalg.hpp"
 #include "theory/mehler.hpp"
 #include "theory/model.hpp"
+#include "theory/objective.hpp"
 
 using theory::Mat;
 namespace la = theory::la;
@@ -1209,4 +1211,532 @@ BOOST_AUTO_TEST_CASE(unconstrained_optimum_against_optimisation) {
             }
         }
     }
+}
+
+// ============================================================================ 4. the certificate
+// theory/objective.hpp: the objectives as trained, from the sample moments of a training set,
+// their values against the literal losses of models/losses.hpp, and their optima against
+// numerical minimisation (L-BFGS from several random starts) of the same objectives.
+
+namespace {
+
+// L-BFGS (memory 12) with backtracking (Armijo) line search over the parameters ps, from their
+// current values. Stops when the gradient norm falls below gtol, when 50 iterations have not
+// decreased the loss by more than rounding (1e-15 relative), when no step decreases it, or after
+// max_iter iterations. Returns the final loss.
+double lbfgs(const std::vector<P*>& ps, const std::function<V(ad::Tape<double>&)>& loss, int max_iter = 20000,
+             double gtol = 1e-11) {
+    ad::Tape<double> tape;
+    std::size_t n = 0;
+    for (P* q : ps) n += q->size();
+    auto set = [&](const std::vector<double>& x) {
+        std::size_t o = 0;
+        for (P* q : ps)
+            for (std::size_t i = 0; i < q->size(); ++i) q->value.data()[i] = x[o++];
+    };
+    auto eval = [&](const std::vector<double>& x, std::vector<double>& g) {
+        set(x);
+        for (P* q : ps) q->zero_grad();
+        tape.reset();
+        V L = loss(tape);
+        tape.backward(L);
+        std::size_t o = 0;
+        for (P* q : ps)
+            for (std::size_t i = 0; i < q->size(); ++i) g[o++] = q->grad.data()[i];
+        return L.item();
+    };
+    auto dot = [](const std::vector<double>& a, const std::vector<double>& b) {
+        double s = 0;
+        for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+        return s;
+    };
+    std::vector<double> x(n), g(n), xn(n), gn(n), d(n);
+    {
+        std::size_t o = 0;
+        for (P* q : ps)
+            for (std::size_t i = 0; i < q->size(); ++i) x[o++] = q->value.data()[i];
+    }
+    double f = eval(x, g);
+    const std::size_t m = 12;
+    std::vector<std::vector<double>> S, Y;
+    std::vector<double> rhos;
+    std::vector<double> history;
+    for (int it = 0; it < max_iter && std::sqrt(dot(g, g)) > gtol; ++it) {
+        history.push_back(f);
+        if (history.size() > 50 && history[history.size() - 51] - f <= 1e-15 * (1 + std::abs(f))) break;
+        // two-loop recursion: d = -H g
+        d = g;
+        std::vector<double> alpha(S.size());
+        for (std::size_t k = S.size(); k-- > 0;) {
+            alpha[k] = rhos[k] * dot(S[k], d);
+            for (std::size_t i = 0; i < n; ++i) d[i] -= alpha[k] * Y[k][i];
+        }
+        const double gamma = S.empty() ? 1.0 / std::max(1.0, std::sqrt(dot(g, g))) : dot(S.back(), Y.back()) / dot(Y.back(), Y.back());
+        for (double& e : d) e *= gamma;
+        for (std::size_t k = 0; k < S.size(); ++k) {
+            const double beta = rhos[k] * dot(Y[k], d);
+            for (std::size_t i = 0; i < n; ++i) d[i] += (alpha[k] - beta) * S[k][i];
+        }
+        for (double& e : d) e = -e;
+        double slope = dot(g, d);
+        if (!(slope < 0)) {  // not a descent direction: restart from the gradient
+            S.clear(), Y.clear(), rhos.clear();
+            for (std::size_t i = 0; i < n; ++i) d[i] = -g[i] / std::max(1.0, std::sqrt(dot(g, g)));
+            slope = dot(g, d);
+        }
+        double step = 1, fn = f;
+        bool ok = false;
+        for (int ls = 0; ls < 60; ++ls, step *= 0.5) {
+            for (std::size_t i = 0; i < n; ++i) xn[i] = x[i] + step * d[i];
+            fn = eval(xn, gn);
+            if (fn <= f + 1e-4 * step * slope) {
+                ok = true;
+                break;
+            }
+        }
+        if (!ok) break;
+        std::vector<double> s(n), y(n);
+        for (std::size_t i = 0; i < n; ++i) s[i] = xn[i] - x[i], y[i] = gn[i] - g[i];
+        const double sy = dot(s, y);
+        if (sy > 1e-300) {
+            if (S.size() == m) S.erase(S.begin()), Y.erase(Y.begin()), rhos.erase(rhos.begin());
+            S.push_back(s), Y.push_back(y), rhos.push_back(1 / sy);
+        }
+        x.swap(xn), g.swap(gn), f = fn;
+    }
+    set(x);
+    return f;
+}
+
+// The objectives on the tape, from moments (independent of theory/objective.cpp).
+V gram(V W, V S) { return ad::matmul(ad::matmul(W, S), W, false, true); }  // W S W^T
+V whitening_gap(V C, V I) { return ad::sum(ad::square(ad::sub(C, I))); }
+V trace_of(V C, V I) { return ad::sum(ad::mul(C, I)); }
+
+struct TapeMoments {
+    V S11, S22, S12;
+};
+TapeMoments on_tape(ad::Tape<double>& t, const theory::Moments& mo) {
+    return {t.constant(mo.S11), t.constant(mo.S22), t.constant(mo.S12)};
+}
+// E|W1x1 - W2x2|^2
+V align_sq(V w1, V w2, const TapeMoments& m) {
+    return ad::add(ad::sub(quad(w1, m.S11), ad::scale(cross(w1, m.S12, w2), 2.0)), quad(w2, m.S22));
+}
+// cca as trained, plus kappa ((tr C1)^2 + |C1|^2 + (tr C2)^2 + |C2|^2)
+V cca_tape(ad::Tape<double>& t, V w1, V w2, const theory::Moments& mo, const Mat& I, double c, double kappa) {
+    const TapeMoments m = on_tape(t, mo);
+    V Iv = t.constant(I);
+    V C1 = gram(w1, m.S11), C2 = gram(w2, m.S22);
+    V L = ad::add(align_sq(w1, w2, m), ad::scale(ad::add(whitening_gap(C1, Iv), whitening_gap(C2, Iv)), c));
+    if (kappa > 0) {
+        V b = ad::add(ad::add(ad::square(trace_of(C1, Iv)), ad::sum(ad::square(C1))),
+                      ad::add(ad::square(trace_of(C2, Iv)), ad::sum(ad::square(C2))));
+        L = ad::add(L, ad::scale(b, kappa));
+    }
+    return L;
+}
+V spectral_tape(ad::Tape<double>& t, V w1, V w2, const theory::Moments& mo) {
+    const TapeMoments m = on_tape(t, mo);
+    return ad::sub(ad::sum(ad::mul(gram(w1, m.S11), gram(w2, m.S22))), ad::scale(cross(w1, m.S12, w2), 2.0));
+}
+// E(y_t - v^T W1 x1)^2; s1y = column t of S1y (it must outlive the step)
+V task_tape(ad::Tape<double>& t, V w1, V v, const theory::Moments& mo, const Mat& s1y, int target) {
+    V h = ad::matmul(v, w1, true, false);
+    V task = ad::sub(quad(h, t.constant(mo.S11)), ad::scale(ad::sum(ad::matmul(h, t.constant(s1y))), 2.0));
+    return ad::add_scalar(task, mo.Syy(target, target));
+}
+
+// A draw of n samples from the gaussian-mixing model of mc_config, and its sample moments.
+struct Drawn {
+    sim::Split d;
+    theory::Moments mo;
+};
+Drawn drawn(std::size_t n, std::uint64_t seed) {
+    const sim::Config cfg = mc_config("gaussian", 7);
+    const sim::DataModel dm = sim::make_data_model(cfg);
+    ad::Rng rng(ad::derive_seed(seed, "certificate"));
+    Drawn r;
+    r.d = sim::draw(dm, n, rng);
+    r.mo = theory::sample_moments(r.d.x1, r.d.x2, r.d.y);
+    return r;
+}
+
+double rel(double a, double b) { return std::abs(a - b) / (1 + std::abs(b)); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sample_moments_make_plugin_objectives_the_full_batch_losses) {
+    const Drawn D = drawn(600, 1);
+    const std::size_t n = D.d.x1.shape()[0];
+    const int p = 3;
+    ad::Rng rng(5);
+    Mat W1({std::size_t(p), D.d.x1.shape()[1]}), W2({std::size_t(p), D.d.x2.shape()[1]}), v({std::size_t(p), std::size_t(1)});
+    ad::fill_normal(W1, rng, 0.0, 0.5);
+    ad::fill_normal(W2, rng, 0.0, 0.5);
+    ad::fill_normal(v, rng, 0.0, 1.0);
+    const Mat Z1 = project(D.d.x1, W1), Z2 = project(D.d.x2, W2);
+    const Mat y = la::cols(D.d.y, kYMix, kYMix + 1);
+    ad::Tape<double> t;
+    V z1 = t.constant(Z1), z2 = t.constant(Z2);
+    const double c = 0.7, lambda = 0.3;
+    // the moments themselves: uncentred, X^T Y / n
+    BOOST_TEST(maxabs(D.mo.S12 - moment(D.d.x1, D.d.x2)) < 1e-14);
+    BOOST_TEST(maxabs(D.mo.S1y - moment(D.d.x1, D.d.y)) < 1e-14);
+    BOOST_TEST(D.mo.S1v.size() == 0u);
+
+    theory::ObjectiveSpec s;
+    s.p = p;
+    s.cca_penalty = c;
+    s.lambda = lambda;
+    s.W2 = W2;
+    const theory::ObjectiveParams x{W1, W2, v};
+    // regression alignment (W2 frozen)
+    s.alignment = "regression";
+    const double reg = models::regression_alignment(z1, z2).item();
+    BOOST_TEST(rel(theory::objective_value(D.mo, s, x), reg) < 1e-12, theory::objective_value(D.mo, s, x) << " vs " << reg);
+    // cca with its whitening penalty
+    s.alignment = "cca";
+    const double cca = models::cca_alignment(z1, z2, c).item();
+    BOOST_TEST(rel(theory::objective_value(D.mo, s, x), cca) < 1e-12);
+    BOOST_TEST(rel(theory::cca_penalised_loss(D.mo, W1, W2, c), cca) < 1e-12);
+    // spectral: the plug-in value is the all-pairs (V-statistic) form -2 mean_i z1_i.z2_i +
+    // mean_{i,j} (z1_i.z2_j)^2, by hand; the in-batch loss leaves out i = j and exceeds it by
+    // (mean_{i,j} (z1_i.z2_j)^2 - mean_i (z1_i.z2_i)^2) / (n - 1)
+    s.alignment = "spectral";
+    double pos = 0, all = 0, diag = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        double dii = 0;
+        for (int k = 0; k < p; ++k) dii += Z1(i, k) * Z2(i, k);
+        pos += dii;
+        diag += dii * dii;
+        for (std::size_t j = 0; j < n; ++j) {
+            double dij = 0;
+            for (int k = 0; k < p; ++k) dij += Z1(i, k) * Z2(j, k);
+            all += dij * dij;
+        }
+    }
+    const double nn = double(n);
+    const double vstat = -2 * pos / nn + all / (nn * nn);
+    const double ustat = -2 * pos / nn + (all - diag) / (nn * (nn - 1));
+    BOOST_TEST(rel(theory::objective_value(D.mo, s, x), vstat) < 1e-12, theory::objective_value(D.mo, s, x) << " vs " << vstat);
+    BOOST_TEST(rel(models::spectral_contrastive(z1, z2).item(), ustat) < 1e-12);
+    BOOST_TEST(rel(ustat - vstat, (all / (nn * nn) - diag / nn) / (nn - 1)) < 1e-12);
+    // task y_mix + lambda * regression alignment, and the task alone
+    s.alignment = "regression";
+    s.task = kYMix;
+    V pred = ad::matmul(z1, t.constant(v));
+    const double task = models::mse(pred, t.constant(y)).item();
+    BOOST_TEST(rel(theory::objective_value(D.mo, s, x), task + lambda * reg) < 1e-12);
+    s.alignment = "none";
+    BOOST_TEST(rel(theory::objective_value(D.mo, s, x), task) < 1e-12);
+
+    // centred moments would not do: the sample mean is not zero, and the losses do not remove it
+    Mat X1c = D.d.x1, X2c = D.d.x2;
+    for (Mat* X : {&X1c, &X2c})
+        for (std::size_t j = 0; j < X->shape()[1]; ++j) {
+            double mu = 0;
+            for (std::size_t i = 0; i < n; ++i) mu += (*X)(i, j);
+            for (std::size_t i = 0; i < n; ++i) (*X)(i, j) -= mu / nn;
+        }
+    const theory::Moments centred = theory::sample_moments(X1c, X2c, Mat());
+    BOOST_TEST(std::abs(theory::alignment_loss(centred, "regression", W1, W2) - reg) > 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(cca_penalised_optimum_against_minimisation) {
+    // population moments (exactly k_shared non-zero canonical correlations: orthogonal mixing
+    // with ties, gaussian without) and the sample moments of a draw (all correlations non-zero);
+    // penalties on both sides of the collapse threshold 2c = 1 - rho (rho = 0.8 and rho = 0 here);
+    // p below, at and above k_shared
+    std::vector<std::pair<std::string, theory::Moments>> cases;
+    for (const auto& s : optimisation_specs()) cases.push_back({s.mixing, theory::moments(theory::make_model(s))});
+    cases.push_back({"sample", drawn(400, 2).mo});
+    for (const auto& [label, mo] : cases) {
+        const int dmin = static_cast<int>(std::min(mo.S11.shape()[0], mo.S22.shape()[0]));
+        const auto rho_all = theory::canonical_correlations(mo);
+        const int ks = label == "sample" ? 2 : static_cast<int>(rho_all.size());
+        for (double c : {0.05, 0.3, 1.0, 4.0}) {
+            for (int p = std::max(1, ks - 1); p <= std::min(dmin, ks + 2); ++p) {
+                const std::string tag = label + " c=" + std::to_string(c) + " p=" + std::to_string(p);
+                const theory::CcaPenalisedOptimum o = theory::cca_penalised_optimum(mo, p, c);
+                // the value: the sum of the per-pair optima, and the loss at the returned encoders
+                double sum = 0;
+                for (int k = 0; k < p; ++k) sum += theory::cca_penalised_pair_loss(o.rho[k], c);
+                BOOST_TEST(std::abs(o.value - sum) < 1e-12, tag);
+                BOOST_TEST(std::abs(o.value - o.loss) == 0.0);
+                BOOST_TEST(std::abs(theory::cca_penalised_loss(mo, o.W1, o.W2, c) - o.value) < 1e-12, tag);
+                // the scale: W_i S_ii W_i^T = diag(t), t = max(0, 1 - (1 - rho) / (2c))
+                Mat T = la::zeros(p, p);
+                for (int k = 0; k < p; ++k) {
+                    T(k, k) = o.scale[k];
+                    BOOST_TEST(std::abs(o.scale[k] - std::max(0.0, 1 - (1 - o.rho[k]) / (2 * c))) < 1e-12, tag);
+                }
+                BOOST_TEST(maxabs(la::mm3(o.W1, mo.S11, la::transpose(o.W1)) - T) < 1e-10, tag);
+                BOOST_TEST(maxabs(la::mm3(o.W2, mo.S22, la::transpose(o.W2)) - T) < 1e-10, tag);
+                {  // stationary: the autodiff gradient vanishes there
+                    P W1("W1", p, mo.S11.shape()[0]), W2("W2", p, mo.S22.shape()[0]);
+                    W1.value = o.W1, W2.value = o.W2;
+                    W1.zero_grad(), W2.zero_grad();
+                    ad::Tape<double> t;
+                    t.backward(cca_tape(t, t.param(W1), t.param(W2), mo, la::eye(p), c, 0));
+                    BOOST_TEST(std::sqrt(la::frob2(W1.grad) + la::frob2(W2.grad)) < 1e-9, tag);
+                }
+                // minimisation from three random starts: never below, and it gets there
+                double best = HUGE_VAL;
+                for (std::uint64_t start = 0; start < 3; ++start) {
+                    P W1("W1", p, mo.S11.shape()[0]), W2("W2", p, mo.S22.shape()[0]);
+                    ad::Rng rng(ad::derive_seed(start, "cca start"));
+                    init(W1, rng, 0.5);
+                    init(W2, rng, 0.5);
+                    const Mat I = la::eye(p);
+                    const double val = lbfgs({&W1, &W2}, [&](ad::Tape<double>& t) { return cca_tape(t, t.param(W1), t.param(W2), mo, I, c, 0); });
+                    BOOST_TEST(val >= o.value - 1e-12 * (1 + std::abs(o.value)), tag << " start " << start << ": " << val << " < " << o.value);
+                    best = std::min(best, val);
+                }
+                BOOST_TEST(rel(best, o.value) < 1e-10, tag << ": " << best << " vs " << o.value);
+            }
+        }
+        // a large penalty approaches the constrained cca (where the whitened scale is exactly 1)
+        if (label != "sample") {
+            const double big = theory::cca_penalised_optimum(mo, ks, 1e6).value;
+            BOOST_TEST(std::abs(big - theory::cca_constrained_loss(mo, ks)) < 1e-6, label);
+            BOOST_TEST(big < theory::cca_constrained_loss(mo, ks));  // the penalised form is a relaxation
+        }
+        // no penalty: the loss collapses to 0 at W = 0
+        const theory::CcaPenalisedOptimum z = theory::cca_penalised_optimum(mo, ks, 0.0);
+        BOOST_TEST(z.value == 0.0);
+        BOOST_TEST(maxabs(z.W1) == 0.0);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(cca_minibatch_penalty_bias) {
+    // The penalty is quadratic in the batch second-moment matrix, so the expected minibatch loss
+    // exceeds the whole-set loss by c (n - B) / (B (n - 1)) E|z z^T - C|_F^2 per modality, which
+    // is kappa ((tr C)^2 + |C|_F^2) for Gaussian z. 1. Monte Carlo over minibatches drawn as the
+    // trainer draws them (consecutive slices of shuffles); 2. the minimiser of the expected
+    // minibatch loss in closed form against minimisation.
+    const std::size_t n = 20000, B = 64;
+    const double c = 1.0;
+    const Drawn D = drawn(n, 3);
+    const int p = 2;
+    const theory::CcaPenalisedOptimum o = theory::cca_penalised_optimum(D.mo, p, c);
+    const Mat Z1 = project(D.d.x1, o.W1), Z2 = project(D.d.x2, o.W2);
+    const double kappa = theory::cca_batch_kappa(c, n, B);
+    BOOST_TEST(std::abs(kappa - c * double(n - B) / double(B * (n - 1))) < 1e-18);
+    const double excess = theory::cca_batch_excess(D.mo, o.W1, o.W2, kappa);
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    ad::Rng rng(17);
+    Mat a({B, std::size_t(p)}), b({B, std::size_t(p)});
+    std::vector<double> losses;
+    ad::Tape<double> t;
+    for (int epoch = 0; epoch < 20; ++epoch) {
+        for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(rng() % i)]);
+        for (std::size_t b0 = 0; b0 + B <= n; b0 += B) {
+            for (std::size_t r = 0; r < B; ++r)
+                for (int k = 0; k < p; ++k) a(r, k) = Z1(order[b0 + r], k), b(r, k) = Z2(order[b0 + r], k);
+            t.reset();
+            losses.push_back(models::cca_alignment(t.constant(a), t.constant(b), c).item());
+        }
+    }
+    const auto [mu, se] = mean_se(losses);
+    const double measured = mu - o.value;
+    BOOST_TEST(excess > 10 * se);  // the effect is real at this batch size ...
+    // ... and the formula gives it (within Monte Carlo error and the non-Gaussianity of a sample's
+    // fourth moments, O(1/sqrt(n)))
+    BOOST_TEST(std::abs(measured - excess) < 4 * se + 0.03 * excess, measured << " vs " << excess << " (s.e. " << se << ")");
+
+    // the minimiser of the expected minibatch loss (whitened scale shrunk below the whole-set
+    // one), against minimisation, for several kappa and p
+    for (double kap : {theory::cca_batch_kappa(c, 10000, 256), 0.02, 0.2}) {
+        for (int q : {1, 2, 3}) {
+            const theory::CcaPenalisedOptimum ob = theory::cca_penalised_optimum(D.mo, q, c, kap);
+            const theory::CcaPenalisedOptimum o0 = theory::cca_penalised_optimum(D.mo, q, c);
+            BOOST_TEST(std::abs(ob.value - ob.loss - theory::cca_batch_excess(D.mo, ob.W1, ob.W2, kap)) < 1e-12);
+            BOOST_TEST(std::abs(ob.loss - theory::cca_penalised_loss(D.mo, ob.W1, ob.W2, c)) < 1e-12);
+            BOOST_TEST(ob.loss >= o0.value);  // its whole-set loss: the floor of minibatch training
+            for (int k = 0; k < q; ++k) BOOST_TEST(ob.scale[k] <= o0.scale[k]);
+            double best = HUGE_VAL;
+            const Mat I = la::eye(q);
+            for (std::uint64_t start = 0; start < 2; ++start) {
+                P W1("W1", q, D.mo.S11.shape()[0]), W2("W2", q, D.mo.S22.shape()[0]);
+                ad::Rng r(ad::derive_seed(start, "kappa start"));
+                init(W1, r, 0.5);
+                init(W2, r, 0.5);
+                const double val = lbfgs({&W1, &W2}, [&](ad::Tape<double>& tt) { return cca_tape(tt, tt.param(W1), tt.param(W2), D.mo, I, c, kap); });
+                BOOST_TEST(val >= ob.value - 1e-12 * (1 + ob.value));
+                best = std::min(best, val);
+            }
+            BOOST_TEST(rel(best, ob.value) < 1e-10, "kappa=" << kap << " p=" << q << ": " << best << " vs " << ob.value);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(objective_optima_against_minimisation) {
+    // every objective with a closed form, on the sample moments of a training set: the optimum's
+    // value is the objective at its optimiser, and L-BFGS from random starts never goes below it
+    // and reaches it
+    const Drawn D = drawn(3000, 4);
+    const theory::Moments& mo = D.mo;
+    const std::size_t d1 = mo.S11.shape()[0], d2 = mo.S22.shape()[0];
+    struct C {
+        std::string alignment;
+        int task, p;
+        double lambda, cca_penalty;
+        std::string w2;
+    };
+    const std::vector<C> cases = {
+        {"regression", -1, 2, 1, 1, "cca"},   {"regression", -1, 3, 1, 1, "random"},
+        {"cca", -1, 2, 1, 1.0, ""},           {"cca", -1, 4, 1, 0.3, ""},
+        {"spectral", -1, 2, 1, 1, ""},        {"spectral", -1, 4, 1, 1, ""},
+        {"regression", kYMix, 2, 0.1, 1, "cca"}, {"regression", kYMix, 2, 1, 1, "cca"},
+        {"regression", kYMix, 2, 10, 1, "cca"},  {"regression", kYShared, 1, 1, 1, "random"},
+        {"none", kYMix, 2, 1, 1, ""}};
+    for (const C& k : cases) {
+        theory::ObjectiveSpec s;
+        s.alignment = k.alignment, s.task = k.task, s.p = k.p, s.lambda = k.lambda, s.cca_penalty = k.cca_penalty;
+        if (!k.w2.empty()) {  // W2 from the population model of the draw, as training does
+            const sim::DataModel dm = sim::make_data_model(mc_config("gaussian", 7));
+            s.W2 = theory::target_encoder(theory::moments(dm.linear), k.p, k.w2, 9);
+        }
+        const std::string tag = k.alignment + " task " + std::to_string(k.task) + " p=" + std::to_string(k.p) +
+                                " lambda=" + std::to_string(k.lambda);
+        BOOST_TEST_REQUIRE(theory::no_closed_form_reason(s).empty(), tag);
+        const theory::ObjectiveOptimum o = theory::objective_optimum(mo, s);
+        BOOST_TEST(o.attained);
+        BOOST_TEST(rel(theory::objective_value(mo, s, o.at), o.value) < 1e-12, tag);
+        const bool has_w2 = k.alignment == "cca" || k.alignment == "spectral";
+        const bool has_v = k.task >= 0;
+        const Mat I = la::eye(k.p);
+        const Mat s1y = la::cols(mo.S1y, std::max(k.task, 0), std::max(k.task, 0) + 1);
+        double best = HUGE_VAL;
+        for (std::uint64_t start = 0; start < 4; ++start) {
+            P W1("W1", k.p, d1), W2("W2", k.p, d2), v("v", k.p, 1);
+            ad::Rng rng(ad::derive_seed(start, "objective start"));
+            init(W1, rng, 0.5);
+            init(W2, rng, 0.5);
+            init(v, rng, 0.5);
+            if (start == 3 && k.alignment == "regression") {  // the last start: at the alignment optimum, small head
+                init(W1, rng, 0.01);
+                W1.value += theory::aligned_encoder(mo, k.p, "regression", s.W2);
+                init(v, rng, 0.01);
+            }
+            std::vector<P*> ps = {&W1};
+            if (has_w2) ps.push_back(&W2);
+            if (has_v) ps.push_back(&v);
+            const double val = lbfgs(ps, [&](ad::Tape<double>& t) {
+                V w1 = t.param(W1);
+                V w2 = has_w2 ? t.param(W2) : t.constant(s.W2);
+                V align = k.alignment == "cca"        ? cca_tape(t, w1, w2, mo, I, k.cca_penalty, 0)
+                          : k.alignment == "spectral" ? spectral_tape(t, w1, w2, mo)
+                          : k.alignment == "none"     ? V()
+                                                      : align_sq(w1, w2, on_tape(t, mo));
+                if (!has_v) return align;
+                V task = task_tape(t, w1, t.param(v), mo, s1y, k.task);
+                return k.alignment == "none" ? task : ad::add(task, ad::scale(align, k.lambda));
+            });
+            // the tape objective and objective_value agree at the point reached
+            const theory::ObjectiveParams x{W1.value, has_w2 ? W2.value : s.W2, v.value};
+            BOOST_TEST(rel(theory::objective_value(mo, s, x), val) < 1e-12, tag);
+            BOOST_TEST(val >= o.value - 1e-12 * (1 + std::abs(o.value)), tag << " start " << start << ": " << val << " < " << o.value);
+            best = std::min(best, val);
+        }
+        BOOST_TEST(rel(best, o.value) < 1e-9, tag << ": " << best << " vs " << o.value);
+        BOOST_TEST(std::abs(theory::relative_gap(best, o.value)) < 1e-8, tag);
+    }
+    // what has no closed form says why, and asking for its optimum throws
+    theory::ObjectiveSpec s;
+    s.p = 2;
+    for (const auto& [a, task] : std::vector<std::pair<std::string, int>>{{"infonce", -1}, {"cca", kYMix}, {"spectral", kY1}, {"none", -1}}) {
+        s.alignment = a, s.task = task;
+        BOOST_TEST(!theory::no_closed_form_reason(s).empty(), a);
+        BOOST_CHECK_THROW(theory::objective_optimum(mo, s), std::invalid_argument);
+    }
+    s.alignment = "bogus";
+    BOOST_CHECK_THROW(theory::no_closed_form_reason(s), std::invalid_argument);
+    // the relative gap: relative to |optimum|, absolute near 0
+    BOOST_TEST(theory::relative_gap(-0.99, -1.0) == 0.01, boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(theory::relative_gap(1e-13, 0.0) == 0.1, boost::test_tools::tolerance(1e-12));
+    // bad input
+    BOOST_CHECK_THROW(theory::sample_moments(la::zeros(5, 8), la::zeros(5, 7), Mat()), std::invalid_argument);
+    BOOST_CHECK_THROW(theory::sample_moments(la::zeros(50, 8), la::zeros(49, 7), Mat()), std::invalid_argument);
+    BOOST_CHECK_THROW(theory::cca_penalised_optimum(mo, 0, 1.0), std::invalid_argument);
+    BOOST_CHECK_THROW(theory::cca_penalised_optimum(mo, 2, -1.0), std::invalid_argument);
+    BOOST_CHECK_THROW(theory::cca_penalised_loss(mo, la::zeros(2, d1), la::zeros(3, d2), 1.0), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(tradeoff_value_from_the_subspace_eigenproblem) {
+    // Eliminating the symmetry of the task head (W1 -> G W1, v -> G^{-T} v leaves v^T W1 as it
+    // is) separates J_lambda into two least-squares problems on the row space of W1: in whitened
+    // coordinates, with Q an orthonormal basis of that row space,
+    //   min_{G, v} J = Syy + lambda tr(W2 S22 W2^T) - tr(Q^T (b b^T + lambda K K^T) Q),
+    // so inf J = Syy + lambda tr(W2 S22 W2^T) - (sum of the p largest eigenvalues of b b^T + lambda K K^T),
+    // b = S11^{-1/2} S1y, K = S11^{-1/2} S12 W2^T (docs/theory.md section 8). Checked against the
+    // (p+1)-dimensional eigenproblem of tradeoff_optimum, attained or not, on population and on
+    // sample moments.
+    std::vector<std::pair<std::string, theory::Moments>> cases;
+    for (const auto& s : optimisation_specs()) cases.push_back({s.mixing, theory::moments(theory::make_model(s))});
+    cases.push_back({"sample", drawn(2000, 5).mo});
+    for (const auto& [label, mo] : cases) {
+        const int ks = label == "sample" ? 2 : static_cast<int>(theory::canonical_correlations(mo).size());
+        const Mat S11ih = la::sym_pow(mo.S11, -0.5);
+        for (const char* kind : {"cca", "random"}) {
+            for (int p : {1, ks, ks + 1}) {
+                const Mat W2 = theory::target_encoder(mo, p, kind, 21);
+                for (int target : {kYShared, kYMix}) {
+                    for (double lambda : {0.01, 1.0, 30.0}) {
+                        const theory::TradeoffPoint pt = theory::tradeoff_optimum(mo, W2, target, lambda);
+                        const double J = theory::tradeoff_objective(mo, W2, target, lambda, pt.W1, pt.v);
+                        const Mat b = la::mm(S11ih, la::cols(mo.S1y, target, target + 1));
+                        const Mat K = la::mm3(S11ih, mo.S12, la::transpose(W2));
+                        const Mat M = la::mm(b, b, false, true) + lambda * la::mm(K, K, false, true);
+                        const la::Eig e = la::eigh(la::symmetrize(M));
+                        double top = 0;
+                        for (int k = 0; k < p; ++k) top += e.w[e.w.size() - 1 - k];
+                        const double via_subspace = mo.Syy(target, target) + lambda * la::trace(la::mm3(W2, mo.S22, la::transpose(W2))) - top;
+                        BOOST_TEST(std::abs(J - via_subspace) < 1e-9 * (1 + std::abs(J)),
+                                   label << " " << kind << " p=" << p << " target " << target << " lambda=" << lambda << ": " << J << " vs "
+                                         << via_subspace << (pt.attained ? "" : " (not attained)"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(nonlinear_probe_reads_no_u1_from_the_unconstrained_optimum) {
+    // The control for what the nonlinear probe reads from trained MLP encoders (the capacity
+    // figure, docs/theory.md section 8): the optimal code itself, the kept Hermite functions of
+    // the canonical variates (an exact function of the shared side), at the paper grid's sizes
+    // (d = 16, ks = k1 = k2 = 2, 10000 training and 5000 test rows) and p = 3, 4, 6 (degree-2
+    // and degree-3 functions kept). The probe must read s as the theory says and make up nothing
+    // of u1, on every one of 8 draws of the samples: so the u1 it reads from trained codes of the
+    // same sizes (0.01-0.03 at p = 3-4) is in the codes, not in the probe.
+    sim::Config c;
+    c.set("data.d1", std::int64_t(16));
+    c.set("data.d2", std::int64_t(16));
+    c.validate();
+    const sim::DataModel dm = sim::make_data_model(c);
+    const theory::Model& m = dm.linear;
+    const theory::Moments mo = theory::moments(m);
+    const theory::CanonicalVariates cv = theory::canonical_variates(mo);
+    double worst_u1 = -1, worst_s = 0;
+    for (int p : {3, 4, 6}) {
+        const theory::UnconstrainedOptimum u = theory::unconstrained_optimum(m, mo, p, "batch");
+        BOOST_TEST_REQUIRE(u.kept.size() == std::size_t(p));
+        BOOST_TEST(u.kept.back().degree() == (p == 6 ? 3 : 2));
+        BOOST_TEST(std::abs(u.z1.nonlinear.at("u1")) < 1e-12);
+        for (std::uint64_t seed = 0; seed < 8; ++seed) {
+            ad::Rng rng(ad::derive_seed(seed, "probe control"));
+            const sim::Split tr = sim::draw(dm, 10000, rng), te = sim::draw(dm, 5000, rng);
+            const Mat Ztr = hermite_features(u.kept, project(tr.x1, cv.W1)), Zte = hermite_features(u.kept, project(te.x1, cv.W1));
+            const auto nl = readouts(sim::nonlinear_probe(Ztr, probe_targets(tr), Zte, probe_targets(te)).r2, m);
+            BOOST_TEST(nl.at("u1") < 0.005, "p=" << p << " seed " << seed << ": R^2(u1) " << nl.at("u1"));
+            BOOST_TEST(std::abs(nl.at("s") - u.z1.nonlinear.at("s")) < 0.02,
+                       "p=" << p << " seed " << seed << ": R^2(s) " << nl.at("s") << " vs " << u.z1.nonlinear.at("s"));
+            worst_u1 = std::max(worst_u1, nl.at("u1"));
+            worst_s = std::max(worst_s, std::abs(nl.at("s") - u.z1.nonlinear.at("s")));
+        }
+    }
+    BOOST_TEST_MESSAGE("probe control: largest R^2(u1) " << worst_u1 << ", largest |R^2(s) - theory| " << worst_s);
 }

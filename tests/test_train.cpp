@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -94,6 +95,42 @@ struct Worst {
         for (const auto& [k, v] : gap) BOOST_TEST_MESSAGE("largest gap, " << k << ": " << v);
     }
 };
+
+// The nonlinear probe's R^2 of an MLP run against `theory` (what any probe reads at the optimum),
+// per kind of read-out:
+//  - independent of the encoder's input (z1: u2, y2; z2: u1, y1): the theory says 0 and the probe
+//    must read less than 0.01 from the trained code: it makes up no information of its own;
+//  - specific to the input's modality (z1: u1, y1, y_mix; z2: u2, y2): at least theory - 0.03 and
+//    at most theory + leak;
+//  - shared (s, y_shared, y_mix of z2): within 0.03.
+void check_nonlinear_probe(const sim::RunResult& r, const std::map<std::string, sim::R2Pair>& theory, double leak,
+                           const std::string& tag, const std::string& setting, Worst& worst) {
+    BOOST_TEST_REQUIRE(r.learned_r2_nonlinear.size() == 7u, tag);
+    for (const char* k : kKeys) {
+        const std::string name = k;
+        const auto& L = r.learned_r2_nonlinear.at(name);
+        const auto& T = theory.at(name);
+        for (const bool z2 : {false, true}) {
+            const double l = z2 ? L.z2 : L.z1, t = z2 ? T.z2 : T.z1;
+            const std::string what = tag + " " + name + (z2 ? " z2" : " z1") + ", nonlinear probe: learned " +
+                                     std::to_string(l) + ", theory " + std::to_string(t);
+            const bool none = z2 ? (name == "u1" || name == "y1") : (name == "u2" || name == "y2");
+            const bool own = z2 ? (name == "u2" || name == "y2") : (name == "u1" || name == "y1" || name == "y_mix");
+            if (none) {
+                BOOST_TEST(std::abs(t) < 1e-12, what);
+                BOOST_TEST(l < 0.01, what);
+                worst.see(setting + ", nonlinear probe, independent of the input", l);
+            } else if (own) {
+                BOOST_TEST(l > t - 0.03, what);
+                BOOST_TEST(l < t + leak, what);
+                worst.see(setting + ", nonlinear probe, specific (learned - theory)", l - t);
+            } else {
+                BOOST_TEST(std::abs(l - t) < 0.03, what);
+                worst.see(setting + ", nonlinear probe, shared", std::abs(l - t));
+            }
+        }
+    }
+}
 
 // The closed form for unconstrained encoders of a config's model (theory/mehler.hpp).
 theory::UnconstrainedOptimum unconstrained_of(const sim::Config& c, const std::string& centering) {
@@ -373,6 +410,14 @@ BOOST_AUTO_TEST_CASE(mlp_encoders_reach_the_linear_optimum) {
                 BOOST_TEST(std::abs(L.z2 - A.z2) < 0.03, tag << " " << k << " z2: learned " << L.z2 << " analytic " << A.z2);
                 worst.see(alignment + " p=" + std::to_string(p), std::max(std::abs(L.z1 - A.z1), std::abs(L.z2 - A.z2)));
             }
+            // The nonlinear probe (on by default for MLP encoders) against what any probe reads at
+            // the optimum: here, with no spare dimension, what a linear probe reads (measured over
+            // these seeds: within 0.018). InfoNCE with cosine similarity is not covered by the theory
+            // and its specific read-outs are not bounded: the nonlinear probe reads 0.015-0.22 of u1
+            // and 0.01-0.21 of y1 from z1 (means 0.09, 0.08) where the linear one reads at most
+            // 0.02, presumably through |z|, which the loss does not see (docs/theory.md section 8).
+            check_nonlinear_probe(r, r.analytic_r2_nonlinear, alignment == "infonce" ? HUGE_VAL : 0.03, tag,
+                                  alignment + " p=" + std::to_string(p), worst);
         }
     }
 }
@@ -401,6 +446,16 @@ BOOST_AUTO_TEST_CASE(mlp_encoders_spend_spare_dimensions_on_shared_functions) {
                 worst.see(alignment + " p=3", std::max(std::abs(r.learned_r2.at(k).z1 - u.z1.linear.at(k)),
                                                        std::abs(r.learned_r2.at(k).z2 - u.z2.linear.at(k))));
             }
+            // The nonlinear probe. The theory says it reads what the linear one does; it does on
+            // the shared side and reads nothing of what the code cannot depend on. What it reads of
+            // u1 and y1 from z1 (and of y_mix, which holds y1) is not the theory's 0: the trained
+            // spare dimension depends slightly and nonlinearly on u1's directions (measured over
+            // these seeds: up to 0.046 above the theory for cca and 0.077 for spectral, while the
+            // linear probe reads at most 0.002; docs/theory.md section 8). Bounded at 0.1 here, so
+            // that a larger leak fails.
+            std::map<std::string, sim::R2Pair> theory_nl;
+            for (const char* k : kKeys) theory_nl[k] = {u.z1.nonlinear.at(k), u.z2.nonlinear.at(k)};
+            check_nonlinear_probe(r, theory_nl, 0.1, tag, alignment + " p=3", worst);
             if (alignment == "spectral") {
                 const sim::DataModel dm = sim::make_data_model(c);
                 const double linear_best = theory::spectral_optimum_loss(theory::moments(dm.linear), 3);

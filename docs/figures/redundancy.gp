@@ -1,4 +1,4 @@
-# Information about y_mix kept by z1 versus redundancy, per objective (at model.dim=2, train.optimizer=adam; learned mean ± sd over 5 seeds)
+# Information about y_mix kept by z1 versus redundancy, per objective (at model.dim=2, model.encoder=linear, train.optimizer=adam; learned mean ± sd over 5 seeds)
 # written by alignsim plot from results/paper/results.csv; run `gnuplot redundancy.gp` in this directory to redraw redundancy.svg and redundancy.png
 do for [fmt in "svg png"] {
   if (fmt eq "svg") { set terminal svg size 1100,900 dynamic enhanced font "Helvetica,13" background rgb "white"; set output "redundancy.svg" } else { set terminal pngcairo size 1100,900 enhanced font "Helvetica,11" background rgb "white"; set output "redundancy.png" }
@@ -6,7 +6,7 @@ do for [fmt in "svg png"] {
   set datafile missing "?"
   set grid lc rgb "#dddddd"
   set key samplen 2 spacing 1.1
-  set multiplot layout 2,2 title "Information about y\\_mix kept by z1 versus redundancy, per objective\nat model.dim=2, train.optimizer=adam; learned mean ± sd over 5 seeds" font ",13"
+  set multiplot layout 2,2 title "Information about y\\_mix kept by z1 versus redundancy, per objective\nat model.dim=2, model.encoder=linear, train.optimizer=adam; learned mean ± sd over 5 seeds" font ",13"
   set title "infonce (analytic: the cca optimum)"
   set xlabel "redundancy ρ"
   set ylabel "R^2(y\\_mix | z1)"

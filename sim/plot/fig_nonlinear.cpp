@@ -1,12 +1,15 @@
 // Figure `nonlinear`: what MLP encoders on nonlinear data keep of s, u1, y_shared, y1 and y_mix as
-// lambda (panels: redundancy) or redundancy varies.
+// lambda (panels: redundancy) or redundancy varies, read by both probes.
 // Selects: ok cells with data.kind = "nonlinear" at two or more values of objective.lambda or
 //   data.redundancy (other keys held fixed).
-// Writes: nonlinear.dat, per panel and series: x, learned R^2 mean, sd, n; nonlinear.gp / .svg /
-//   .png.
+// Writes: nonlinear.dat, per panel and series: x, then the linear probe's R^2 mean, sd, n, then
+//   the nonlinear probe's mean, sd, n ("?" and 0 where the cells were not read by it);
+//   nonlinear.gp / .svg / .png. Drawn: the nonlinear probe solid with filled points, the linear
+//   (ridge) probe dashed with open points; one colour per target or block.
 // Covers: objective.lambda and data.redundancy, where they vary here.
 // Reading: no closed form; raising lambda should remove u1, y1 and the non-redundant part of y_mix
-//   while s and y_shared stay.
+//   while s and y_shared stay, for a probe that can read nonlinear functions as well as for the
+//   ridge probe.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -59,28 +62,48 @@ bool draw_nonlinear(const Data& d, Fig& f, std::string& why, std::vector<std::st
     body << "  set multiplot layout " << layout(ps.size()) << " title " << lab(f.title + "@SEEDS@") << " font \",13\"\n";
     std::size_t index = 0;
     int seeds = 0;
+    bool any_nl = false;
+    for (auto id : ids)
+        for (const auto& s : series) any_nl |= std::isfinite(d.LN(id, s));
     for (double pv : ps) {
         const std::size_t first = index;
         for (const auto& s : series) {
             data << (index ? "\n\n" : "") << "# " << (pkey.empty() ? "" : pkey + "=" + num(pv) + " ") << s << "\n# "
-                 << xkey << " learned_mean learned_sd n\n";
+                 << xkey << " learned_mean learned_sd n nonlinear_mean nonlinear_sd nonlinear_n\n";
             for (double x : xs) {
-                std::vector<double> l;
+                std::vector<double> l, ln;
                 for (auto id : ids)
-                    if (d.cfg(id).f(xkey) == x && (pkey.empty() || d.cfg(id).f(pkey) == pv)) l.push_back(d.L(id, s));
+                    if (d.cfg(id).f(xkey) == x && (pkey.empty() || d.cfg(id).f(pkey) == pv)) {
+                        l.push_back(d.L(id, s));
+                        ln.push_back(d.LN(id, s));
+                    }
                 if (l.empty()) continue;
-                const Stats st = stats(l);
+                const Stats st = stats(l), sn = stats(ln);
                 seeds = std::max(seeds, st.n);
-                data << num(x) << " " << num(st.mean) << " " << num(st.sd) << " " << st.n << "\n";
+                data << num(x) << " " << num(st.mean) << " " << num(st.sd) << " " << st.n << " " << num(sn.mean) << " "
+                     << num(sn.sd) << " " << sn.n << "\n";
             }
             ++index;
         }
         body << "  set title " << lab(pkey.empty() ? std::string("R^2 of probes on z1") : pkey + " = " + num(pv)) << "\n"
              << (logx ? "  set logscale x\n  set format x \"10^{%L}\"\n" : "") << "  set xlabel " << lab(xkey == "objective.lambda" ? "λ (weight of the alignment loss)" : "redundancy ρ")
-             << "\n  set ylabel \"R^2(· | z1)\"\n  set yrange [-0.02:1.0]\n  set key top right\n  plot ";
-        for (std::size_t si = 0; si < series.size(); ++si)
-            body << (si ? ", " : "") << "\"nonlinear.dat\" index " << first + si << " using 1:2:3 with yerrorlines pt "
-                 << (si < 2 ? 5 : 7) << " ps 0.8 lw 1.5 lc rgb " << lab(color_of(series[si])) << " title " << lab(series[si]);
+             << "\n  set ylabel \"R^2(· | z1)\"\n  set yrange [-0.02:1.0]\n  set key top right maxrows 4 width -1\n  plot ";
+        // the nonlinear probe solid, filled; the linear probe dashed, open (alone: solid, filled)
+        for (std::size_t si = 0; si < series.size(); ++si) {
+            const std::string col = lab(color_of(series[si]));
+            const int filled = si < 2 ? 5 : 7, open = si < 2 ? 4 : 6;
+            const std::string at = "\"nonlinear.dat\" index " + std::to_string(first + si);
+            body << (si ? ", " : "");
+            if (any_nl)
+                body << at << " using 1:5:6 with yerrorlines pt " << filled << " ps 0.8 lw 1.5 lc rgb " << col << " notitle, "
+                     << at << " using 1:2:3 with yerrorlines dt 2 pt " << open << " ps 0.8 lw 1.2 lc rgb " << col << " notitle";
+            else
+                body << at << " using 1:2:3 with yerrorlines pt " << filled << " ps 0.8 lw 1.5 lc rgb " << col << " notitle";
+        }
+        for (const auto& s : series) body << ", keyentry with lines lw 2 lc rgb " << lab(color_of(s)) << " title " << lab(s);
+        if (any_nl)
+            body << ", keyentry with linespoints pt 7 ps 0.8 lw 1.5 lc rgb \"black\" title \"nonlinear probe\""
+                 << ", keyentry with linespoints dt 2 pt 6 ps 0.8 lw 1.2 lc rgb \"black\" title \"linear probe\"";
         body << "\n";
     }
     body << "  unset multiplot\n";

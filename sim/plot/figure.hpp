@@ -61,7 +61,7 @@ std::vector<std::size_t> where(const Data& d, const std::vector<std::size_t>& id
 }
 std::string text_of(const Config& c, const std::string& key);  // a key's value as results.csv writes it
 // Cells where every key outside `free` has one value: where a key varies, the most common value
-// is kept and named in the note.
+// is kept and named in the note (eval.nonlinear_probe excepted: it changes rows, not learning).
 std::vector<std::size_t> hold_fixed(const Data& d, std::vector<std::size_t> ids, const std::set<std::string>& free,
                                     std::string& note);
 // Distinct values of a numeric key over cells, ascending; of a string key, in order of appearance.

@@ -128,13 +128,14 @@ std::string text_of(const Config& c, const std::string& key) {
 }
 
 // Cells where every key outside `free` has one value: where a key varies, the most common value
-// is kept and named in the note.
+// is kept and named in the note. eval.nonlinear_probe is never held: it decides which rows a cell
+// has (the nonlinear probe's), not what it learns, and a cell without them reads NaN there.
 std::vector<std::size_t> hold_fixed(const Data& d, std::vector<std::size_t> ids, const std::set<std::string>& free,
                                     std::string& note) {
     if (ids.empty()) return ids;
     for (const auto& [k, v0] : d.cfg(ids.front()).values()) {
         (void)v0;
-        if (free.count(k) || k == "train.seed") continue;
+        if (free.count(k) || k == "train.seed" || k == "eval.nonlinear_probe") continue;
         std::map<std::string, std::size_t> count;
         std::vector<std::string> order;
         for (auto id : ids) {

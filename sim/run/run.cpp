@@ -85,39 +85,32 @@ Mat probe_columns(const Split& s) {
     return out;
 }
 
-// learned_r2 from ridge probes of z (train, test) on every target and block.
-std::map<std::string, double> probe_all(const Mat& ztr, const Mat& zte, const Split& tr, const Split& te) {
-    const Mat Ytr = probe_columns(tr), Yte = probe_columns(te);
-    const ProbeResult pr = ridge_probe(ztr, Ytr, zte, Yte);
+// Per target and block (a block: the mean over its coordinates) from the R^2 of each column of
+// probe_columns.
+std::map<std::string, double> by_name(const std::vector<double>& r2, const Split& tr) {
     std::map<std::string, double> out;
     std::size_t c = 0;
-    for (int t = 0; t < theory::kNumTargets; ++t) out[theory::kTargetNames[t]] = pr.r2[c++];
+    for (int t = 0; t < theory::kNumTargets; ++t) out[theory::kTargetNames[t]] = r2[c++];
     const std::size_t sizes[3] = {tr.s.shape()[1], tr.u1.shape()[1], tr.u2.shape()[1]};
     for (int b = 0; b < 3; ++b) {
         double acc = 0;
-        for (std::size_t j = 0; j < sizes[b]; ++j) acc += pr.r2[c++];
+        for (std::size_t j = 0; j < sizes[b]; ++j) acc += r2[c++];
         out[kBlocks[b]] = acc / static_cast<double>(sizes[b]);
     }
     return out;
 }
 
+// learned_r2 from ridge probes of z (train, test) on every target and block.
+std::map<std::string, double> probe_all(const Mat& ztr, const Mat& zte, const Split& tr, const Split& te) {
+    return by_name(ridge_probe(ztr, probe_columns(tr), zte, probe_columns(te)).r2, tr);
+}
+
 // The same with the nonlinear probe (kernel ridge on random Fourier features, seeded).
 std::map<std::string, double> probe_all_nonlinear(const Mat& ztr, const Mat& zte, const Split& tr, const Split& te,
                                                   std::uint64_t seed) {
-    const Mat Ytr = probe_columns(tr), Yte = probe_columns(te);
     NonlinearProbeOptions o;
     o.seed = seed;
-    const NonlinearProbeResult pr = nonlinear_probe(ztr, Ytr, zte, Yte, o);
-    std::map<std::string, double> out;
-    std::size_t c = 0;
-    for (int t = 0; t < theory::kNumTargets; ++t) out[theory::kTargetNames[t]] = pr.r2[c++];
-    const std::size_t sizes[3] = {tr.s.shape()[1], tr.u1.shape()[1], tr.u2.shape()[1]};
-    for (int b = 0; b < 3; ++b) {
-        double acc = 0;
-        for (std::size_t j = 0; j < sizes[b]; ++j) acc += pr.r2[c++];
-        out[kBlocks[b]] = acc / static_cast<double>(sizes[b]);
-    }
-    return out;
+    return by_name(nonlinear_probe(ztr, probe_columns(tr), zte, probe_columns(te), o).r2, tr);
 }
 
 template <class T>
