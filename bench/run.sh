@@ -98,7 +98,14 @@ lines.append(f"- time per step: median of the process CPU time of the steps run 
              "(CPU time would add the threads up), which other processes on the machine inflate")
 lines.append(f"- load average before / after: {load0} / {load1}")
 lines.append("- floor: the step's GEMM work timed alone, GEMM by GEMM with the same shapes and "
-             "transpositions as the step makes them (`alignsim bench`)\n")
+             "transpositions as the step makes them, with as many BLAS threads as the step has "
+             "threads (`alignsim bench`; with 2 threads the JSON line adds `floor_ideal_ms`, the "
+             "one-thread floor halved)")
+lines.append("- 2 threads: alignsim runs the two encoders on two threads (`TrainerSpec::threads`, "
+             "BLAS on one thread each), PyTorch runs its ops and OpenBLAS on two threads with "
+             "`OMP_WAIT_POLICY=PASSIVE` (its default spinning threads fight OpenBLAS's for the "
+             "cores of a shared machine and take tens of milliseconds per step); `min_ms_per_step` "
+             "in the JSON lines is the least disturbed step\n")
 lines.append("| shape | dtype | threads | alignsim ms | PyTorch ms | speed-up | target | floor ms | alignsim / floor |")
 lines.append("|---|---|---:|---:|---:|---:|---|---:|---:|")
 for r in A:

@@ -96,6 +96,12 @@ def main():
     ensure_fast_kernel()
     os.environ["OMP_NUM_THREADS"] = str(a.threads)
     os.environ["OPENBLAS_NUM_THREADS"] = str(a.threads)
+    if a.threads > 1:
+        # OpenMP's default is to spin between parallel regions; on a machine that other processes
+        # share, PyTorch's spinning threads and OpenBLAS's then fight for the cores and a step
+        # takes tens of milliseconds. Sleeping threads give PyTorch its best time here (the
+        # environment may still choose).
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
     torch.set_num_threads(a.threads)
@@ -181,7 +187,8 @@ def main():
                    "wall_ms_per_step": 1e3 * statistics.median(walls),
                    "timer": "wall" if wall else "process_cpu", "min_ms_per_step": 1e3 * min(used),
                    "batch": B, "steps": len(times), "threads": torch.get_num_threads(),
-                   "impl": "pytorch", "torch_version": torch.__version__}
+                   "impl": "pytorch", "torch_version": torch.__version__,
+                   "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default")}
             if a.json:
                 print(json.dumps(row), flush=True)
             else:

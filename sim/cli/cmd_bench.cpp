@@ -38,6 +38,7 @@ int cmd_bench(const BenchArgs& a) {
                                     {"wall_ms_per_step", r.wall_ms_per_step},
                                     {"min_ms_per_step", r.min_ms_per_step},
                                     {"timer", r.timer}};
+                if (r.threads > 1) j["floor_ideal_ms"] = r.floor_ideal_ms;
                 std::printf("%s\n", j.dump().c_str());
             } else {
                 std::printf("%-8s %-8s %6d %12.3f %10.3f %8.2f %10.1f\n", r.shape.c_str(), r.dtype.c_str(),

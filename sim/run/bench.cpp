@@ -164,14 +164,23 @@ BenchResult run(const BenchShape& s, double seconds, int threads) {
     r.wall_ms_per_step = 1e3 * walls[walls.size() / 2];
     r.steps = static_cast<int>(times.size());
     r.batch = static_cast<int>(s.batch);
-    // the floor: the step's GEMMs at the best rate the BLAS reaches with this many threads
-    ad::blas::set_threads(threads);
+    // The floor: the step's GEMMs timed alone, with as many BLAS threads as the step has threads
+    // (one thread: process CPU time; several: wall time, like the step, so that both see the
+    // same machine). With several threads, also the ideal: the one-thread GEMM time (CPU time)
+    // divided by the thread count, the GEMM work spread perfectly at the one-core rate.
     const auto gemms = step_gemms(s, sizeof(T));
     const double budget = std::max(0.02, 0.5 * seconds / double(gemms.size()));
     double floor_s = 0, flops = 0;
+    ad::blas::set_threads(threads);
     for (const Gemm& g : gemms) {
         floor_s += g.count * time_gemm<T>(g, budget, rng, wall);
         flops += g.count * 2.0 * double(g.m) * double(g.n) * double(g.k);
+    }
+    if (wall) {
+        ad::blas::set_threads(1);
+        double one = 0;
+        for (const Gemm& g : gemms) one += g.count * time_gemm<T>(g, budget, rng, false);
+        r.floor_ideal_ms = 1e3 * one / threads;
     }
     r.floor_ms = 1e3 * floor_s;
     r.gemm_flops = flops;

@@ -33,7 +33,8 @@ struct BenchResult {
     std::string shape, dtype, blas_core;
     double ms_per_step = 0;   // median process CPU time of the timed steps
     double wall_ms_per_step = 0;  // median wall time (inflated when the machine is shared)
-    double floor_ms = 0;      // the step's GEMMs, timed alone
+    double floor_ms = 0;      // the step's GEMMs, timed alone with as many BLAS threads
+    double floor_ideal_ms = 0; // several threads: the one-thread GEMM time / threads (perfect scaling)
     double gemm_gflops = 0;   // the step's GEMM flops / floor
     double gemm_flops = 0;    // per step
     int steps = 0;            // timed steps
@@ -45,8 +46,9 @@ struct BenchResult {
 
 // Times the step for about `seconds` (at least 3 steps) after a warm-up, then its GEMMs. With
 // `threads` >= 2 the step is the trainer's concurrent one (its two encoders on two threads, BLAS
-// on one: TrainerSpec::threads; a step with one encoder uses the BLAS threads instead), and the
-// floor is the GEMMs timed with that many BLAS threads; BLAS goes back to one thread after.
+// on one: TrainerSpec::threads; a step with one encoder uses the BLAS threads instead), both the
+// step and its floor (the GEMMs with that many BLAS threads) are wall-clock times, and
+// floor_ideal_ms is the one-thread floor divided by `threads`; BLAS goes back to one thread after.
 // dtype: "float64" | "float32".
 BenchResult run_bench(const std::string& shape, const std::string& dtype, double seconds, int threads = 1);
 
