@@ -105,13 +105,32 @@ void Tape<T>::backward(Var<T> loss) {
     Node<T>& top = node(loss.id);
     if (top.value->size() != 1) throw std::logic_error("backward() needs a 1x1 loss");
     if (top.grad == nullptr) return;  // nothing to differentiate
-    // Nodes recorded after the loss take no part: give them zero gradients, not stale ones.
-    for (std::size_t i = cursor_; i-- > static_cast<std::size_t>(loss.id) + 1;) {
+    walk_back(loss.id, [](T* g, std::size_t) { *g += T(1); });
+}
+
+template <class T>
+void Tape<T>::backward_from(Var<T> out, const Mat<T>& seed) {
+    if (out.tape != this) throw std::logic_error("backward_from() on a node of another tape");
+    Node<T>& top = node(out.id);
+    if (seed.shape() != top.value->shape()) throw std::invalid_argument("backward_from: the seed's shape is not the node's");
+    if (top.grad == nullptr) return;
+    walk_back(out.id, [&](T* g, std::size_t n) {
+        const T* s = seed.data();
+        for (std::size_t i = 0; i < n; ++i) g[i] += s[i];
+    });
+}
+
+template <class T>
+template <class Seed>
+void Tape<T>::walk_back(int top_id, Seed seed) {
+    Node<T>& top = node(top_id);
+    // Nodes recorded after the top take no part: give them zero gradients, not stale ones.
+    for (std::size_t i = cursor_; i-- > static_cast<std::size_t>(top_id) + 1;) {
         Node<T>& n = nodes_[i];
         if (n.grad != nullptr && !n.grad_written) grad_acc(n);
     }
-    *grad_acc(top) += T(1);
-    for (int i = loss.id; i >= 0; --i) {
+    seed(grad_acc(top), top.grad->size());
+    for (int i = top_id; i >= 0; --i) {
         Node<T>& n = node(i);
         if (n.grad == nullptr) continue;
         // A gradient nobody wrote: the node does not reach the loss. Zero it and skip its

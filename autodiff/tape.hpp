@@ -76,6 +76,10 @@ public:
     Var<T> constant(const Mat<T>& x);
     // Walks the tape backwards from a 1x1 loss, seeding d loss / d loss = 1.
     void backward(Var<T> loss);
+    // The same from any node `out`, seeded with d L / d out = seed (out's shape): the backward
+    // of a part of a larger computation whose downstream part lives on another tape (the
+    // trainer runs two encoders on two tapes, on two threads, and joins them at the loss).
+    void backward_from(Var<T> out, const Mat<T>& seed);
 
     // For op implementations: the next node, shaped rows x cols, with a gradient buffer if any
     // input needs one (not zeroed: see accumulating() and grad_acc()). The reference stays
@@ -116,6 +120,9 @@ public:
 
 private:
     Node<T>& next(Var<T>& out);
+    // backward's walk from node top_id down, after seed(gradient storage, size) seeds the top.
+    template <class Seed>
+    void walk_back(int top_id, Seed seed);
     std::deque<Node<T>> nodes_;  // a deque keeps node references stable as it grows
     std::size_t cursor_ = 0;
     std::size_t allocations_ = 0;

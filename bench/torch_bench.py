@@ -2,11 +2,17 @@
 """The `alignsim bench` step in PyTorch, for the side-by-side table (bench/run.sh).
 
 One full training step of two encoders trained with symmetric InfoNCE (cosine similarity,
-temperature 0.1): forward both encoders, loss, backward, Adam. Single thread, same shapes and
-dtypes as `alignsim bench`; prints the same JSON lines (ms_per_step is the median step time).
+temperature 0.1): forward both encoders, loss, backward, Adam. Single thread (or --threads N for
+both intra-op and BLAS threads), same shapes and dtypes as `alignsim bench`; prints the same JSON
+lines (ms_per_step is the median step time: process CPU time on one thread, wall time on several).
+
+The shape `real` is the step of the real-data model (configs/real.toml): ReLU MLPs 800 -> 128 ->
+32, InfoNCE, plus a classification head on z1 (Linear 32 -> 10, cross-entropy to class labels,
+loss = CE + 1.0 x InfoNCE), float32, batch 512, each step's minibatch gathered from 4 batches of
+rows as alignsim's trainer does.
 
 Run with Debian's interpreter: /usr/bin/python3 bench/torch_bench.py [--json] [--seconds S]
-[--shape NAME]... [--dtype float64|float32]...
+[--shape NAME]... [--dtype float64|float32]... [--threads N]
 
 PyTorch here uses the system OpenBLAS for its matrix products. If that OpenBLAS fell back to a
 generic kernel on a CPU that has a fast one, the script re-executes itself with the kernel
@@ -25,6 +31,7 @@ SHAPES = {
     "linear": dict(batch=1024, dims=[32, 8], mlp=False),
     "mlp": dict(batch=512, dims=[64, 256, 256, 16], mlp=True),
     "mlp-big": dict(batch=1024, dims=[256, 1024, 1024, 64], mlp=True),
+    "real": dict(batch=512, dims=[800, 128, 32], mlp=True, classes=10, dtypes=["float32"]),
 }
 FALLBACK = {"Prescott", "Core2", "Katmai", "Nehalem", "Unknown", "unknown", "Generic", ""}
 
@@ -80,19 +87,29 @@ def main():
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--shape", action="append", choices=list(SHAPES))
     ap.add_argument("--dtype", action="append", choices=["float64", "float32"])
+    ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     if a.seconds <= 0:
         ap.error("--seconds must be positive")
+    if a.threads < 1:
+        ap.error("--threads must be at least 1")
     ensure_fast_kernel()
-    os.environ["OMP_NUM_THREADS"] = "1"
-    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    os.environ["OMP_NUM_THREADS"] = str(a.threads)
+    os.environ["OPENBLAS_NUM_THREADS"] = str(a.threads)
+    if a.threads > 1:
+        # OpenMP's default is to spin between parallel regions; on a machine that other processes
+        # share, PyTorch's spinning threads and OpenBLAS's then fight for the cores and a step
+        # takes tens of milliseconds. Sleeping threads give PyTorch its best time here (the
+        # environment may still choose).
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(a.threads)
     lib = openblas()
     if lib is not None:
-        lib.openblas_set_num_threads(1)  # same as alignsim: BLAS on the calling thread only
+        lib.openblas_set_num_threads(a.threads)  # as alignsim bench --threads: BLAS threads
     core = core_name(lib)
+    wall = a.threads > 1  # CPU time would add the threads up
 
     def encoder(dims, mlp, dtype, gen):
         layers = []
@@ -108,24 +125,48 @@ def main():
     torch.manual_seed(0)
     for shape in a.shape or list(SHAPES):
         s = SHAPES[shape]
-        for dname in a.dtype or ["float64", "float32"]:
+        for dname in a.dtype or s.get("dtypes", ["float64", "float32"]):
             dtype = torch.float64 if dname == "float64" else torch.float32
             e1 = encoder(s["dims"], s["mlp"], dtype, None)
             e2 = encoder(s["dims"], s["mlp"], dtype, None)
-            opt = torch.optim.Adam(list(e1.parameters()) + list(e2.parameters()), lr=1e-3)
+            params = list(e1.parameters()) + list(e2.parameters())
+            K = s.get("classes", 0)
+            head = torch.nn.Linear(s["dims"][-1], K, dtype=dtype) if K else None
+            if head is not None:
+                params += list(head.parameters())
+            opt = torch.optim.Adam(params, lr=1e-3)
             B = s["batch"]
-            x1 = torch.randn(B, s["dims"][0], dtype=dtype)
-            x2 = torch.randn(B, s["dims"][0], dtype=dtype)
             labels = torch.arange(B)
             tau = 0.1
+            if K:
+                # the real-data step: a minibatch gathered from 4 batches of rows, as alignsim's
+                # trainer draws it, and class labels for the head
+                X1 = torch.randn(4 * B, s["dims"][0], dtype=dtype)
+                X2 = torch.randn(4 * B, s["dims"][0], dtype=dtype)
+                Y = torch.randint(0, K, (4 * B,))
+                perm = torch.randperm(4 * B)
+                count = [0]
+            else:
+                x1 = torch.randn(B, s["dims"][0], dtype=dtype)
+                x2 = torch.randn(B, s["dims"][0], dtype=dtype)
 
             def step():
                 opt.zero_grad(set_to_none=True)
-                z1 = torch.nn.functional.normalize(e1(x1), dim=1)
-                z2 = torch.nn.functional.normalize(e2(x2), dim=1)
+                if K:
+                    k = count[0] % 4
+                    count[0] += 1
+                    idx = perm[k * B:(k + 1) * B]
+                    b1, b2, y = X1.index_select(0, idx), X2.index_select(0, idx), Y.index_select(0, idx)
+                else:
+                    b1, b2 = x1, x2
+                h1 = e1(b1)
+                z1 = torch.nn.functional.normalize(h1, dim=1)
+                z2 = torch.nn.functional.normalize(e2(b2), dim=1)
                 logits = z1 @ z2.T / tau
                 loss = (torch.nn.functional.cross_entropy(logits, labels)
                         + torch.nn.functional.cross_entropy(logits.T, labels)) / 2
+                if K:
+                    loss = torch.nn.functional.cross_entropy(head(h1), y) + 1.0 * loss
                 loss.backward()
                 opt.step()
                 return loss.item()
@@ -140,11 +181,14 @@ def main():
                 step()
                 times.append(time.process_time() - t0)
                 walls.append(time.perf_counter() - w0)
-            ms = 1e3 * statistics.median(times)
+            used = walls if wall else times
+            ms = 1e3 * statistics.median(used)
             row = {"shape": shape, "dtype": dname, "ms_per_step": ms, "blas_core": core,
-                   "wall_ms_per_step": 1e3 * statistics.median(walls), "timer": "process_cpu",
+                   "wall_ms_per_step": 1e3 * statistics.median(walls),
+                   "timer": "wall" if wall else "process_cpu", "min_ms_per_step": 1e3 * min(used),
                    "batch": B, "steps": len(times), "threads": torch.get_num_threads(),
-                   "impl": "pytorch", "torch_version": torch.__version__}
+                   "impl": "pytorch", "torch_version": torch.__version__,
+                   "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default")}
             if a.json:
                 print(json.dumps(row), flush=True)
             else:

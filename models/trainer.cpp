@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
 #include <numeric>
 #include <stdexcept>
+#include <thread>
 
 #include "autodiff/lbfgs.hpp"
 #include "autodiff/ops.hpp"
@@ -100,17 +104,88 @@ std::size_t rows_of(const ad::Mat<T>* m, const char* what, bool needed) {
 
 }  // namespace
 
+// The helper thread of a concurrent step: runs one job at a time for the trainer (0: idle,
+// 1: encoder 2's forward, 2: its backward; -1: quit), handed over under a mutex.
+template <class T>
+struct Trainer<T>::Helper {
+    Trainer* tr;
+    std::mutex mu;
+    std::condition_variable cv;
+    int job = 0;
+    std::exception_ptr err;
+    std::thread th;
+    explicit Helper(Trainer* t) : tr(t), th([this] { loop(); }) {}
+    ~Helper() {
+        {
+            std::lock_guard<std::mutex> lk(mu);
+            job = -1;
+        }
+        cv.notify_all();
+        th.join();
+    }
+    void loop() {
+        std::unique_lock<std::mutex> lk(mu);
+        for (;;) {
+            cv.wait(lk, [&] { return job != 0; });
+            if (job < 0) return;
+            const int j = job;
+            lk.unlock();
+            try {
+                if (j == 1) tr->forward2();
+                else tr->tape2_.backward_from(tr->z2v_, tr->zp2_.grad);
+            } catch (...) {
+                err = std::current_exception();
+            }
+            lk.lock();
+            job = 0;
+            cv.notify_all();
+        }
+    }
+    void post(int j) {
+        {
+            std::lock_guard<std::mutex> lk(mu);
+            job = j;
+        }
+        cv.notify_all();
+    }
+    void wait() {
+        std::unique_lock<std::mutex> lk(mu);
+        cv.wait(lk, [&] { return job == 0; });
+        if (err) {
+            std::exception_ptr e = err;
+            err = nullptr;
+            std::rethrow_exception(e);
+        }
+    }
+};
+
+template <class T>
+Trainer<T>::~Trainer() = default;
+
 template <class T>
 Trainer<T>::Trainer(const TrainerSpec<T>& spec, const TrainData<T>& data)
     : spec_(spec), data_(data), head_("head", spec.enc1.out_dim, 1), align_(spec.alignment),
       batch_rng_(ad::derive_seed(spec.seed, "batches")) {
     const bool has_align = spec_.alignment.name != "none";
     n_ = rows_of(data_.x1, "x1", true);
+    const bool classify = spec_.task && spec_.task_classes > 0;
+    if (classify && spec_.task_classes < 2)
+        throw std::invalid_argument("trainer: a classification head needs at least 2 classes");
     const std::size_t others[3] = {rows_of(data_.x2, "x2", !spec_.frozen_targets),
                                    rows_of(data_.z2, "frozen targets z2", spec_.frozen_targets && has_align),
-                                   rows_of(data_.y, "task column y", spec_.task)};
+                                   rows_of(data_.y, "task column y", spec_.task && !classify)};
     for (std::size_t r : others)
         if (r != 0 && r != n_) throw std::invalid_argument("trainer: the data matrices differ in rows");
+    if (classify) {
+        if (!data_.labels) throw std::invalid_argument("trainer: no task labels given");
+        if (data_.labels->size() != n_) throw std::invalid_argument("trainer: the task labels differ in rows from x1");
+        for (int c : *data_.labels)
+            if (c < 0 || static_cast<std::size_t>(c) >= spec_.task_classes)
+                throw std::invalid_argument("trainer: task label " + std::to_string(c) + " is not in 0.." +
+                                            std::to_string(spec_.task_classes - 1));
+        if (spec_.warmup_steps > 0)
+            throw std::invalid_argument("trainer: the warm-up (its least-squares head) is for a regression head only");
+    }
     if (spec_.batch == 0 || spec_.batch > n_)
         throw std::invalid_argument("trainer: batch " + std::to_string(spec_.batch) + " is not in 1.." +
                                     std::to_string(n_) + " (the training rows)");
@@ -119,12 +194,17 @@ Trainer<T>::Trainer(const TrainerSpec<T>& spec, const TrainData<T>& data)
     ad::Rng rh(ad::derive_seed(spec_.seed, "init_head"));
     e1_ = make_encoder<T>(spec_.enc1, r1);
     if (!spec_.frozen_targets) e2_ = make_encoder<T>(spec_.enc2, r2);
+    if (classify) {
+        head_ = ad::Param<T>("head", spec_.task_classes, spec_.enc1.out_dim);
+        head_bias_ = ad::Param<T>("head_bias", 1, spec_.task_classes);  // zero
+    }
     if (spec_.task) ad::xavier_uniform(head_.value, rh);
 
     params_ = e1_->params();
     if (e2_)
         for (auto* q : e2_->params()) params_.push_back(q);
     if (spec_.task) params_.push_back(&head_);
+    if (classify) params_.push_back(&head_bias_);
     opt_ = ad::make_optimizer<T>(spec_.optimizer, params_, spec_.lr, spec_.weight_decay, spec_.momentum);
     if (spec_.schedule != "constant" && spec_.schedule != "hold_decay")
         throw std::invalid_argument("trainer: unknown schedule '" + spec_.schedule + "' (expected constant or hold_decay)");
@@ -136,42 +216,77 @@ Trainer<T>::Trainer(const TrainerSpec<T>& spec, const TrainData<T>& data)
     x1b_ = ad::Mat<T>({B, data_.x1->shape()[1]});
     if (data_.x2) x2b_ = ad::Mat<T>({B, data_.x2->shape()[1]});
     if (spec_.frozen_targets && data_.z2) z2b_ = ad::Mat<T>({B, data_.z2->shape()[1]});
-    if (spec_.task) yb_ = ad::Mat<T>({B, std::size_t(1)});
+    if (spec_.task && !classify) yb_ = ad::Mat<T>({B, std::size_t(1)});
+    if (classify) labels_b_.resize(B);
     order_.resize(n_);
     std::iota(order_.begin(), order_.end(), std::size_t(0));
     cursor_ = n_;  // the first step shuffles
+    if (spec_.threads >= 2 && e2_ && has_align) {
+        zp1_ = ad::Param<T>("z1", B, spec_.enc1.out_dim);
+        zp2_ = ad::Param<T>("z2", B, spec_.enc2.out_dim);
+        helper_ = std::make_unique<Helper>(this);
+    }
 }
 
 template <class T>
-void Trainer<T>::next_batch() {
+std::size_t Trainer<T>::advance() {
     const std::size_t B = spec_.batch;
     if (cursor_ + B > n_) {
         shuffle(order_, batch_rng_);
         cursor_ = 0;
     }
-    gather(*data_.x1, order_, cursor_, x1b_);
-    if (spec_.frozen_targets) {
-        if (data_.z2) gather(*data_.z2, order_, cursor_, z2b_);
-    } else {
-        gather(*data_.x2, order_, cursor_, x2b_);
-    }
-    if (spec_.task) gather(*data_.y, order_, cursor_, yb_);
+    const std::size_t b0 = cursor_;
     cursor_ += B;
+    return b0;
 }
 
 template <class T>
-ad::Var<T> Trainer<T>::batch_loss(ad::Tape<T>& tape, const ad::Mat<T>& x1, const ad::Mat<T>* x2, const ad::Mat<T>* z2,
-                                  const ad::Mat<T>* y, bool with_task) {
-    const bool has_align = spec_.alignment.name != "none";
-    ad::Var<T> z1 = e1_->forward(tape, tape.constant(x1));
-    ad::Var<T> loss;
-    if (has_align) {
-        ad::Var<T> zz = spec_.frozen_targets ? tape.constant(*z2) : e2_->forward(tape, tape.constant(*x2));
-        loss = align_(z1, zz);
+void Trainer<T>::gather1(std::size_t b0) {
+    const std::size_t B = spec_.batch;
+    gather(*data_.x1, order_, b0, x1b_);
+    if (spec_.frozen_targets && data_.z2) gather(*data_.z2, order_, b0, z2b_);
+    if (spec_.task) {
+        if (spec_.task_classes > 0) {
+            for (std::size_t r = 0; r < B; ++r) labels_b_[r] = (*data_.labels)[order_[b0 + r]];
+        } else {
+            gather(*data_.y, order_, b0, yb_);
+        }
     }
+}
+
+template <class T>
+void Trainer<T>::gather2(std::size_t b0) {
+    if (!spec_.frozen_targets) gather(*data_.x2, order_, b0, x2b_);
+}
+
+template <class T>
+void Trainer<T>::next_batch() {
+    const std::size_t b0 = advance();
+    gather1(b0);
+    gather2(b0);
+}
+
+template <class T>
+void Trainer<T>::forward2() {
+    gather2(b0_);
+    tape2_.reset();
+    z2v_ = e2_->forward(tape2_, tape2_.constant(x2b_));
+}
+
+template <class T>
+ad::Var<T> Trainer<T>::loss_from(ad::Tape<T>& tape, ad::Var<T> z1, ad::Var<T> z2, const ad::Mat<T>* y,
+                                 const std::vector<int>* labels, bool with_task) {
+    const bool has_align = spec_.alignment.name != "none";
+    ad::Var<T> loss;
+    if (has_align) loss = align_(z1, z2);
     if (with_task) {
-        ad::Var<T> pred = ad::matmul(z1, tape.param(head_));
-        ad::Var<T> task = mse(pred, tape.constant(*y));
+        ad::Var<T> task;
+        if (spec_.task_classes > 0) {
+            task = ad::cross_entropy(ad::affine(z1, tape.param(head_), tape.param(head_bias_)), *labels);
+        } else {
+            ad::Var<T> pred = ad::matmul(z1, tape.param(head_));
+            task = mse(pred, tape.constant(*y));
+        }
         loss = has_align ? ad::add(task, ad::scale(loss, spec_.lambda)) : task;
     }
     if (!has_align && !with_task) loss = align_(z1, z1);  // "none": a constant 0
@@ -179,13 +294,43 @@ ad::Var<T> Trainer<T>::batch_loss(ad::Tape<T>& tape, const ad::Mat<T>& x1, const
 }
 
 template <class T>
+ad::Var<T> Trainer<T>::batch_loss(ad::Tape<T>& tape, const ad::Mat<T>& x1, const ad::Mat<T>* x2, const ad::Mat<T>* z2,
+                                  const ad::Mat<T>* y, const std::vector<int>* labels, bool with_task) {
+    ad::Var<T> z1 = e1_->forward(tape, tape.constant(x1));
+    ad::Var<T> zz;
+    if (spec_.alignment.name != "none")
+        zz = spec_.frozen_targets ? tape.constant(*z2) : e2_->forward(tape, tape.constant(*x2));
+    return loss_from(tape, z1, zz, y, labels, with_task);
+}
+
+template <class T>
 T Trainer<T>::step() {
     const long k = step_index_++;
-    next_batch();
     // during the warm-up (spec.warmup_steps), the alignment alone
     const bool with_task = spec_.task && (spec_.alignment.name == "none" || k >= spec_.warmup_steps);
+    if (helper_) {
+        // Encoder 2 on the helper thread, encoder 1 here, each on its own tape; then the loss
+        // on tape_ from copies of z1 and z2 (leaves whose gradients seed the two backwards).
+        b0_ = advance();
+        helper_->post(1);
+        gather1(b0_);
+        tape1_.reset();
+        z1v_ = e1_->forward(tape1_, tape1_.constant(x1b_));
+        helper_->wait();
+        std::copy(z1v_.value().data(), z1v_.value().data() + zp1_.value.size(), zp1_.value.data());
+        std::copy(z2v_.value().data(), z2v_.value().data() + zp2_.value.size(), zp2_.value.data());
+        zp1_.grad.fill(T(0));
+        zp2_.grad.fill(T(0));
+        tape_.reset();
+        return update(loss_from(tape_, tape_.param(zp1_), tape_.param(zp2_), &yb_, &labels_b_, with_task), k);
+    }
+    next_batch();
     tape_.reset();
-    ad::Var<T> loss = batch_loss(tape_, x1b_, &x2b_, &z2b_, &yb_, with_task);
+    return update(batch_loss(tape_, x1b_, &x2b_, &z2b_, &yb_, &labels_b_, with_task), k);
+}
+
+template <class T>
+T Trainer<T>::update(ad::Var<T> loss, long k) {
     const T L = loss.item();
     if (!have_initial_) {
         initial_ = L;
@@ -202,6 +347,11 @@ T Trainer<T>::step() {
     }
     opt_->zero_grad();
     tape_.backward(loss);
+    if (helper_) {  // the encoders' backwards, seeded with dL/dz1 and dL/dz2, concurrently
+        helper_->post(2);
+        tape1_.backward_from(z1v_, zp1_.grad);
+        helper_->wait();
+    }
     if (spec_.clip > T(0)) {
         const T gn = opt_->clip_grad_norm(spec_.clip);
         if (!std::isfinite(double(gn))) {
@@ -258,7 +408,7 @@ FitReport Trainer<T>::fit(long steps, const std::function<void(long, double)>& o
 
 template <class T>
 ad::Var<T> Trainer<T>::full_loss(ad::Tape<T>& tape) {
-    return batch_loss(tape, *data_.x1, data_.x2, data_.z2, data_.y, spec_.task);
+    return batch_loss(tape, *data_.x1, data_.x2, data_.z2, data_.y, data_.labels, spec_.task);
 }
 
 template <class T>
@@ -269,7 +419,7 @@ double Trainer<T>::full_loss_value() {
 
 template <class T>
 void Trainer<T>::solve_head() {
-    if (!spec_.task) throw std::invalid_argument("trainer: solve_head without a task");
+    if (!spec_.task || spec_.task_classes > 0) throw std::invalid_argument("trainer: solve_head without a regression task");
     const std::size_t p = spec_.enc1.out_dim;
     full_tape_.reset();
     const ad::Mat<T>& Z1 = e1_->forward(full_tape_, full_tape_.constant(*data_.x1)).value();

@@ -1,16 +1,17 @@
 #!/bin/bash
 # Runs the paper grid (resumable: an interrupted run picks up where it stopped) and draws its
 # figures, then the example grid of a by_<key> figure (configs/noise.toml, into noise/ beside RESULTS_DIR)
-# and its figure by_data.noise1. By default everything goes under results/ (results/paper,
-# results/noise, figures in results/paper/figures) and the tracked docs/figures stay as they
-# are; --docs redraws docs/figures, the documentation's copies.
+# and its figure by_data.noise1, then the real-image grid (configs/real.toml, into real/ beside
+# RESULTS_DIR) and its figure real. By default everything goes under results/ (results/paper,
+# results/noise, results/real, figures in results/paper/figures) and the tracked docs/figures stay
+# as they are; --docs redraws docs/figures, the documentation's copies. Each part's time is printed.
 # Usage: scripts/regen_figures.sh [--docs] [RESULTS_DIR] [-- extra alignsim sweep options, e.g. --jobs 2]
 # ALIGNSIM: the alignsim binary (default: build/sim/alignsim, then alignsim on PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 docs=0
 if [ "${1:-}" = "--docs" ]; then docs=1; shift; fi
-case "${1:-}" in -h|--help) sed -n '2,8p' "$0"; exit 0 ;; -*) [ "$1" = "--" ] || { echo "regen_figures: unknown option '$1' (see --help)" >&2; exit 2; } ;; esac
+case "${1:-}" in -h|--help) sed -n '2,9p' "$0"; exit 0 ;; -*) [ "$1" = "--" ] || { echo "regen_figures: unknown option '$1' (see --help)" >&2; exit 2; } ;; esac
 out=results/paper
 if [ $# -gt 0 ] && [ "$1" != "--" ]; then out=$1; shift; fi
 [ "${1:-}" = "--" ] && shift
@@ -22,9 +23,17 @@ fi
 figs=$out/figures
 [ $docs -eq 1 ] && figs=docs/figures
 start=$(date +%s)
+t=$start
+part() { local now; now=$(date +%s); echo "regen_figures: $1 in $(( now - t )) s" >&2; t=$now; }
 "$A" sweep configs/paper.toml --out "$out" "$@"
 "$A" plot "$out" --out "$figs"
+part "the paper grid ($out) and its figures"
 noise=$(dirname "$out")/noise
 "$A" sweep configs/noise.toml --out "$noise" "$@"
 "$A" plot "$noise" --out "$figs" --only by_data.noise1
-echo "regen_figures: $out, $noise and their figures in $figs, $(( $(date +%s) - start )) s" >&2
+part "the by_<key> example ($noise)"
+real=$(dirname "$out")/real
+"$A" sweep configs/real.toml --out "$real" "$@"
+"$A" plot "$real" --out "$figs" --only real
+part "the real-image grid ($real) and its figure"
+echo "regen_figures: $out, $noise, $real and their figures in $figs, $(( $(date +%s) - start )) s" >&2

@@ -262,12 +262,82 @@ else
   bad "sweep or plot of a noise grid failed: $(cat "$T/err")"
 fi
 
+# --- real images (data.kind = fashion_mnist): train --json, results.csv rows, the real figure, export
+R="--set data.kind=fashion_mnist --set data.n_train=600 --set data.n_test=300 --set train.batch=100 --set train.steps=30 --set model.encoder=mlp --set model.hidden=[16] --set model.dim=4 --set objective.task=y_mix"
+if "$A" train --json $R >"$T/real.json" 2>"$T/err"; then
+  ok
+  json_check "$T/real.json" \
+    "j['status'] == 'ok' and j['steps'] == 30 and j['config']['train.dtype'] == 'auto'" \
+    "all(0 <= j['learned']['accuracy'][t][z] <= 1 for t in ['y_shared','y1','y2','y_mix'] for z in ['z1','z2'])" \
+    "all(0 <= j['baseline']['accuracy'][t][x] <= 1 for t in ['y_shared','y1','y2','y_mix'] for x in ['x1','x2','x1_supervised'])" \
+    "len(j['baseline']['supervised_model']) > 0 and j['learned']['r2'] == {}"
+else
+  bad "alignsim train --json on fashion_mnist failed: $(cat "$T/err")"
+fi
+expect_error 2 "data.noise1.*fashion_mnist" -- "$A" train $R --set data.noise1=0.3
+expect_error 2 "no such directory" -- "$A" train $R --set data.path=$T/nowhere
+expect_error 2 "no closed forms" -- "$A" theory --set data.kind=fashion_mnist
+printf '[data]\nkind = "fashion_mnist"\nn_train = 600\nn_test = 300\nsample_seed = 1\n[model]\nencoder = "mlp"\nhidden = [16]\ndim = 4\n[objective]\ntask = "y_mix"\n[train]\nbatch = 100\nsteps = 30\n[grid]\n"objective.lambda" = [0.0, 1.0]\n"data.redundancy" = [0.5, 1.0]\nseeds = [1, 2]\n' >"$T/real.toml"
+if "$A" sweep "$T/real.toml" --out "$T/rs" --jobs 2 --quiet 2>"$T/err" && "$A" plot "$T/rs" >"$T/rplot.out" 2>"$T/err"; then
+  ok
+  grep -qx "$T/rs/figures/real.png" "$T/rplot.out" && ok || bad "plot: no real figure listed ($(cat "$T/rplot.out"))"
+  $PY - "$T/rs" <<'PY' && ok || bad "results.csv of a fashion_mnist sweep: wrong rows"
+import csv, sys, os, json
+d = sys.argv[1]
+rows = list(csv.DictReader(open(os.path.join(d, "results.csv"))))
+m = json.load(open(os.path.join(d, "manifest.json")))
+assert m["rows_per_cell"] == 20, m["rows_per_cell"]
+assert len(rows) == 8 * 20
+keys = {(r["kind"], r["name"], r["rep"], r["probe"], r["metric"]) for r in rows}
+assert keys == {("target", t, rep, "linear", "accuracy") for t in ["y_shared", "y1", "y2", "y_mix"]
+                for rep in ["z1", "z2", "x1", "x2", "x1_supervised"]}, keys
+for r in rows:
+    assert r["status"] == "ok" and 0 <= float(r["learned_r2"]) <= 1 and r["analytic_r2"] == "", r
+# the raw-pixel baseline is one number per sample and target (data.sample_seed is fixed): every
+# cell agrees; at rho = 1 y_mix is y_shared
+raw = {}
+for r in rows:
+    if r["rep"] == "x1":
+        raw.setdefault((r["name"], r["data.redundancy"]), set()).add(r["learned_r2"])
+assert all(len(v) == 1 for v in raw.values()), raw
+assert raw[("y_mix", "1")] == raw[("y_shared", "1")], raw
+PY
+else
+  bad "sweep or plot of a fashion_mnist grid failed: $(cat "$T/err")"
+fi
+if "$A" export --set data.kind=fashion_mnist --set data.n_train=300 --set data.n_test=100 --set train.batch=100 --out "$T/rexp" 2>"$T/err"; then
+  ok
+  $PY - "$T/rexp" <<'PY' && ok || bad "export of fashion_mnist: numpy disagrees with the manifest"
+import json, sys, os, numpy as np
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "manifest.json")))
+for f in m["files"]:
+    a = np.load(os.path.join(d, f["file"]))
+    assert list(a.shape) == list(f["shape"]) and a.dtype == np.dtype(f["dtype"]), f
+x1, x2 = np.load(os.path.join(d, "train_x1.npy")), np.load(os.path.join(d, "test_x2.npy"))
+y = np.load(os.path.join(d, "train_y.npy"))
+assert x1.shape == (300, 800) and x1.dtype == np.float32 and x2.shape == (100, 800)
+assert y.shape == (300, 4) and y.dtype == np.int64 and 0 <= y.min() and y.max() <= 9
+assert np.array_equal(np.load(os.path.join(d, "train_y1.npy")), y[:, 1])
+assert len(m["classes"]) == 10
+PY
+else
+  bad "alignsim export --set data.kind=fashion_mnist failed: $(cat "$T/err")"
+fi
+
 # --- bench: one JSON object per line with the contract keys
 if "$A" bench --json --shape linear --dtype float64 --seconds 0.2 >"$T/bench.jsonl" 2>"$T/err"; then
   head -1 "$T/bench.jsonl" >"$T/bench1.json"
   json_check "$T/bench1.json" "j['shape'] == 'linear' and j['dtype'] == 'float64' and j['ms_per_step'] > 0 and j['floor_ms'] > 0 and len(j['blas_core']) > 0"
 else
   bad "alignsim bench failed: $(cat "$T/err")"
+fi
+# the real-data step: float32 by default, 2 threads timed by the wall clock
+if "$A" bench --json --shape real --seconds 0.2 --threads 2 >"$T/benchr.jsonl" 2>"$T/err"; then
+  [ "$(wc -l <"$T/benchr.jsonl")" -eq 1 ] && ok || bad "bench --shape real: one line (float32) expected"
+  json_check "$T/benchr.jsonl" "j['shape'] == 'real' and j['dtype'] == 'float32' and j['batch'] == 512 and j['threads'] == 2 and j['timer'] == 'wall' and j['floor_ms'] > 0"
+else
+  bad "alignsim bench --shape real failed: $(cat "$T/err")"
 fi
 
 # --- the README's key table is the schema's (scripts/update_readme_keys.sh refreshes it)

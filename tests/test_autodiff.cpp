@@ -784,6 +784,33 @@ BOOST_AUTO_TEST_CASE(gradients_of_unreached_and_later_nodes_are_zero) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(backward_from_a_seed_splits_a_computation_over_two_tapes) {
+    // loss = sum(tanh(x W^T + b) * P) on one tape, against the same split in two: tape A makes
+    // h = tanh(x W^T + b); tape B takes a copy of h as a leaf and makes the loss; A's
+    // backward_from(h, dloss/dh) must give the one-tape gradients of W, b and x (the same
+    // arithmetic: equal to rounding). The trainer runs its two encoders this way.
+    const M x = rnd(6, 5, 81), P = rnd(6, 4, 82);
+    Param<double> W("W", 4, 5), b("b", 1, 4), X("x", 6, 5);
+    W.value = rnd(4, 5, 83);
+    b.value = rnd(1, 4, 84);
+    X.value = x;
+    Tape<double> one;
+    one.backward(sum(mul(tanh(affine(one.param(X), one.param(W), one.param(b))), one.constant(P))));
+    const M gW = W.grad, gb = b.grad, gx = X.grad;
+    for (auto* p : {&W, &b, &X}) p->zero_grad();
+    Tape<double> ta, tb;
+    const Var<double> h = tanh(affine(ta.param(X), ta.param(W), ta.param(b)));
+    Param<double> H("h", 6, 4);
+    H.value = h.value();
+    tb.backward(sum(mul(tb.param(H), tb.constant(P))));
+    ta.backward_from(h, H.grad);
+    for (std::size_t i = 0; i < gW.size(); ++i) BOOST_TEST(std::abs(W.grad.data()[i] - gW.data()[i]) <= 1e-14);
+    for (std::size_t i = 0; i < gb.size(); ++i) BOOST_TEST(std::abs(b.grad.data()[i] - gb.data()[i]) <= 1e-14);
+    for (std::size_t i = 0; i < gx.size(); ++i) BOOST_TEST(std::abs(X.grad.data()[i] - gx.data()[i]) <= 1e-14);
+    BOOST_CHECK_THROW(ta.backward_from(h, M({2, 2})), std::invalid_argument);
+    BOOST_CHECK_THROW(tb.backward_from(h, H.grad), std::logic_error);  // a node of another tape
+}
+
 BOOST_AUTO_TEST_CASE(errors_are_reported) {
     Tape<double> t, u;
     M x = rnd(2, 2, 1);

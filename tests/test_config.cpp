@@ -170,3 +170,47 @@ BOOST_AUTO_TEST_CASE(grid_axes_and_json) {
     BOOST_TEST(j["grid"]["model.dim"].size() == 3u);
     BOOST_TEST(j["data.d1"].get<int>() == 16);
 }
+
+BOOST_AUTO_TEST_CASE(fashion_mnist_keys) {
+    // data.kind = "fashion_mnist": data.path defaults to Debian's dataset, train.dtype "auto"
+    // resolves to float32 for it (float64 elsewhere, and explicit values stay), the modalities
+    // are 800 pixels, and the keys of the generative model must keep their defaults.
+    Config c;
+    BOOST_TEST(c.s("train.dtype") == "auto");
+    BOOST_TEST(sim::training_dtype(c) == "float64");
+    BOOST_TEST(sim::input_dim(c, 1) == 16u);
+    c.set_from_cli("data.kind=fashion_mnist");
+    BOOST_CHECK_NO_THROW(c.validate());
+    BOOST_TEST(c.s("data.path") == "/usr/share/datasets/fashion-mnist");
+    BOOST_TEST(sim::training_dtype(c) == "float32");
+    BOOST_TEST(sim::input_dim(c, 1) == 800u);
+    BOOST_TEST(sim::input_dim(c, 2) == 800u);
+    BOOST_TEST(c.b("eval.baselines"));
+    c.set_from_cli("train.dtype=float64");
+    BOOST_TEST(sim::training_dtype(c) == "float64");
+    c.set_from_cli("model.dim=64");  // above d1 = 16, below 800 pixels
+    BOOST_CHECK_NO_THROW(c.validate());
+    const std::vector<std::pair<std::string, std::string>> refused{
+        {"data.d1=32", "data.d1"},           {"data.noise2=0.3", "data.noise2"},
+        {"data.mixing=gaussian", "data.mixing"}, {"data.k_shared=3", "data.k_shared"},
+        {"data.slope=0.5", "data.slope"},    {"data.target_noise=0.1", "data.target_noise"},
+        {"eval.nonlinear_probe=on", "eval.nonlinear_probe"}, {"model.dim=801", "model.dim"},
+        {"data.path=\"\"", "data.path"},
+    };
+    for (const auto& [set, word] : refused) {
+        Config f;
+        f.set_from_cli("data.kind=fashion_mnist");
+        f.set_from_cli(set);
+        const std::string err = error_of([&] { f.validate(); });
+        BOOST_TEST(one_line(err), set);
+        BOOST_TEST(err.find(word) != std::string::npos, err << " does not mention " << word);
+        BOOST_TEST((err.find("fashion_mnist") != std::string::npos || word == "data.path" || word == "model.dim"), err);
+    }
+    // the same keys are fine for the synthetic kinds, and data.path is simply unused there
+    Config l;
+    l.set_from_cli("data.d1=32");
+    l.set_from_cli("data.path=/nowhere");
+    BOOST_CHECK_NO_THROW(l.validate());
+    BOOST_TEST(one_line(error_of([&] { l.set_from_cli("train.dtype=float16"); })));
+    BOOST_TEST(one_line(error_of([&] { l.set_from_cli("data.kind=mnist"); })));
+}

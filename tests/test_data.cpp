@@ -253,6 +253,62 @@ BOOST_AUTO_TEST_CASE(export_round_trip) {
     fs::remove_all(dir);
 }
 
+BOOST_AUTO_TEST_CASE(export_of_fashion_mnist_scenes) {
+    // data.kind = "fashion_mnist": x1, x2 as float32 ('<f4'), the targets as int64 ('<i8'), under
+    // the linear export's names, equal bit for bit to the scenes a run trains on; numpy reads them
+    // with those dtypes.
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("alignsim_test_export_real_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    sim::Config cfg;
+    cfg.set("data.kind", std::string("fashion_mnist"));
+    cfg.set("data.n_train", std::int64_t(300));
+    cfg.set("data.n_test", std::int64_t(120));
+    cfg.set("data.redundancy", 0.3);
+    cfg.set("train.batch", std::int64_t(100));
+    cfg.validate();
+    const nlohmann::json man = sim::export_samples(cfg, dir.string());
+    std::set<std::string> names;
+    for (const auto& f : man["files"]) {
+        const std::string name = f["file"];
+        names.insert(name);
+        const sim::NpyArray a = sim::read_npy((dir / name).string());
+        BOOST_TEST(a.shape == f["shape"].get<std::vector<std::size_t>>(), name);
+        BOOST_TEST(a.descr == (f["dtype"] == "float32" ? "<f4" : "<i8"), name);
+    }
+    for (const char* must : {"train_x1.npy", "train_x2.npy", "train_y.npy", "train_y_shared.npy", "train_y1.npy",
+                             "train_y2.npy", "train_y_mix.npy", "test_x1.npy", "test_x2.npy", "test_y.npy",
+                             "test_y_mix.npy", "train_garments.npy", "test_mix_coin.npy"})
+        BOOST_TEST(names.count(must) == 1u, must);
+    BOOST_TEST(man["classes"].size() == 10u);
+    const sim::FashionSample smp = sim::fashion_sample(cfg);
+    const sim::NpyArray x2 = sim::read_npy((dir / "train_x2.npy").string());
+    BOOST_REQUIRE_EQUAL(x2.data.size(), smp.scenes->train.x2.size());
+    bool same = true;
+    for (std::size_t i = 0; i < x2.data.size(); ++i) same = same && float(x2.data[i]) == smp.scenes->train.x2.data()[i];
+    BOOST_TEST(same);
+    const sim::NpyArray y = sim::read_npy((dir / "test_y.npy").string());
+    for (std::size_t r = 0; r < 120; ++r)
+        for (std::size_t t = 0; t < 4; ++t) BOOST_TEST(y.data[r * 4 + t] == smp.y_test[t][r]);
+    if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") == 0) {
+        const fs::path script = dir / "check.py";
+        std::ofstream(script) << "import json, os, sys, numpy as np\n"
+                                 "d = sys.argv[1]\n"
+                                 "m = json.load(open(os.path.join(d, 'manifest.json')))\n"
+                                 "for f in m['files']:\n"
+                                 "    a = np.load(os.path.join(d, f['file']))\n"
+                                 "    assert a.dtype == np.dtype(f['dtype']) and list(a.shape) == f['shape'], f\n"
+                                 "x = np.load(os.path.join(d, 'train_x1.npy'))\n"
+                                 "y = np.load(os.path.join(d, 'train_y.npy'))\n"
+                                 "assert x.shape == (300, 800) and x.dtype == np.float32 and y.dtype == np.int64\n"
+                                 "assert y.min() >= 0 and y.max() <= 9\n"
+                                 "assert np.array_equal(np.load(os.path.join(d, 'train_y_mix.npy')), y[:, 3])\n";
+        const std::string cmd = "/usr/bin/python3 " + script.string() + " " + dir.string();
+        BOOST_TEST(std::system(cmd.c_str()) == 0);
+    }
+    fs::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_CASE(npy_reader_rejects_garbage) {
     namespace fs = std::filesystem;
     const fs::path p = fs::temp_directory_path() / ("alignsim_bad_" + std::to_string(::getpid()) + ".npy");

@@ -404,6 +404,112 @@ BOOST_AUTO_TEST_CASE(both_encoders_through_gradcheck) {
         }
 }
 
+BOOST_AUTO_TEST_CASE(trainer_step_gradient_with_a_classification_head) {
+    // The trainer's loss task + lambda * alignment with the classification head (the real-data
+    // model): one full-batch SGD step of rate 1 moves every parameter by minus its gradient,
+    // which must match central differences of the loss the step reports (full batch: the loss
+    // does not depend on the order the rows are drawn in). MLP encoders on both sides, InfoNCE.
+    const std::size_t n = 8;
+    models::TrainerSpec<double> ts;
+    ts.enc1.kind = ts.enc2.kind = "mlp";
+    ts.enc1.in_dim = 5;
+    ts.enc2.in_dim = 4;
+    ts.enc1.out_dim = ts.enc2.out_dim = 3;
+    ts.enc1.hidden = {4};
+    ts.enc2.hidden = {3};
+    ts.enc1.activation = ts.enc2.activation = "tanh";  // smooth: central differences are exact to O(h^2)
+    ts.alignment.name = "infonce";
+    ts.alignment.temperature = 0.5;
+    ts.task = true;
+    ts.task_classes = 3;
+    ts.lambda = 0.7;
+    ts.optimizer = "sgd";
+    ts.momentum = 0;
+    ts.lr = 1;
+    ts.batch = n;
+    const M x1 = rnd(n, 5, 61), x2 = rnd(n, 4, 62);
+    std::vector<int> labels{0, 1, 2, 2, 1, 0, 1, 2};
+    models::TrainData<double> td;
+    td.x1 = &x1;
+    td.x2 = &x2;
+    td.labels = &labels;
+    models::Trainer<double> tr(ts, td);
+    const auto& ps = tr.params();
+    BOOST_TEST(ps.size() == 10u);  // 4 + 4 encoder tensors, the head and its bias
+    BOOST_TEST(tr.head().value.shape()[0] == 3u);
+    BOOST_TEST(tr.head().value.shape()[1] == 3u);
+    std::vector<M> theta0;
+    for (auto* p : ps) theta0.push_back(p->value);
+    tr.step();
+    std::vector<M> grad;
+    for (std::size_t k = 0; k < ps.size(); ++k) grad.push_back(theta0[k] - ps[k]->value);
+    tr.optimizer().set_lr(0.0);  // from here step() only evaluates
+    auto loss_at = [&](std::size_t k, std::size_t i, double h) {
+        for (std::size_t q = 0; q < ps.size(); ++q) ps[q]->value = theta0[q];
+        ps[k]->value.data()[i] += h;
+        return double(tr.step());
+    };
+    for (std::size_t k = 0; k < ps.size(); ++k)
+        for (std::size_t i = 0; i < ps[k]->value.size(); ++i) {
+            const double h = 1e-5;
+            const double num = (loss_at(k, i, h) - loss_at(k, i, -h)) / (2 * h), ana = grad[k].data()[i];
+            BOOST_TEST(std::abs(num - ana) <= 1e-7 + 1e-5 * std::abs(num),
+                       ps[k]->name << "[" << i << "]: step " << ana << ", central differences " << num);
+        }
+    // Labels out of range, or missing, are refused.
+    labels[3] = 3;
+    BOOST_CHECK_THROW(models::Trainer<double>(ts, td), std::invalid_argument);
+    td.labels = nullptr;
+    BOOST_CHECK_THROW(models::Trainer<double>(ts, td), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(two_threads_give_the_numbers_of_one) {
+    // TrainerSpec::threads = 2 runs the encoders on two tapes and two threads, joined at the
+    // loss: every loss and every parameter after 25 steps (several epochs, Adam, clipping) equals
+    // the one-thread run's bit for bit, for each loss, with and without a classification head.
+    for (const char* loss : {"infonce", "cca", "spectral"})
+        for (bool head : {false, true}) {
+            models::TrainerSpec<float> ts;
+            ts.enc1.kind = ts.enc2.kind = "mlp";
+            ts.enc1.in_dim = 12;
+            ts.enc2.in_dim = 9;
+            ts.enc1.out_dim = ts.enc2.out_dim = 4;
+            ts.enc1.hidden = {16};
+            ts.enc2.hidden = {10, 6};
+            ts.alignment.name = loss;
+            ts.task = head;
+            ts.task_classes = head ? 3 : 0;
+            ts.lambda = 0.7f;
+            ts.lr = 1e-2f;
+            ts.clip = 5.0f;
+            ts.batch = 32;
+            const std::size_t n = 80;
+            Rng rng(5);
+            Mat<float> x1({n, std::size_t(12)}), x2({n, std::size_t(9)});
+            fill_normal(x1, rng);
+            fill_normal(x2, rng);
+            std::vector<int> labels(n);
+            for (std::size_t i = 0; i < n; ++i) labels[i] = static_cast<int>(i % 3);
+            models::TrainData<float> td;
+            td.x1 = &x1;
+            td.x2 = &x2;
+            if (head) td.labels = &labels;
+            models::Trainer<float> one(ts, td);
+            ts.threads = 2;
+            models::Trainer<float> two(ts, td);
+            BOOST_TEST(!one.concurrent());
+            BOOST_TEST(two.concurrent());
+            bool same = true;
+            for (int k = 0; k < 25; ++k) same = same && one.step() == two.step();
+            for (std::size_t q = 0; q < one.params().size(); ++q) {
+                const auto& a = one.params()[q]->value;
+                const auto& b = two.params()[q]->value;
+                for (std::size_t i = 0; i < a.size(); ++i) same = same && a.data()[i] == b.data()[i];
+            }
+            BOOST_TEST(same, loss << (head ? " + head" : ""));
+        }
+}
+
 BOOST_AUTO_TEST_CASE(encoder_shapes_and_structure) {
     models::EncoderSpec spec;
     spec.kind = "linear";
@@ -485,11 +591,14 @@ void zero_allocation_steps(models::TrainerSpec<T> ts, const char* what) {
         fill_normal(x2, rng);
         fill_normal(z2, rng);
         fill_normal(y, rng);
+        std::vector<int> labels(n);
+        for (std::size_t i = 0; i < n; ++i) labels[i] = x1(i, 0) > 0 ? 1 + int(i % 2) : 0;  // 3 classes
         models::TrainData<T> td;
         td.x1 = &x1;
         td.x2 = &x2;
         if (ts.frozen_targets) td.z2 = &z2;
         if (ts.task) td.y = &y;
+        if (ts.task_classes) td.labels = &labels;
         ts.batch = 32;
         models::Trainer<T> train(ts, td);
         const Tape<T>& tape = train.tape();
@@ -534,6 +643,15 @@ void zero_allocation_step() {
     tr.lambda = T(0.5);
     tr.lr = T(1e-2);
     zero_allocation_steps(tr, "regression + task");
+    // InfoNCE plus a classification head (the real-data model of data.kind = fashion_mnist),
+    // on one thread and with the encoders on two
+    ts.alignment.name = "infonce";
+    ts.task = true;
+    ts.task_classes = 3;
+    ts.lambda = T(0.5);
+    zero_allocation_steps(ts, "infonce + classification head");
+    ts.threads = 2;
+    zero_allocation_steps(ts, "infonce + classification head, two threads");
 }
 
 BOOST_AUTO_TEST_CASE(training_step_allocates_nothing_after_warmup) {

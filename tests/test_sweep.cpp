@@ -1102,3 +1102,97 @@ seeds = [3, 4]
     BOOST_TEST(cgp.find("title \"nonlinear probe\"") != std::string::npos);
     fs::remove_all(dir);
 }
+
+BOOST_AUTO_TEST_CASE(real_figure_of_a_fashion_mnist_grid) {
+    // A small real-image grid (task y_mix + lambda x InfoNCE, two redundancies, and alignment-only
+    // runs of two objectives): the `real` figure is drawn, and no by_<key> figure (fashion_mnist
+    // cells have accuracy rows, no R^2), and its .dat holds results.csv's means: the learned accuracy
+    // from z1 per lambda (lambda = 0 a decade below the smallest positive one), the baselines, and
+    // the alignment-only points (at rho = 1, y_mix is drawn as y_shared).
+    const std::string grid = R"(
+[data]
+kind = "fashion_mnist"
+n_train = 600
+n_test = 300
+sample_seed = 1
+[model]
+encoder = "mlp"
+hidden = [16]
+dim = 4
+[objective]
+task = "y_mix"
+[train]
+batch = 100
+steps = 30
+[grid]
+seeds = [1, 2]
+[[experiment]]
+name = "tradeoff"
+[experiment.grid]
+"objective.lambda" = [0.0, 0.1, 10.0]
+"data.redundancy" = [0.5, 1.0]
+[[experiment]]
+name = "alignment"
+[experiment.objective]
+task = "none"
+[experiment.grid]
+"objective.alignment" = ["infonce", "cca"]
+)";
+    const std::string dir = tmpdir("real"), figs = tmpdir("real_figs");
+    Counted c;
+    BOOST_REQUIRE(sweep(spec_of(grid), dir, 2, c.fn()).complete);
+    BOOST_TEST(c.calls.load() == 16);
+    sim::PlotOptions o;
+    o.run_gnuplot = false;
+    const auto rep = sim::make_figures(dir, figs, o);
+    BOOST_TEST((rep.drawn == std::vector<std::string>{"real"}));  // no by_<key>: they read R^2 rows, which these cells lack
+    for (const auto& n : rep.notes) BOOST_TEST(n.rfind("by_", 0) != 0, n);
+    // results.csv: accuracy rows, means over the two seeds
+    const auto t = sim::read_csv(dir + "/results.csv");
+    std::map<std::tuple<std::string, std::string, std::string, std::string, std::string, std::string>, std::vector<double>> acc;
+    for (const auto& r : t.rows) {
+        BOOST_TEST(r[t.col("metric")] == "accuracy");
+        acc[{r[t.col("experiment")], r[t.col("objective.alignment")], r[t.col("data.redundancy")], r[t.col("objective.lambda")],
+             r[t.col("rep")], r[t.col("name")]}]
+            .push_back(sim::parse_num(r[t.col("learned_r2")]));
+    }
+    const auto blocks = read_dat(figs + "/real.dat");
+    auto block = [&](const std::string& text) -> const DatBlock& {
+        for (const auto& b : blocks)
+            if (b.says(text)) return b;
+        BOOST_FAIL("real.dat has no block " + text);
+        return blocks.front();
+    };
+    int checked = 0;
+    for (const char* rho : {"0.5", "1"})
+        for (const char* name : {"y_shared", "y1", "y_mix"}) {
+            const DatBlock& b = block(std::string("# rho=") + rho + " " + name + " from z1");
+            BOOST_REQUIRE_EQUAL(b.rows.size(), 3u);
+            const char* lams[] = {"0", "0.1", "10"};
+            const double xs[] = {0.01, 0.1, 10};
+            for (std::size_t i = 0; i < 3; ++i) {
+                BOOST_TEST(b.at(i, "x") == xs[i]);
+                BOOST_TEST(std::abs(b.at(i, "learned_mean") - mean_of(acc.at({"tradeoff", "infonce", rho, lams[i], "z1", name}))) < 1e-12,
+                           rho << " " << name << " " << lams[i]);
+                BOOST_TEST(b.at(i, "n") == 2.0);
+                ++checked;
+            }
+            for (const char* base : {"x1", "x1_supervised"}) {
+                const DatBlock& bb = block(std::string("# rho=") + rho + " " + name + " baseline " + base + " ");
+                std::vector<double> all;
+                for (const char* l : lams)
+                    for (double v : acc.at({"tradeoff", "infonce", rho, l, base, name})) all.push_back(v);
+                BOOST_TEST(std::abs(bb.at(0, "value") - mean_of(all)) < 1e-12, rho << " " << name << " " << base);
+                BOOST_TEST(bb.at(1, "value") == bb.at(0, "value"));
+            }
+        }
+    BOOST_TEST(checked == 18);
+    // alignment only: cca at rho = 1, y_mix drawn as y_shared of the (rho = 0.5) alignment-only runs
+    const DatBlock& solo = block("# rho=1 alignment only, cca, y_mix (= y_shared at this rho)");
+    BOOST_TEST(std::abs(solo.at(0, "mean") - mean_of(acc.at({"alignment", "cca", "0.5", "1", "z1", "y_shared"}))) < 1e-12);
+    BOOST_TEST(solo.at(0, "x") > 10);
+    // y_mix at rho = 1 is y_shared: the learned rows agree exactly
+    BOOST_TEST(acc.at({"tradeoff", "infonce", "1", "10", "z1", "y_mix"}) == acc.at({"tradeoff", "infonce", "1", "10", "z1", "y_shared"}));
+    fs::remove_all(dir);
+    fs::remove_all(figs);
+}

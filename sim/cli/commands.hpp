@@ -35,6 +35,7 @@ struct BenchArgs {
     std::vector<std::string> shapes;  // empty: all
     std::vector<std::string> dtypes;  // empty: float64 and float32
     double seconds = 1.0;             // time budget per measurement
+    int threads = 1;                  // BLAS threads (--threads)
 };
 
 int cmd_config(const ConfigArgs& a, bool markdown);

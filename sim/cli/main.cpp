@@ -130,10 +130,15 @@ int main(int argc, char** argv) {
     sim::BenchArgs bench_args;
     auto* bench = app.add_subcommand("bench", "time one training step of the reference shapes");
     bench->add_flag("--json", bench_args.json, "one JSON object per line");
-    bench->add_option("--shape", bench_args.shapes, "linear, mlp, mlp-big (repeatable; default all)")
-        ->check(CLI::IsMember({"linear", "mlp", "mlp-big"}));
-    bench->add_option("--dtype", bench_args.dtypes, "float64, float32 (repeatable; default both)")
+    bench->add_option("--shape", bench_args.shapes,
+                      "linear, mlp, mlp-big, real (the real-data model: 800 -> 128 -> 32 MLPs, InfoNCE and a "
+                      "10-class head, float32, batch 512) (repeatable; default all)")
+        ->check(CLI::IsMember({"linear", "mlp", "mlp-big", "real"}));
+    bench->add_option("--dtype", bench_args.dtypes, "float64, float32 (repeatable; default both, real: float32)")
         ->check(CLI::IsMember({"float64", "float32"}));
+    bench->add_option("--threads", bench_args.threads,
+                      "BLAS threads (default 1; above 1 the times are wall-clock)")
+        ->check(CLI::Range(1, 1024));
     bench->add_option("--seconds", bench_args.seconds, "time budget per measurement")->check(CLI::Range(0.01, 3600.0));
 
     try {

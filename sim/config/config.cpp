@@ -15,6 +15,12 @@ namespace {
 using I = std::int64_t;
 using IL = std::vector<std::int64_t>;
 const std::vector<std::string> kTargets{"y_shared", "y1", "y2", "y_mix"};
+// The keys of the generative model that data.kind = "fashion_mnist" has no use for (its
+// modalities are fixed sensor views of real images): they must keep their defaults.
+const std::vector<std::string> kModelOnlyKeys{"data.d1",     "data.d2",     "data.k_shared", "data.k1",
+                                              "data.k2",     "data.a1",     "data.a2",       "data.b1",
+                                              "data.b2",     "data.noise1", "data.noise2",   "data.mixing",
+                                              "data.target_noise", "data.depth", "data.slope"};
 }  // namespace
 
 std::string printable(const std::string& s, std::size_t max) {
@@ -37,10 +43,22 @@ std::string printable(const std::string& s, std::size_t max) {
     return out;
 }
 
+std::string training_dtype(const Config& c) {
+    const std::string& d = c.s("train.dtype");
+    if (d != "auto") return d;
+    return c.s("data.kind") == "fashion_mnist" ? "float32" : "float64";
+}
+
+std::size_t input_dim(const Config& c, int modality) {
+    if (c.s("data.kind") == "fashion_mnist") return kFashionMnistInputs;
+    return static_cast<std::size_t>(c.i(modality == 1 ? "data.d1" : "data.d2"));
+}
+
 const std::vector<KeySpec>& schema() {
     static const std::vector<KeySpec> s{
         // data: the generative model (spec section 1) and the samples drawn from it
-        {"data.kind", Kind::String, std::string("linear"), "generative model: linear, or nonlinear (spec section 6)", {"linear", "nonlinear"}},
+        {"data.kind", Kind::String, std::string("linear"), "generative model: linear, nonlinear (spec section 6), or fashion_mnist (two sensors' views of real garment images, docs/real_data.md; the model keys d1 ... slope do not apply)", {"linear", "nonlinear", "fashion_mnist"}},
+        {"data.path", Kind::String, std::string(kFashionMnistPath), "fashion_mnist: directory of the dataset's IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; Debian's dataset-fashion-mnist)", {}},
         {"data.d1", Kind::Int, I(16), "dimension of modality 1", {}},
         {"data.d2", Kind::Int, I(16), "dimension of modality 2", {}},
         {"data.k_shared", Kind::Int, I(2), "number of shared latents s", {}},
@@ -84,13 +102,14 @@ const std::vector<KeySpec>& schema() {
         {"train.momentum", Kind::Float, 0.9, "sgd momentum", {}},
         {"train.clip", Kind::Float, 0.0, "gradient-norm clipping threshold (0: off)", {}},
         {"train.seed", Kind::Int, I(0), "seed of initialisation and minibatches", {}},
-        {"train.dtype", Kind::String, std::string("float64"), "training precision", {"float64", "float32"}},
+        {"train.dtype", Kind::String, std::string("auto"), "training precision: auto (float32 for data.kind = fashion_mnist, float64 otherwise), float64 or float32", {"auto", "float64", "float32"}},
         {"train.schedule", Kind::String, std::string("hold_decay"), "learning-rate schedule: hold_decay (train.lr for the first 70% of the steps, then linearly down to 1% of it at the last step) or constant", {"hold_decay", "constant"}},
         {"train.warmup", Kind::Float, 0.1, "with a task and an alignment loss: the fraction of the steps that train the alignment alone, after which the task head starts from the least-squares fit on the training set (0: none)", {}},
         {"train.tolerance", Kind::Float, 1e-3, "largest relative gap to the closed-form optimum of the training objective (on the training set) of a run that ends ok; a larger gap ends not_converged (linear data, linear encoders, objectives with a closed form)", {}},
         {"train.polish", Kind::Int, I(1000), "when the gap exceeds train.tolerance after the steps: full-batch L-BFGS evaluations at most to close it (to a tenth of the tolerance; 0: no polishing)", {}},
         // eval: how the representations are read
         {"eval.nonlinear_probe", Kind::String, std::string("auto"), "also read every target and block with the nonlinear probe (kernel ridge on random Fourier features; results.csv rows with probe = nonlinear): on, off, or auto (on for MLP encoders or nonlinear data; off for linear encoders on linear data, whose Gaussian codes a linear probe reads completely)", {"auto", "on", "off"}},
+        {"eval.baselines", Kind::Bool, true, "fashion_mnist: also report the baselines (rows with rep x1, x2, x1_supervised): the same logistic probe on the raw pixels of x1 and x2, and a supervised MLP on x1 alone per target; computed once per sample in a process", {}},
         // theory
         {"theory.lambda_min", Kind::Float, 1e-3, "smallest lambda of the trade-off curve", {}},
         {"theory.lambda_max", Kind::Float, 1e3, "largest lambda of the trade-off curve", {}},
@@ -414,9 +433,24 @@ void Config::validate() const {
     pos_int("data.depth", 1);
     num_range("data.slope", 0, 1, true);
     pos_int("model.dim", 1);
-    if (i("model.dim") > std::min(i("data.d1"), i("data.d2")))
+    const bool fashion = s("data.kind") == "fashion_mnist";
+    if (fashion) {
+        for (const auto& k : kModelOnlyKeys)
+            if (!(get(k) == find_key(k)->def))
+                fail("'" + k + "' does not apply to data.kind = \"fashion_mnist\" (real images seen by two fixed sensors, " +
+                     std::to_string(kFashionMnistInputs) + " pixels each; docs/real_data.md): leave it at its default " +
+                     value_to_string(find_key(k)->def) + ", got " + value_to_string(get(k)));
+        if (s("data.path").empty()) fail("'data.path' is empty (the directory of the Fashion-MNIST IDX files)");
+        if (s("eval.nonlinear_probe") == "on")
+            fail("'eval.nonlinear_probe' = on does not apply to data.kind = \"fashion_mnist\": its targets are classes, "
+                 "read by the logistic probe's accuracy");
+        if (i("model.dim") > static_cast<I>(kFashionMnistInputs))
+            fail("'model.dim' (" + std::to_string(i("model.dim")) + ") cannot exceed the " +
+                 std::to_string(kFashionMnistInputs) + " pixels of a fashion_mnist modality");
+    } else if (i("model.dim") > std::min(i("data.d1"), i("data.d2"))) {
         fail("'model.dim' (" + std::to_string(i("model.dim")) + ") cannot exceed min(data.d1, data.d2) (" +
              std::to_string(std::min(i("data.d1"), i("data.d2"))) + ")");
+    }
     for (I w : ilist("model.hidden"))
         if (w < 1) fail("'model.hidden' widths must be at least 1");
     if (s("model.encoder") == "mlp" && ilist("model.hidden").empty()) fail("'model.hidden' is empty for an mlp encoder");

@@ -91,4 +91,13 @@ private:
 // The theory module's view of the data keys.
 theory::DataSpec data_spec(const Config& c);
 
+// data.kind = "fashion_mnist": the dataset's default directory (data.path) and the width of
+// each modality (two 20 x 20 panels, sim/data/fashion_mnist.hpp).
+inline constexpr const char* kFashionMnistPath = "/usr/share/datasets/fashion-mnist";
+inline constexpr std::size_t kFashionMnistInputs = 800;
+// train.dtype resolved: "auto" is float32 for fashion_mnist, float64 otherwise.
+std::string training_dtype(const Config& c);
+// The input width of modality 1 or 2: data.d1 / data.d2, or 800 pixels for fashion_mnist.
+std::size_t input_dim(const Config& c, int modality);
+
 }  // namespace sim

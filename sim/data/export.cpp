@@ -15,6 +15,70 @@ namespace sim {
 
 namespace {
 
+// data.kind = "fashion_mnist": both modalities (float32, as trained on), every target (int64
+// class indices) and what each scene is made of, under the linear export's names where they apply.
+nlohmann::json export_fashion(const Config& cfg, const std::string& dir) {
+    namespace fs = std::filesystem;
+    const FashionSample smp = fashion_sample(cfg);
+    nlohmann::json files = nlohmann::json::array();
+    auto entry = [&](const std::string& name, std::vector<std::size_t> shape, const char* dtype, const std::string& meaning) {
+        files.push_back({{"file", name}, {"shape", shape}, {"dtype", dtype}, {"meaning", meaning}});
+    };
+    const std::size_t side = SensorOptions{}.side;
+    const std::string img = " (rows are scenes; each row a " + std::to_string(side) + " x " + std::to_string(2 * side) +
+                            " image in row-major order: columns 0.." + std::to_string(side - 1) + " the shared garment, " +
+                            std::to_string(side) + ".." + std::to_string(2 * side - 1) + " the modality's own)";
+    for (int split = 0; split < 2; ++split) {
+        const FashionSplit& s = split == 0 ? smp.scenes->train : smp.scenes->test;
+        const auto& y = split == 0 ? smp.y_train : smp.y_test;
+        const std::string p = split == 0 ? "train_" : "test_";
+        const std::string of = std::string(" (") + (split == 0 ? "train" : "test") + " split, " +
+                               (split == 0 ? "garments from the dataset's train images" : "garments from its test images") + ")";
+        const std::size_t n = s.size();
+        write_npy((fs::path(dir) / (p + "x1.npy")).string(), s.x1);
+        entry(p + "x1.npy", {n, s.x1.shape()[1]}, "float32", "modality 1, optical: [optical(S) | optical(G1)]" + of + img);
+        write_npy((fs::path(dir) / (p + "x2.npy")).string(), s.x2);
+        entry(p + "x2.npy", {n, s.x2.shape()[1]}, "float32", "modality 2, radar: [radar(S) | radar(G2)]" + of + img);
+        std::vector<std::int64_t> all(n * 4);
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t t = 0; t < 4; ++t) all[i * 4 + t] = y[t][i];
+        write_npy_int((fs::path(dir) / (p + "y.npy")).string(), all, {n, 4});
+        entry(p + "y.npy", {n, 4}, "int64", "all targets, columns y_shared, y1, y2, y_mix (classes 0..9)" + of);
+        for (int t = 0; t < theory::kNumTargets; ++t) {
+            const std::string name = theory::kTargetNames[t];
+            write_npy_int((fs::path(dir) / (p + name + ".npy")).string(),
+                          std::vector<std::int64_t>(y[static_cast<std::size_t>(t)].begin(), y[static_cast<std::size_t>(t)].end()), {n});
+            entry(p + name + ".npy", {n}, "int64", "target " + name + " (column " + std::to_string(t) + " of " + p + "y.npy)" + of);
+        }
+        std::vector<std::int64_t> garments(n * 3);
+        for (std::size_t i = 0; i < n; ++i) {
+            garments[i * 3] = s.shared_image[i];
+            garments[i * 3 + 1] = s.image1[i];
+            garments[i * 3 + 2] = s.image2[i];
+        }
+        write_npy_int((fs::path(dir) / (p + "garments.npy")).string(), garments, {n, 3});
+        entry(p + "garments.npy", {n, 3}, "int64",
+              "indices of the garments S, G1, G2 of each scene in the dataset's " +
+                  std::string(split == 0 ? "train" : "test (t10k)") + " images" + of);
+        write_npy_vector((fs::path(dir) / (p + "mix_coin.npy")).string(), s.mix_coin);
+        entry(p + "mix_coin.npy", {n}, "float32", "the coin u of y_mix: y_mix = y_shared if u < clamp(10 rho - y1, 0, 1), else y1" + of);
+    }
+    nlohmann::json man;
+    man["files"] = files;
+    man["config"] = cfg.to_json();
+    man["meta"] = run_metadata();
+    man["sample_seed"] = sample_seed(cfg);
+    man["targets"] = {"y_shared", "y1", "y2", "y_mix"};
+    man["classes"] = std::vector<std::string>(kFashionClassNames, kFashionClassNames + kFashionClasses);
+    man["labels"] = "targets are int64 class indices 0..9 (the names in 'classes'); x1 and x2 are float32";
+    man["fashion_mnist"] = {{"path", cfg.s("data.path")},
+                            {"redundancy", smp.rho},
+                            {"side", side},
+                            {"construction", "docs/real_data.md: x1 = [optical(S) | optical(G1)], x2 = [radar(S) | radar(G2)]; "
+                                             "S, G1, G2 drawn uniformly with replacement from the split's images"}};
+    return man;
+}
+
 Mat column(const Mat& y, std::size_t j) {
     Mat c({y.shape()[0], std::size_t(1)});
     for (std::size_t r = 0; r < y.shape()[0]; ++r) c(r, 0) = y(r, j);
@@ -35,6 +99,15 @@ nlohmann::json export_samples(const Config& cfg, const std::string& dir) {
     // an earlier export's manifest goes first: a manifest.json always describes complete files
     fs::remove(fs::path(dir) / "manifest.json", ec);
 
+    if (cfg.s("data.kind") == "fashion_mnist") {
+        const nlohmann::json man = export_fashion(cfg, dir);
+        const std::string mpath = (fs::path(dir) / "manifest.json").string();
+        std::ofstream out(mpath);
+        if (!out) throw std::runtime_error("cannot write '" + mpath + "'");
+        out << man.dump(2) << "\n";
+        if (!out) throw std::runtime_error("error writing '" + mpath + "'");
+        return man;
+    }
     const DataModel dm = make_data_model(cfg);
     const Samples smp = make_samples(cfg, dm);
     const theory::Model& m = dm.linear;

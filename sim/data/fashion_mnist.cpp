@@ -11,6 +11,12 @@
 #include "autodiff/random.hpp"
 
 namespace sim {
+
+// The width of a modality that the config room announces (kFashionMnistInputs) is the default
+// sensors' two side x side panels.
+static_assert(2 * SensorOptions{}.side * SensorOptions{}.side == kFashionMnistInputs,
+              "kFashionMnistInputs must match the default panel size");
+
 namespace {
 
 constexpr std::size_t kBlock = 256;  // scenes per noise stream (and per parallel task)

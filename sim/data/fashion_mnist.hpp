@@ -30,7 +30,7 @@
 
 namespace sim {
 
-inline constexpr const char* kFashionMnistDefaultPath = "/usr/share/datasets/fashion-mnist";
+inline constexpr const char* kFashionMnistDefaultPath = kFashionMnistPath;  // data.path's default
 inline constexpr int kFashionClasses = 10;
 inline constexpr const char* kFashionClassNames[kFashionClasses] = {
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};

@@ -1,7 +1,14 @@
 // Samples from the generative model (spec sections 1 and 6).
 #include "sim/data/samples.hpp"
 
+#include <tbb/task_arena.h>
+
+#include <algorithm>
 #include <cmath>
+#include <future>
+#include <list>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "autodiff/blas.hpp"
@@ -55,8 +62,9 @@ void apply_network(const std::vector<Mat>& layers, double slope, Mat& X) {
 
 DataModel make_data_model(const Config& cfg) {
     DataModel dm;
-    dm.linear = theory::make_model(data_spec(cfg));
     dm.kind = cfg.s("data.kind");
+    if (dm.kind == "fashion_mnist") return dm;  // real images: no generative model
+    dm.linear = theory::make_model(data_spec(cfg));
     dm.slope = cfg.f("data.slope");
     if (dm.kind == "nonlinear") {
         const auto depth = static_cast<std::size_t>(cfg.i("data.depth"));
@@ -68,7 +76,7 @@ DataModel make_data_model(const Config& cfg) {
         for (std::size_t l = 0; l < depth; ++l) dm.h1.push_back(random_orthogonal(d1, r1));
         for (std::size_t l = 0; l < depth; ++l) dm.h2.push_back(random_orthogonal(d2, r2));
     } else if (dm.kind != "linear") {
-        throw ConfigError("'data.kind' must be linear or nonlinear, got \"" + dm.kind + "\"");
+        throw ConfigError("'data.kind' must be linear, nonlinear or fashion_mnist, got \"" + dm.kind + "\"");
     }
     return dm;
 }
@@ -139,6 +147,8 @@ std::uint64_t sample_seed(const Config& cfg) {
 }
 
 Samples make_samples(const Config& cfg, const DataModel& dm) {
+    if (dm.kind == "fashion_mnist")
+        throw std::logic_error("make_samples: data.kind = fashion_mnist has scenes, not samples (fashion_sample)");
     const std::uint64_t seed = sample_seed(cfg);
     ad::Rng rtrain(ad::derive_seed(seed, "train"));
     ad::Rng rtest(ad::derive_seed(seed, "test"));
@@ -146,6 +156,120 @@ Samples make_samples(const Config& cfg, const DataModel& dm) {
     s.train = draw(dm, static_cast<std::size_t>(cfg.i("data.n_train")), rtrain);
     s.test = draw(dm, static_cast<std::size_t>(cfg.i("data.n_test")), rtest);
     return s;
+}
+
+namespace {
+
+// The process-wide cache of fashion_mnist data: datasets by path (kept), scenes by key (least
+// recently used dropped beyond kSceneBytes). Entries are futures: a config that asks for scenes
+// another thread is building waits for them instead of building them twice. The building runs
+// in an isolated TBB region, so that a thread waiting on it never runs it itself.
+constexpr std::size_t kSceneBytes = std::size_t(1) << 30;
+
+struct FashionCache {
+    std::mutex mu;
+    std::map<std::string, std::shared_future<std::shared_ptr<const FashionMnist>>> datasets;
+    struct Entry {
+        std::string key;
+        std::shared_future<std::shared_ptr<const FashionScenes>> scenes;
+        std::size_t bytes = 0;
+    };
+    std::list<Entry> scenes;  // most recently used first
+};
+FashionCache& fashion_cache() {
+    static FashionCache c;
+    return c;
+}
+
+std::shared_ptr<const FashionMnist> dataset(const std::string& path) {
+    FashionCache& c = fashion_cache();
+    std::promise<std::shared_ptr<const FashionMnist>> prom;
+    std::shared_future<std::shared_ptr<const FashionMnist>> fut;
+    bool mine = false;
+    {
+        std::lock_guard<std::mutex> lk(c.mu);
+        auto it = c.datasets.find(path);
+        if (it == c.datasets.end()) {
+            fut = prom.get_future().share();
+            c.datasets.emplace(path, fut);
+            mine = true;
+        } else {
+            fut = it->second;
+        }
+    }
+    if (mine) {
+        try {
+            prom.set_value(std::make_shared<const FashionMnist>(load_fashion_mnist(path)));
+        } catch (...) {
+            {  // a failed read is not cached: the next config tries again
+                std::lock_guard<std::mutex> lk(c.mu);
+                c.datasets.erase(path);
+            }
+            prom.set_exception(std::current_exception());
+        }
+    }
+    return fut.get();
+}
+
+}  // namespace
+
+FashionSample fashion_sample(const Config& cfg) {
+    if (cfg.s("data.kind") != "fashion_mnist") throw std::logic_error("fashion_sample: data.kind is not fashion_mnist");
+    const std::string path = cfg.s("data.path");
+    const std::uint64_t seed = sample_seed(cfg);
+    const auto n_train = static_cast<std::size_t>(cfg.i("data.n_train"));
+    const auto n_test = static_cast<std::size_t>(cfg.i("data.n_test"));
+    FashionSample out;
+    out.key = path + "|seed=" + std::to_string(seed) + "|n_train=" + std::to_string(n_train) +
+              "|n_test=" + std::to_string(n_test);
+    out.rho = cfg.f("data.redundancy");
+
+    FashionCache& c = fashion_cache();
+    std::promise<std::shared_ptr<const FashionScenes>> prom;
+    std::shared_future<std::shared_ptr<const FashionScenes>> fut;
+    bool mine = false;
+    {
+        std::lock_guard<std::mutex> lk(c.mu);
+        auto it = std::find_if(c.scenes.begin(), c.scenes.end(), [&](const FashionCache::Entry& e) { return e.key == out.key; });
+        if (it != c.scenes.end()) {
+            c.scenes.splice(c.scenes.begin(), c.scenes, it);  // most recently used
+            fut = it->scenes;
+        } else {
+            fut = prom.get_future().share();
+            c.scenes.push_front({out.key, fut, 2 * (n_train + n_test) * kFashionMnistInputs * sizeof(float)});
+            mine = true;
+            std::size_t total = 0;
+            for (auto e = c.scenes.begin(); e != c.scenes.end();) {
+                total += e->bytes;
+                if (total > kSceneBytes && e != c.scenes.begin()) e = c.scenes.erase(e);  // users keep their copies
+                else ++e;
+            }
+        }
+    }
+    if (mine) {
+        try {
+            std::shared_ptr<const FashionScenes> sc;
+            tbb::this_task_arena::isolate([&] {
+                const std::shared_ptr<const FashionMnist> d = dataset(path);
+                sc = std::make_shared<const FashionScenes>(make_fashion_scenes(*d, n_train, n_test, 0.0, seed));
+            });
+            prom.set_value(sc);
+        } catch (...) {
+            {
+                std::lock_guard<std::mutex> lk(c.mu);
+                c.scenes.remove_if([&](const FashionCache::Entry& e) { return e.key == out.key; });
+            }
+            prom.set_exception(std::current_exception());
+        }
+    }
+    out.scenes = fut.get();
+    for (int split = 0; split < 2; ++split) {
+        const FashionSplit& s = split == 0 ? out.scenes->train : out.scenes->test;
+        std::vector<int> mix(s.size());
+        for (std::size_t i = 0; i < s.size(); ++i) mix[i] = mix_label(s.y_shared[i], s.y1[i], s.mix_coin[i], out.rho);
+        (split == 0 ? out.y_train : out.y_test) = {s.y_shared, s.y1, s.y2, std::move(mix)};
+    }
+    return out;
 }
 
 }  // namespace sim

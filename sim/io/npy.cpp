@@ -20,10 +20,10 @@ bool little_endian() {
     return b == 1;
 }
 
-void write_raw(const std::string& path, const std::vector<std::size_t>& shape, const double* data,
-               std::size_t count) {
+void write_raw(const std::string& path, const std::vector<std::size_t>& shape, const void* data, std::size_t count,
+               const char* descr, std::size_t elem) {
     if (!little_endian()) throw std::runtime_error("write_npy: big-endian hosts are not supported");
-    std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (";
+    std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
     for (std::size_t i = 0; i < shape.size(); ++i) {
         dict += std::to_string(shape[i]);
         if (shape.size() == 1 || i + 1 < shape.size()) dict += ",";
@@ -43,18 +43,34 @@ void write_raw(const std::string& path, const std::vector<std::size_t>& shape, c
     const unsigned char hl[2] = {static_cast<unsigned char>(hlen & 0xff), static_cast<unsigned char>(hlen >> 8)};
     out.write(hl, 2);
     out.write(dict.data(), dict.size());
-    out.write(data, count * sizeof(double));
+    out.write(data, count * elem);
     out.commit();
 }
 
 }  // namespace
 
 void write_npy(const std::string& path, const ad::Mat<double>& m) {
-    write_raw(path, {m.shape()[0], m.shape()[1]}, m.data(), m.size());
+    write_raw(path, {m.shape()[0], m.shape()[1]}, m.data(), m.size(), "<f8", sizeof(double));
 }
 
 void write_npy_vector(const std::string& path, const std::vector<double>& v) {
-    write_raw(path, {v.size()}, v.data(), v.size());
+    write_raw(path, {v.size()}, v.data(), v.size(), "<f8", sizeof(double));
+}
+
+void write_npy(const std::string& path, const ad::Mat<float>& m) {
+    static_assert(sizeof(float) == 4, "float32 expected");
+    write_raw(path, {m.shape()[0], m.shape()[1]}, m.data(), m.size(), "<f4", sizeof(float));
+}
+
+void write_npy_vector(const std::string& path, const std::vector<float>& v) {
+    write_raw(path, {v.size()}, v.data(), v.size(), "<f4", sizeof(float));
+}
+
+void write_npy_int(const std::string& path, const std::vector<std::int64_t>& data, const std::vector<std::size_t>& shape) {
+    std::size_t count = 1;
+    for (auto d : shape) count *= d;
+    if (shape.empty() || count != data.size()) throw std::invalid_argument("write_npy_int: shape does not match the data");
+    write_raw(path, shape, data.data(), data.size(), "<i8", sizeof(std::int64_t));
 }
 
 NpyArray read_npy(const std::string& path) {
@@ -83,7 +99,7 @@ std::size_t value_of(const std::string& header, const std::string& key) {
 }  // namespace
 
 NpyArray parse_npy(const std::string& bytes, const std::string& path) {
-    auto bad = [&](const std::string& why) { return std::runtime_error("'" + path + "': not a float64 .npy file: " + why); };
+    auto bad = [&](const std::string& why) { return std::runtime_error("'" + path + "': not a readable .npy file: " + why); };
     if (bytes.size() < 6 || bytes.compare(0, 6, "\x93NUMPY") != 0) throw bad("bad magic");
     if (bytes.size() < 10) throw bad("truncated header");
     const auto byte = [&](std::size_t i) { return static_cast<std::size_t>(static_cast<unsigned char>(bytes[i])); };
@@ -140,7 +156,9 @@ NpyArray parse_npy(const std::string& bytes, const std::string& path) {
         if (header[i] != ',') throw bad("malformed 'shape'");
         ++i;
     }
-    if (a.descr != "<f8") throw bad("dtype '" + a.descr + "' (only <f8 is read)");
+    if (a.descr != "<f8" && a.descr != "<f4" && a.descr != "<i8")
+        throw bad("dtype '" + a.descr + "' (<f8, <f4 and <i8 are read)");
+    const std::size_t elem = a.descr == "<f4" ? sizeof(float) : 8;
     if (a.fortran_order) throw bad("Fortran order");
     if (!little_endian()) throw bad("big-endian hosts are not supported");
     std::size_t count = 1;
@@ -148,9 +166,26 @@ NpyArray parse_npy(const std::string& bytes, const std::string& path) {
         if (d != 0 && count > SIZE_MAX / sizeof(double) / d) throw bad("'shape' is too large");
         count *= d;
     }
-    if (count > (bytes.size() - pos) / sizeof(double)) throw bad("truncated data");
+    if (count > (bytes.size() - pos) / elem) throw bad("truncated data");
     a.data.resize(count);
-    if (count) std::memcpy(a.data.data(), bytes.data() + pos, count * sizeof(double));
+    if (count) {
+        const char* src = bytes.data() + pos;
+        if (a.descr == "<f8") {
+            std::memcpy(a.data.data(), src, count * sizeof(double));
+        } else if (a.descr == "<f4") {
+            for (std::size_t k = 0; k < count; ++k) {
+                float f;
+                std::memcpy(&f, src + k * sizeof(float), sizeof(float));
+                a.data[k] = f;
+            }
+        } else {
+            for (std::size_t k = 0; k < count; ++k) {
+                std::int64_t v;
+                std::memcpy(&v, src + k * sizeof(std::int64_t), sizeof(std::int64_t));
+                a.data[k] = static_cast<double>(v);
+            }
+        }
+    }
     return a;
 }
 

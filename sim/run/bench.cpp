@@ -27,9 +27,10 @@ double cpu_seconds() {
 
 const std::vector<BenchShape>& shapes() {
     static const std::vector<BenchShape> s = {
-        {"linear", 1024, {32, 8}, false},
-        {"mlp", 512, {64, 256, 256, 16}, true},
-        {"mlp-big", 1024, {256, 1024, 1024, 64}, true},
+        {"linear", 1024, {32, 8}, false, 0, {"float64", "float32"}},
+        {"mlp", 512, {64, 256, 256, 16}, true, 0, {"float64", "float32"}},
+        {"mlp-big", 1024, {256, 1024, 1024, 64}, true, 0, {"float64", "float32"}},
+        {"real", 512, {800, 128, 32}, true, 10, {"float32"}},
     };
     return s;
 }
@@ -46,10 +47,17 @@ struct Gemm {
 // per encoder layer (batch B, k -> n), forward Z = X W^T, backward dW += dZ^T X and, except
 // for the first layer whose input is data, dX = dZ W; then the loss
 // (ad::symmetric_cross_entropy_ab), which makes the logits L = A B^T block by block (rows of
-// blocks that fit in cache) and takes dA = dL B, dB = dL^T A per block.
+// blocks that fit in cache) and takes dA = dL B, dB = dL^T A per block. With a classification
+// head (K classes, ad::affine on z1): the logits z1 W^T, dW = dL^T z1 and dz1 = dL W.
 std::vector<Gemm> step_gemms(const BenchShape& s, std::size_t elem) {
     std::vector<Gemm> g;
     const std::size_t B = s.batch;
+    if (s.classes > 0) {
+        const std::size_t p = s.dims.back(), K = s.classes;
+        g.push_back({B, K, p, false, true, 1.0, 1});   // logits onto the bias
+        g.push_back({K, p, B, true, false, 1.0, 1});   // dW (a parameter: accumulates)
+        g.push_back({B, p, K, false, false, 1.0, 1});  // dz1, added to the alignment's
+    }
     for (std::size_t l = 0; l + 1 < s.dims.size(); ++l) {
         const std::size_t k = s.dims[l], n = s.dims[l + 1];
         g.push_back({B, n, k, false, true, 0.0, 2});  // forward, both encoders
@@ -72,7 +80,7 @@ std::vector<Gemm> step_gemms(const BenchShape& s, std::size_t elem) {
 }
 
 template <class T>
-double time_gemm(const Gemm& g, double budget, ad::Rng& rng) {
+double time_gemm(const Gemm& g, double budget, ad::Rng& rng, bool wall) {
     ad::Mat<T> A(ad::Shape{g.ta ? g.k : g.m, g.ta ? g.m : g.k});
     ad::Mat<T> Bm(ad::Shape{g.tb ? g.n : g.k, g.tb ? g.k : g.n});
     ad::Mat<T> C(ad::Shape{g.m, g.n});
@@ -83,16 +91,17 @@ double time_gemm(const Gemm& g, double budget, ad::Rng& rng) {
     std::vector<double> t;
     const auto start = Clock::now();
     while (t.size() < 5 || (since(start) < budget && t.size() < 100000)) {
+        const auto w0 = Clock::now();
         const double t0 = cpu_seconds();
         ad::blas::gemm(A, g.ta, Bm, g.tb, C, T(1), T(g.beta));
-        t.push_back(cpu_seconds() - t0);
+        t.push_back(wall ? since(w0) : cpu_seconds() - t0);
     }
     std::sort(t.begin(), t.end());
     return t[t.size() / 2];
 }
 
 template <class T>
-BenchResult run(const BenchShape& s, double seconds) {
+BenchResult run(const BenchShape& s, double seconds, int threads) {
     ad::Rng rng(ad::derive_seed(12345, s.name.c_str()));
     // The trainer users run (models/trainer.hpp), on 4 batches of random data: each timed step
     // draws its minibatch, runs both encoders, the loss, backward and Adam.
@@ -110,16 +119,27 @@ BenchResult run(const BenchShape& s, double seconds) {
     ts.lr = T(1e-3);
     ts.batch = s.batch;
     ts.seed = ad::derive_seed(12345, s.name.c_str());
+    ts.task = s.classes > 0;
+    ts.task_classes = s.classes;
+    ts.lambda = T(1);
+    ts.threads = threads;  // two or more: the encoders on two threads (models::Trainer), BLAS on one
     ad::Mat<T> x1(ad::Shape{4 * s.batch, s.dims.front()}), x2(ad::Shape{4 * s.batch, s.dims.front()});
     ad::fill_normal(x1, rng);
     ad::fill_normal(x2, rng);
+    std::vector<int> labels(4 * s.batch);
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = s.classes ? static_cast<int>(rng() % s.classes) : 0;
     models::TrainData<T> td;
     td.x1 = &x1;
     td.x2 = &x2;
+    if (ts.task) td.labels = &labels;
     models::Trainer<T> train(ts, td);
+    ad::blas::set_threads(train.concurrent() ? 1 : threads);
     T last = 0;
     auto step = [&]() { last = train.step(); };
     for (int w = 0; w < 3; ++w) step();
+    // One thread: process CPU time (robust on a shared machine). Several: wall time (CPU time
+    // would add the threads up).
+    const bool wall = threads > 1;
     std::vector<double> times, walls;
     const auto start = Clock::now();
     while (times.size() < 3 || since(start) < seconds) {
@@ -137,16 +157,30 @@ BenchResult run(const BenchShape& s, double seconds) {
     r.shape = s.name;
     r.dtype = std::is_same<T, double>::value ? "float64" : "float32";
     r.blas_core = ad::blas::core_name();
-    r.ms_per_step = 1e3 * times[times.size() / 2];
+    r.threads = threads;
+    r.timer = wall ? "wall" : "process_cpu";
+    r.ms_per_step = 1e3 * (wall ? walls : times)[times.size() / 2];
+    r.min_ms_per_step = 1e3 * (wall ? walls : times).front();
     r.wall_ms_per_step = 1e3 * walls[walls.size() / 2];
     r.steps = static_cast<int>(times.size());
     r.batch = static_cast<int>(s.batch);
+    // The floor: the step's GEMMs timed alone, with as many BLAS threads as the step has threads
+    // (one thread: process CPU time; several: wall time, like the step, so that both see the
+    // same machine). With several threads, also the ideal: the one-thread GEMM time (CPU time)
+    // divided by the thread count, the GEMM work spread perfectly at the one-core rate.
     const auto gemms = step_gemms(s, sizeof(T));
     const double budget = std::max(0.02, 0.5 * seconds / double(gemms.size()));
     double floor_s = 0, flops = 0;
+    ad::blas::set_threads(threads);
     for (const Gemm& g : gemms) {
-        floor_s += g.count * time_gemm<T>(g, budget, rng);
+        floor_s += g.count * time_gemm<T>(g, budget, rng, wall);
         flops += g.count * 2.0 * double(g.m) * double(g.n) * double(g.k);
+    }
+    if (wall) {
+        ad::blas::set_threads(1);
+        double one = 0;
+        for (const Gemm& g : gemms) one += g.count * time_gemm<T>(g, budget, rng, false);
+        r.floor_ideal_ms = 1e3 * one / threads;
     }
     r.floor_ms = 1e3 * floor_s;
     r.gemm_flops = flops;
@@ -159,7 +193,7 @@ BenchResult run(const BenchShape& s, double seconds) {
 const BenchShape& bench_shape(const std::string& name) {
     for (const auto& s : shapes())
         if (s.name == name) return s;
-    throw std::invalid_argument("unknown bench shape '" + name + "' (expected linear, mlp or mlp-big)");
+    throw std::invalid_argument("unknown bench shape '" + name + "' (expected linear, mlp, mlp-big or real)");
 }
 
 std::vector<std::string> bench_shape_names() {
@@ -168,12 +202,18 @@ std::vector<std::string> bench_shape_names() {
     return n;
 }
 
-BenchResult run_bench(const std::string& shape, const std::string& dtype, double seconds) {
+BenchResult run_bench(const std::string& shape, const std::string& dtype, double seconds, int threads) {
     if (!(seconds > 0)) throw std::invalid_argument("bench: --seconds must be positive");
+    if (threads < 1 || threads > 1024) throw std::invalid_argument("bench: --threads must be in 1..1024");
     const BenchShape& s = bench_shape(shape);
-    if (dtype == "float64") return run<double>(s, seconds);
-    if (dtype == "float32") return run<float>(s, seconds);
-    throw std::invalid_argument("unknown dtype '" + dtype + "' (expected float64 or float32)");
+    if (dtype != "float64" && dtype != "float32")
+        throw std::invalid_argument("unknown dtype '" + dtype + "' (expected float64 or float32)");
+    struct Threads {  // BLAS threads for the bench only
+        explicit Threads(int n) { ad::blas::set_threads(n); }
+        ~Threads() { ad::blas::set_threads(1); }
+    } guard(threads);
+    if (dtype == "float64") return run<double>(s, seconds, threads);
+    return run<float>(s, seconds, threads);
 }
 
 }  // namespace sim

@@ -22,6 +22,7 @@
 #include "sim/run/analytic.hpp"
 #include "sim/run/probe.hpp"
 #include "sim/run/probe_nonlinear.hpp"
+#include "sim/run/real.hpp"
 #include "sim/run/stop.hpp"
 #include "theory/closed_forms.hpp"
 #include "theory/objective.hpp"
@@ -283,7 +284,10 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             models::PolishOptions po;
             po.max_evals = budget;
             po.rebalance = ts.task && pb.frozen2;  // the trade-off: the head's symmetry in closed form
-            po.done = [&] { return theory::relative_gap(objective_now(), cert.optimum) <= tol / 10; };
+            po.done = [&] {
+                throw_if_stopped();  // a signal stops polishing too
+                return theory::relative_gap(objective_now(), cert.optimum) <= tol / 10;
+            };
             po.progress = [&](long evals, double loss) { checkpoint(res.steps, evals, loss); };
             const models::PolishReport pr = trainer->polish(po);
             res.polish_evals = pr.evals;
@@ -390,6 +394,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
 
 RunResult run(const Config& cfg, const RunOptions& opt) {
     cfg.validate();
+    if (cfg.s("data.kind") == "fashion_mnist") return run_fashion(cfg, opt);
     Problem pb;
     pb.cfg = &cfg;
     pb.dm = make_data_model(cfg);
@@ -407,8 +412,7 @@ RunResult run(const Config& cfg, const RunOptions& opt) {
     }
     pb.smp = make_samples(cfg, pb.dm);
     throw_if_stopped();
-    const std::string& dtype = cfg.s("train.dtype");
-    if (dtype == "float32") return train_and_evaluate<float>(pb, opt);
+    if (training_dtype(cfg) == "float32") return train_and_evaluate<float>(pb, opt);
     return train_and_evaluate<double>(pb, opt);
 }
 
@@ -426,6 +430,12 @@ nlohmann::json RunResult::to_json() const {
         return t;
     };
     j["learned"] = {{"r2", table(learned_r2)}};
+    if (!learned_accuracy.empty()) {
+        j["learned"]["accuracy"] = table(learned_accuracy);
+        if (!baseline_accuracy.empty()) {
+            j["baseline"] = {{"accuracy", baseline_accuracy}, {"supervised_model", supervised_model}};
+        }
+    }
     if (!learned_population_r2.empty()) j["learned"]["population_r2"] = table(learned_population_r2);
     if (!learned_r2_nonlinear.empty()) j["learned"]["r2_nonlinear"] = table(learned_r2_nonlinear);
     j["analytic"] = {{"r2", table(analytic_r2)}, {"kind", analytic_kind}};
@@ -450,6 +460,7 @@ nlohmann::json RunResult::to_json() const {
 }
 
 bool nonlinear_probe_on(const Config& cfg) {
+    if (cfg.s("data.kind") == "fashion_mnist") return false;  // class targets: accuracy, not R^2
     const std::string& v = cfg.s("eval.nonlinear_probe");
     if (v == "auto") return cfg.s("model.encoder") == "mlp" || cfg.s("data.kind") != "linear";
     return v == "on";
@@ -458,6 +469,14 @@ bool nonlinear_probe_on(const Config& cfg) {
 std::vector<RowKey> result_row_keys(const Config& cfg) {
     static const char* const names[7] = {"y_shared", "y1", "y2", "y_mix", "s", "u1", "u2"};
     std::vector<RowKey> keys;
+    if (cfg.s("data.kind") == "fashion_mnist") {  // accuracy of the logistic probe (sim/run/real.hpp)
+        for (int i = 0; i < 4; ++i)
+            for (const char* rep : {"z1", "z2"}) keys.push_back({"target", names[i], rep, "linear", "accuracy"});
+        if (cfg.b("eval.baselines"))
+            for (int i = 0; i < 4; ++i)
+                for (const auto& rep : baseline_reps()) keys.push_back({"target", names[i], rep, "linear", "accuracy"});
+        return keys;
+    }
     std::vector<std::string> probes{"linear"};
     if (nonlinear_probe_on(cfg)) probes.push_back("nonlinear");
     for (const auto& probe : probes)
@@ -469,6 +488,19 @@ std::vector<RowKey> result_row_keys(const Config& cfg) {
 RowValues row_values(const RunResult& r, const RowKey& k) {
     RowValues v;
     v.learned = std::numeric_limits<double>::quiet_NaN();
+    if (k.metric == "accuracy") {
+        if (k.rep == "z1" || k.rep == "z2") {
+            const auto it = r.learned_accuracy.find(k.name);
+            if (it != r.learned_accuracy.end()) v.learned = k.rep == "z1" ? it->second.z1 : it->second.z2;
+        } else {
+            const auto it = r.baseline_accuracy.find(k.name);
+            if (it != r.baseline_accuracy.end()) {
+                const auto jt = it->second.find(k.rep);
+                if (jt != it->second.end()) v.learned = jt->second;
+            }
+        }
+        return v;
+    }
     const bool z1 = k.rep == "z1";
     auto pick = [&](const std::map<std::string, R2Pair>& m) -> std::optional<double> {
         const auto it = m.find(k.name);

@@ -61,6 +61,13 @@ struct RunResult {
     std::string objective_reason;
     long polish_evals = 0;      // full-batch evaluations of the polishing phase (0: none)
     std::vector<Checkpoint> history;
+    // data.kind = "fashion_mnist" (sim/run/real.hpp): the logistic probe's test accuracy of each
+    // target from z1 and z2; the baselines per target and representation ("x1", "x2": the probe
+    // on raw pixels; "x1_supervised": a supervised model on x1 alone, supervised_model says
+    // which) when eval.baselines is on. Empty for other data (whose targets are read by R^2).
+    std::map<std::string, R2Pair> learned_accuracy;
+    std::map<std::string, std::map<std::string, double>> baseline_accuracy;
+    std::string supervised_model;
     nlohmann::json to_json() const;  // the `alignsim train --json` object
 };
 
@@ -69,8 +76,9 @@ struct RunResult {
 bool nonlinear_probe_on(const Config& cfg);
 
 // One row of results.csv: what it measures (`name`, a target or block, `kind` saying which),
-// from which representation (`rep`: z1, z2), with which read-out (`probe`: linear | nonlinear)
-// and in which unit (`metric`: r2).
+// from which representation (`rep`: z1, z2; for fashion_mnist's baselines x1, x2 (raw pixels)
+// and x1_supervised), with which read-out (`probe`: linear | nonlinear; the logistic probe is
+// `linear`) and in which unit (`metric`: r2, or accuracy for fashion_mnist).
 struct RowKey {
     std::string kind, name, rep, probe, metric;
 };
@@ -87,6 +95,11 @@ RowValues row_values(const RunResult& r, const RowKey& k);
 
 struct RunOptions {
     bool progress = false;  // print progress to stderr
+    // Threads the run may use. 1 in a sweep cell (parallelism is across cells). alignsim train
+    // passes the cores for data.kind = fashion_mnist: the trainer's two encoders on two threads
+    // (TrainerSpec::threads) and BLAS threads for the evaluation and baselines; BLAS is back to
+    // one thread when the run returns.
+    int threads = 1;
 };
 
 // Deterministic in cfg: same config (seeds included), same numbers, on any thread.

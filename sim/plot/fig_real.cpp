@@ -1,0 +1,226 @@
+// Figure `real`: real images (data.kind = "fashion_mnist", docs/real_data.md): what z1 keeps of
+// y_shared, y1 and y_mix, by the logistic probe's test accuracy, as the weight lambda of the
+// alignment grows from 0 (the task alone) to alignment alone; one panel per redundancy.
+// Selects: ok fashion_mnist cells with a task and an alignment at two or more values of
+//   objective.lambda (other keys held fixed; panels: data.redundancy), and the fashion_mnist
+//   cells without a task ("alignment only") that agree with them on every other key, per
+//   objective. The alignment-only runs do not depend on rho (no task): in a panel whose rho they
+//   were not run at, their y_shared and y1 are drawn, and y_mix where it is one of those (rho = 0:
+//   y_mix = y1; rho = 1: y_mix = y_shared).
+// Writes: real.dat, per panel: per target (y_shared, y1, y_mix) a block "x mean sd n" of the
+//   learned accuracy from z1 (lambda = 0 at x = a tenth of the smallest positive lambda); per
+//   target the baselines as two-point blocks "x value" (the probe on raw x1, the supervised model
+//   on x1: rows rep = x1 and x1_supervised of results.csv, mean over the cells drawn); per
+//   objective and target the alignment-only block "x mean sd n"; real.gp / .svg / .png.
+// Covers: objective.lambda, data.redundancy where it varies here, objective.alignment where the
+//   alignment-only cells vary it.
+// Reading: as lambda grows, z1 loses y1 (what only modality 1 sees) toward chance while y_shared
+//   stays near the raw-pixel line; y_mix follows its shared share rho. The dashed lines are what a
+//   linear read-out of the raw pixels gets, the dotted ones what a supervised model of the same
+//   architecture gets from x1.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/plot/figure.hpp"
+
+namespace sim::figures {
+
+namespace {
+
+// Whether two cells agree on every key but those in `free` (and the seed).
+bool same_except(const Config& a, const Config& b, const std::set<std::string>& free) {
+    for (const auto& [k, v] : a.values()) {
+        (void)v;
+        if (free.count(k) || k == "train.seed") continue;
+        if (text_of(a, k) != text_of(b, k)) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool draw_real(const Data& d, Fig& f, std::string& why, std::vector<std::string>& notes) {
+    const auto real = where(d, all_ok(d), [](const Config& c) { return c.s("data.kind") == "fashion_mnist"; });
+    if (real.empty()) {
+        why = "no fashion_mnist cells";
+        return false;
+    }
+    auto ids = where(d, real, [](const Config& c) {
+        return c.s("objective.task") != "none" && c.s("objective.alignment") != "none";
+    });
+    std::string note;
+    ids = hold_fixed(d, ids, {"objective.lambda", "data.redundancy"}, note);
+    const auto lams = distinct(d, ids, "objective.lambda");
+    if (lams.size() < 2) {
+        why = "no fashion_mnist cells with a task at two or more values of objective.lambda";
+        return false;
+    }
+    const Config& c0 = d.cfg(ids.front());
+    const auto rhos = distinct(d, ids, "data.redundancy");
+    // alignment-only cells like the trade-off's in everything else
+    const std::set<std::string> free{"objective.alignment", "objective.task", "objective.lambda", "data.redundancy"};
+    const auto solo = where(d, real, [&](const Config& c) {
+        return c.s("objective.task") == "none" && c.s("objective.alignment") != "none" && same_except(c, c0, free);
+    });
+    const auto objs = distinct_s(d, solo, "objective.alignment");
+
+    // x positions on the log axis: lambda = 0 a decade below the smallest positive lambda, the
+    // alignment-only runs beyond the largest, one slot per objective
+    std::vector<double> pos;
+    for (double l : lams)
+        if (l > 0) pos.push_back(l);
+    if (pos.empty()) {
+        why = "no fashion_mnist cells with a positive objective.lambda";
+        return false;
+    }
+    const double x0 = pos.front() / 10, xmax = pos.back();
+    auto x_of = [&](double lam) { return lam > 0 ? lam : x0; };
+    auto x_solo = [&](std::size_t k) { return xmax * 10 * std::pow(2.0, double(k)); };
+    const double xlo = lams.front() > 0 ? x0 : x0 / 2.5;
+    const double xhi = objs.empty() ? xmax * 2.5 : x_solo(objs.size() - 1) * 2.5;
+
+    const std::vector<std::string> series{"y_shared", "y1", "y_mix"};
+    f.name = "real";
+    f.covers = {"objective.lambda"};
+    if (rhos.size() >= 2) f.covers.push_back("data.redundancy");
+    if (objs.size() >= 2) f.covers.push_back("objective.alignment");
+    f.title = "Real images (Fashion-MNIST, optical | radar): task " + c0.s("objective.task") + " + λ × " +
+              c0.s("objective.alignment") + ", logistic-probe accuracy from z1";
+    std::tie(f.w, f.h) = size_for(rhos.size());
+    std::ostringstream data, body;
+    body << "  set multiplot layout " << layout(rhos.size()) << " title " << lab(f.title + "@SEEDS@") << " font \",13\"\n"
+         << "  set logscale x\n  set xrange [" << num(xlo) << ":" << num(xhi) << "]\n  set yrange [0:1]\n"
+         << "  set xlabel \"λ (weight of the alignment loss)\"\n  set ylabel \"accuracy from z1 (test)\"\n"
+         << "  set arrow 1 from graph 0, first 0.1 to graph 1, first 0.1 nohead lc rgb \"#999999\" dt 3\n"
+         << "  set label 1 \"chance\" at graph 0.98, first 0.07 right tc rgb \"#777777\" font \",10\"\n";
+    // tics: the lambdas, "0" for the task alone, "align." under the alignment-only slots
+    body << "  set xtics (";
+    {
+        std::string sep;
+        for (double l : lams) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%g", l);
+            body << sep << lab(l > 0 ? std::string(buf) : std::string("0")) << " " << num(x_of(l));
+            sep = ", ";
+        }
+        if (!objs.empty())
+            body << sep << lab("align. only") << " " << num(std::sqrt(x_solo(0) * x_solo(objs.size() - 1)));
+    }
+    body << ")\n";
+    if (!objs.empty()) {  // a separator before the alignment-only slots
+        body << "  set arrow 2 from first " << num(std::sqrt(xmax * x_solo(0))) << ", graph 0 to first "
+             << num(std::sqrt(xmax * x_solo(0))) << ", graph 1 nohead lc rgb \"#bbbbbb\" dt 2\n";
+    }
+
+    std::size_t index = 0;
+    int seeds = 0;
+    bool missing_solo_mix = false;
+    for (std::size_t pi = 0; pi < rhos.size(); ++pi) {
+        const double rho = rhos[pi];
+        std::vector<std::size_t> in;
+        for (auto id : ids)
+            if (d.cfg(id).f("data.redundancy") == rho) in.push_back(id);
+        // learned, per target
+        std::map<std::string, std::size_t> learned_at, raw_at, sup_at;
+        for (const auto& s : series) {
+            learned_at[s] = index++;
+            data << (learned_at[s] ? "\n\n" : "") << "# rho=" << num(rho) << " " << s << " from z1\n# x learned_mean learned_sd n (lambda = 0 at x = " << num(x0) << ")\n";
+            for (double l : lams) {
+                std::vector<double> v;
+                for (auto id : in)
+                    if (d.cfg(id).f("objective.lambda") == l) v.push_back(d.value(id, "accuracy", "linear", "z1", s));
+                if (v.empty()) continue;
+                const Stats st = stats(v);
+                seeds = std::max(seeds, st.n);
+                data << num(x_of(l)) << " " << num(st.mean) << " " << num(st.sd) << " " << st.n << "\n";
+            }
+        }
+        // baselines: the mean over the panel's cells (one value per sample and seed)
+        for (const auto& s : series)
+            for (const char* rep : {"x1", "x1_supervised"}) {
+                std::vector<double> v;
+                for (auto id : in) v.push_back(d.value(id, "accuracy", "linear", rep, s));
+                const Stats st = stats(v);
+                (std::string(rep) == "x1" ? raw_at : sup_at)[s] = index++;
+                data << "\n\n# rho=" << num(rho) << " " << s << " baseline " << rep << " (mean of " << st.n << " cells)\n# x value\n"
+                     << num(xlo) << " " << num(st.mean) << "\n" << num(xhi) << " " << num(st.mean) << "\n";
+            }
+        // alignment only, per objective
+        std::map<std::pair<std::string, std::string>, std::size_t> solo_at;
+        for (std::size_t k = 0; k < objs.size(); ++k)
+            for (const auto& s : series) {
+                std::vector<std::size_t> cells;
+                for (auto id : solo)
+                    if (d.cfg(id).s("objective.alignment") == objs[k]) cells.push_back(id);
+                bool same_rho = false;
+                for (auto id : cells) same_rho = same_rho || d.cfg(id).f("data.redundancy") == rho;
+                if (same_rho) {
+                    std::vector<std::size_t> keep;
+                    for (auto id : cells)
+                        if (d.cfg(id).f("data.redundancy") == rho) keep.push_back(id);
+                    cells = keep;
+                }
+                std::string name = s;  // y_mix of another rho: only where it is y1 or y_shared
+                if (!same_rho && s == "y_mix") {
+                    if (rho == 0) name = "y1";
+                    else if (rho == 1) name = "y_shared";
+                    else {
+                        missing_solo_mix = true;
+                        continue;
+                    }
+                }
+                std::vector<double> v;
+                for (auto id : cells) v.push_back(d.value(id, "accuracy", "linear", "z1", name));
+                const Stats st = stats(v);
+                if (st.n == 0) continue;
+                solo_at[{objs[k], s}] = index++;
+                data << "\n\n# rho=" << num(rho) << " alignment only, " << objs[k] << ", " << s
+                     << (name != s ? " (= " + name + " at this rho)" : std::string()) << "\n# x mean sd n\n"
+                     << num(x_solo(k)) << " " << num(st.mean) << " " << num(st.sd) << " " << st.n << "\n";
+            }
+
+        std::string title = "ρ = " + num(rho);
+        if (rho == 0) title += "  (y_mix = y1)";
+        else if (rho == 1) title += "  (y_mix = y_shared)";
+        body << "  set title " << lab(title) << "\n"
+             << (pi == 0 ? "  set key bottom left font \",10\" spacing 1.0\n" : "  unset key\n") << "  plot ";
+        std::string sep;
+        for (const auto& s : series) {
+            body << sep << "\"real.dat\" index " << learned_at[s] << " using 1:2:3 with yerrorlines pt 7 ps 0.8 lw 1.8 lc rgb "
+                 << lab(color_of(s)) << " title " << lab(s + " from z1");
+            sep = ", ";
+            body << sep << "\"real.dat\" index " << raw_at[s] << " using 1:2 with lines dt 2 lw 1.3 lc rgb "
+                 << lab(color_of(s)) << " notitle";
+            body << sep << "\"real.dat\" index " << sup_at[s] << " using 1:2 with lines dt 3 lw 1.8 lc rgb "
+                 << lab(color_of(s)) << " notitle";
+        }
+        body << sep << "NaN with lines dt 2 lw 1.3 lc rgb \"#555555\" title \"probe on raw x1\"";
+        body << sep << "NaN with lines dt 3 lw 1.8 lc rgb \"#555555\" title \"supervised on x1\"";
+        static const int kPoints[] = {5, 9, 13, 11, 7, 3};
+        for (std::size_t k = 0; k < objs.size(); ++k) {
+            const int pt = kPoints[k % 6];
+            for (const auto& s : series) {
+                const auto it = solo_at.find({objs[k], s});
+                if (it == solo_at.end()) continue;
+                body << sep << "\"real.dat\" index " << it->second << " using 1:2:3 with yerrorbars pt " << pt
+                     << " ps 1.1 lc rgb " << lab(color_of(s)) << " notitle";
+            }
+            body << sep << "NaN with points pt " << pt << " ps 1.1 lc rgb \"#555555\" title " << lab("alignment only: " + objs[k]);
+        }
+        body << "\n";
+    }
+    body << "  unset multiplot\n";
+    if (missing_solo_mix)
+        notes.push_back("real: the alignment-only runs have no y_mix at a redundancy they were not run at (other than 0 and 1)");
+    finish(f, body, note, ", mean ± sd over " + std::to_string(seeds) + " seeds");
+    f.data = data.str();
+    return true;
+}
+
+}  // namespace sim::figures
