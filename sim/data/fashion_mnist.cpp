@@ -129,10 +129,15 @@ void radar_response(float* p, std::size_t dst, std::size_t ld, const SensorOptio
     const float floor = static_cast<float>(o.radar_floor);
     float* sig = s.u.data();
     for (std::size_t i = 0; i < dst; ++i) {
+        // row i of the panel in the padded copy, the rows above and below it, and one column to
+        // the left (unsigned indices never step below a row's start)
         const float* c = pad + (i + 1) * W + 1;
+        const float* left = c - 1;
+        const float* up = pad + i * W + 1;
+        const float* down = pad + (i + 2) * W + 1;
         for (std::size_t j = 0; j < dst; ++j) {
-            const float gx = 0.5f * (c[j + 1] - c[j - 1]);
-            const float gy = 0.5f * (c[j + W] - c[j - W]);
+            const float gx = 0.5f * (c[j + 1] - left[j]);
+            const float gy = 0.5f * (down[j] - up[j]);
             const float edge = std::min(1.0f, gain * std::sqrt(gx * gx + gy * gy));
             sig[i * dst + j] = floor + (1.0f - w) * c[j] + w * edge;
         }
