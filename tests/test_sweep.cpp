@@ -1105,8 +1105,8 @@ seeds = [3, 4]
 
 BOOST_AUTO_TEST_CASE(real_figure_of_a_fashion_mnist_grid) {
     // A small real-image grid (task y_mix + lambda x InfoNCE, two redundancies, and alignment-only
-    // runs of two objectives): the `real` figure is drawn, and no by_<key> figure (fashion_mnist
-    // cells have accuracy rows, no R^2), and its .dat holds results.csv's means: the learned accuracy
+    // runs of two objectives): the `real` figure is drawn, and no by_<key> figure (`real` shows
+    // every swept key), and its .dat holds results.csv's means: the learned accuracy
     // from z1 per lambda (lambda = 0 a decade below the smallest positive one), the baselines, and
     // the alignment-only points (at rho = 1, y_mix is drawn as y_shared).
     const std::string grid = R"(
@@ -1145,8 +1145,9 @@ task = "none"
     sim::PlotOptions o;
     o.run_gnuplot = false;
     const auto rep = sim::make_figures(dir, figs, o);
-    BOOST_TEST((rep.drawn == std::vector<std::string>{"real"}));  // no by_<key>: they read R^2 rows, which these cells lack
-    for (const auto& n : rep.notes) BOOST_TEST(n.rfind("by_", 0) != 0, n);
+    BOOST_TEST((rep.drawn == std::vector<std::string>{"real"}));  // no by_<key>: `real` shows lambda, rho and the objective
+    for (const auto& n : rep.notes)
+        if (n.rfind("by_", 0) == 0) BOOST_TEST(n.find(": skipped, real shows ") != std::string::npos, n);
     // results.csv: accuracy rows, means over the two seeds
     const auto t = sim::read_csv(dir + "/results.csv");
     std::map<std::tuple<std::string, std::string, std::string, std::string, std::string, std::string>, std::vector<double>> acc;
@@ -1193,6 +1194,184 @@ task = "none"
     BOOST_TEST(solo.at(0, "x") > 10);
     // y_mix at rho = 1 is y_shared: the learned rows agree exactly
     BOOST_TEST(acc.at({"tradeoff", "infonce", "1", "10", "z1", "y_mix"}) == acc.at({"tradeoff", "infonce", "1", "10", "z1", "y_shared"}));
+    fs::remove_all(dir);
+    fs::remove_all(figs);
+}
+
+// results.csv's rows of a metric (of one experiment, or all), per (key value, rep, name): the
+// learned values over seeds.
+std::map<std::tuple<std::string, std::string, std::string>, std::vector<double>> rows_by(
+    const std::string& dir, const std::string& key, const std::string& metric, const std::string& experiment = "") {
+    const auto t = sim::read_csv(dir + "/results.csv");
+    std::map<std::tuple<std::string, std::string, std::string>, std::vector<double>> m;
+    for (const auto& r : t.rows)
+        if (r[t.col("metric")] == metric && r[t.col("probe")] == "linear" &&
+            (experiment.empty() || r[t.col("experiment")] == experiment))
+            m[{r[t.col(key)], r[t.col("rep")], r[t.col("name")]}].push_back(sim::parse_num(r[t.col("learned_r2")]));
+    return m;
+}
+
+const std::string kTinyReal = R"(
+[data]
+kind = "fashion_mnist"
+n_train = 600
+n_test = 300
+[model]
+encoder = "mlp"
+hidden = [16]
+[objective]
+task = "y_mix"
+[train]
+batch = 100
+steps = 30
+)";
+
+BOOST_AUTO_TEST_CASE(by_key_figure_of_a_real_image_grid) {
+    // Real images (accuracy rows, no closed form): by_model.dim shows the logistic probe's accuracy
+    // of the four targets from z1 and z2, learned mean +- sd over seeds, and the probe on the raw
+    // pixels of x1 (x2 for z2) as the dashed line, chance as a thin grey one. The sample follows
+    // the seed (no data.sample_seed): the baselines differ between seeds and are averaged.
+    const std::string dir = tmpdir("real_dim"), figs = tmpdir("real_dim_figs");
+    Counted c;
+    BOOST_REQUIRE(sweep(spec_of(kTinyReal + "[grid]\n\"model.dim\" = [2, 4]\nseeds = [1, 2]\n"), dir, 2, c.fn()).complete);
+    sim::PlotOptions o;
+    o.rep = "both";
+    const auto rep = sim::make_figures(dir, figs, o);
+    BOOST_TEST((rep.drawn == std::vector<std::string>{"by_model.dim"}));
+    for (const char* e : {".dat", ".gp"}) BOOST_TEST(fs::file_size(figs + "/by_model.dim" + e) > 0u);
+    if (rep.images)
+        for (const char* e : {".svg", ".png"}) BOOST_TEST(fs::file_size(figs + "/by_model.dim" + e) > 0u);
+    const auto acc = rows_by(dir, "model.dim", "accuracy");
+    const auto blocks = read_dat(figs + "/by_model.dim.dat");
+    BOOST_REQUIRE_EQUAL(blocks.size(), 1u);  // one group, no curve (no closed form)
+    const DatBlock& b = blocks[0];
+    BOOST_TEST(b.says("metric = accuracy"));
+    std::vector<std::string> columns{"model.dim"};
+    for (const char* r : {"z1", "z2"})
+        for (const char* n : {"y_shared", "y1", "y2", "y_mix"})
+            for (const char* k : {"mean", "sd", "n", "baseline"}) columns.push_back(std::string(n) + "." + r + "." + k);
+    BOOST_TEST(b.columns == columns);  // the targets only: no latent blocks, no analytic column
+    BOOST_REQUIRE_EQUAL(b.rows.size(), 2u);
+    bool baselines_differ = false;
+    for (std::size_t r = 0; r < 2; ++r) {
+        const std::string x = b.rows[r][0];
+        BOOST_TEST(x == (r == 0 ? "2" : "4"));
+        for (const char* z : {"z1", "z2"})
+            for (const std::string n : {"y_shared", "y1", "y2", "y_mix"}) {
+                const std::string id = n + "." + z;
+                const auto& learned = acc.at({x, z, n});
+                const auto& raw = acc.at({x, std::string(z) == "z1" ? "x1" : "x2", n});
+                BOOST_REQUIRE_EQUAL(learned.size(), 2u);
+                BOOST_REQUIRE_EQUAL(raw.size(), 2u);
+                BOOST_TEST(std::abs(b.at(r, id + ".mean") - mean_of(learned)) < 1e-12, id);
+                BOOST_TEST(std::abs(b.at(r, id + ".sd") - std::abs(learned[0] - learned[1]) / std::sqrt(2.0)) < 1e-12, id);
+                BOOST_TEST(b.at(r, id + ".n") == 2.0);
+                BOOST_TEST(std::abs(b.at(r, id + ".baseline") - mean_of(raw)) < 1e-12, id);
+                baselines_differ |= raw[0] != raw[1];
+                BOOST_TEST(b.at(r, id + ".mean") >= 0.0);
+                BOOST_TEST(b.at(r, id + ".mean") <= 1.0);
+            }
+        // x1 does not see the garment of modality 2: its raw pixels read y2 near chance
+        BOOST_TEST(b.at(r, "y2.z1.baseline") < 0.25);
+        BOOST_TEST(b.at(r, "y1.z1.baseline") > 0.4);
+    }
+    BOOST_TEST(baselines_differ);  // two samples, so the mean is over two values
+    // the script: accuracy axis, chance at 0.1, the baseline named in the key, no R^2 and no analytic line
+    const std::string gp = slurp(figs + "/by_model.dim.gp");
+    BOOST_TEST(gp.find("set multiplot layout 1,2 ") != std::string::npos);  // z1 | z2 targets, no blocks column
+    BOOST_TEST(gp.find("set ylabel \"accuracy (logistic probe)\"") != std::string::npos);
+    BOOST_TEST(gp.find("first 0.1 to graph 1, first 0.1 nohead") != std::string::npos);
+    BOOST_TEST(gp.find("title \"raw x1 pixels (probe)\"") != std::string::npos);
+    BOOST_TEST(gp.find("title \"raw x2 pixels (probe)\"") != std::string::npos);
+    BOOST_TEST(gp.find("R^2") == std::string::npos);
+    BOOST_TEST(gp.find("\"analytic\"") == std::string::npos);
+    fs::remove_all(dir);
+    fs::remove_all(figs);
+}
+
+BOOST_AUTO_TEST_CASE(by_key_never_puts_r2_and_accuracy_in_one_panel) {
+    // Two experiments over model.dim, one on linear data (R^2, with its curve), one on real images
+    // (accuracy): one row of panels each, the real row without a blocks panel. A third sweeps
+    // data.kind itself: by_data.kind leaves the real cell out, and says so.
+    const std::string grid = R"(
+[data]
+n_train = 400
+n_test = 200
+[train]
+steps = 40
+batch = 100
+[grid]
+seeds = [1]
+[[experiment]]
+name = "lin"
+[experiment.data]
+d1 = 8
+d2 = 8
+[experiment.grid]
+"model.dim" = [1, 2]
+[[experiment]]
+name = "img"
+[experiment.data]
+kind = "fashion_mnist"
+n_train = 600
+n_test = 300
+[experiment.model]
+encoder = "mlp"
+hidden = [16]
+[experiment.grid]
+"model.dim" = [2, 4]
+[[experiment]]
+name = "kinds"
+[experiment.model]
+dim = 2
+[experiment.grid]
+"data.kind" = ["linear", "nonlinear", "fashion_mnist"]
+)";
+    const std::string dir = tmpdir("mixed_kinds"), figs = tmpdir("mixed_kinds_figs");
+    Counted c;
+    BOOST_REQUIRE(sweep(spec_of(grid), dir, 2, c.fn()).complete);
+    BOOST_TEST(c.calls.load() == 7);
+    sim::PlotOptions o;
+    o.run_gnuplot = false;
+    o.x = "model.dim";  // capacity would show it on the linear cells
+    sim::make_figures(dir, figs, o);
+    const auto blocks = read_dat(figs + "/by_model.dim.dat");
+    BOOST_REQUIRE_EQUAL(blocks.size(), 3u);  // lin: learned, curve; img: learned
+    BOOST_TEST(blocks[0].says("# group: lin"));
+    BOOST_TEST(blocks[0].col("s.z1.analytic") > 0);
+    BOOST_TEST(blocks[0].col("y1.z1.baseline") < 0);
+    BOOST_TEST(blocks[1].says("alignsim theory --curve model.dim="));
+    BOOST_TEST(blocks[2].says("# group: img"));
+    BOOST_TEST(blocks[2].says("metric = accuracy"));
+    BOOST_TEST(blocks[2].col("y1.z1.baseline") > 0);
+    BOOST_TEST(blocks[2].col("y1.z1.analytic") < 0);
+    BOOST_TEST(blocks[2].col("s.z1.mean") < 0);
+    const auto acc = rows_by(dir, "model.dim", "accuracy", "img");
+    const auto r2 = rows_by(dir, "model.dim", "r2", "lin");
+    for (std::size_t r = 0; r < 2; ++r) {
+        BOOST_TEST(blocks[0].at(r, "y1.z1.mean") == mean_of(r2.at({blocks[0].rows[r][0], "z1", "y1"})));
+        // each group's own cells (model.dim = 2 is also the dimension of experiment kinds)
+        BOOST_TEST(blocks[2].at(r, "y1.z1.mean") == mean_of(acc.at({blocks[2].rows[r][0], "z1", "y1"})));
+        BOOST_TEST(blocks[2].at(r, "y1.z1.baseline") == mean_of(acc.at({blocks[2].rows[r][0], "x1", "y1"})));
+    }
+    // 2 rows x (targets | blocks): the real row's blocks slot stays empty; R^2 and accuracy axes
+    const std::string gp = slurp(figs + "/by_model.dim.gp");
+    BOOST_TEST(gp.find("set multiplot layout 2,2 ") != std::string::npos);
+    BOOST_TEST(gp.find("set multiplot next") != std::string::npos);
+    BOOST_TEST(gp.find("set ylabel \"accuracy (logistic probe)\"") != std::string::npos);
+    BOOST_TEST(gp.find("set ylabel \"R^2(target | z1)\"") != std::string::npos);
+
+    // by_data.kind: linear and nonlinear, not the real cell
+    o.x = "data.kind";
+    const auto rep = sim::make_figures(dir, figs, o);
+    const auto kb = read_dat(figs + "/by_data.kind.dat");
+    BOOST_REQUIRE_EQUAL(kb.size(), 1u);
+    BOOST_REQUIRE_EQUAL(kb[0].rows.size(), 2u);
+    BOOST_TEST(kb[0].rows[0][1] == "\"linear\"");
+    BOOST_TEST(kb[0].rows[1][1] == "\"nonlinear\"");
+    bool noted = false;
+    for (const auto& n : rep.notes) noted |= n.rfind("by_data.kind: 1 fashion_mnist cell left out", 0) == 0;
+    BOOST_TEST(noted);
     fs::remove_all(dir);
     fs::remove_all(figs);
 }

@@ -1,24 +1,32 @@
 // Figures `by_<key>`: one per swept key with two or more values that no drawn named figure
-// covers (or the one asked for with --x / --only): R^2 of every target and block (--targets)
-// from z1 (--rep z2, both) against the key's values.
+// covers (or the one asked for with --x / --only): what z1 (--rep z2, both) keeps of every target
+// and block (--targets) against the key's values: R^2, or for real images (data.kind =
+// "fashion_mnist") the logistic probe's test accuracy of the targets (they have no blocks).
 // Selects: ok cells, grouped by experiment and by every other swept axis; a group is one row of
 //   panels (targets | blocks, per representation) and holds cells that differ only in the key
-//   and the seed, so nothing but seeds is ever averaged. Groups with a single value of the key
-//   are left out. Beyond kMaxPanels panels, other axes are held at their most common value,
-//   named in the caption (and in a note).
+//   and the seed, so nothing but seeds is ever averaged, and R^2 and accuracy never share a panel
+//   (a group's cells have one data.kind; by_data.kind leaves the fashion_mnist cells out, with a
+//   note). Groups with a single value of the key are left out. Beyond kMaxPanels panels, other
+//   axes are held at their most common value, named in the caption (and in a note).
 // Writes: by_<key>.dat, per group: (1) the learned block: x (a string key: index and label),
 //   then per series <name>.<rep>.mean, .sd, .n (learned_r2 of results.csv over seeds) and
-//   .analytic (the analytic_r2 of results.csv), for a string key also .oracle; (2) for a numeric
-//   key on linear data, the analytic curve: x and per series <name>.<rep>.analytic, .oracle, at
-//   the points of `alignsim theory --curve KEY=LO:HI:N [--log]` run with the group's config
-//   (the comment names the command), between and beyond the grid values; for a numeric key the
-//   closed forms do not depend on (train.*, ...), their constant value at both ends.
+//   .analytic (the analytic_r2 of results.csv), for a string key also .oracle; for a
+//   fashion_mnist group, per target <name>.<rep>.mean, .sd, .n (the rows metric = accuracy,
+//   probe = linear over seeds) and .baseline (the same probe on the raw pixels: the rows rep = x1,
+//   for z2 rep = x2, mean over seeds); (2) for a numeric key on linear data, the analytic curve:
+//   x and per series <name>.<rep>.analytic, .oracle, at the points of `alignsim theory --curve
+//   KEY=LO:HI:N [--log]` run with the group's config (the comment names the command), between and
+//   beyond the grid values; for a numeric key the closed forms do not depend on (train.*, ...),
+//   their constant value at both ends. Real images have no closed form: no curve.
 //   by_<key>.gp and the images.
 // Axis: numeric keys spanning more than a decade (all values > 0) on a log scale; string keys
-//   (objective.alignment, ...) categorical.
+//   (objective.alignment, ...) categorical. y: R^2, or "accuracy (logistic probe)" with chance
+//   (0.1, ten balanced classes) as a thin grey line.
 // Covers: its key only.
 // Reading: points on the curve mean learning reaches the closed form; the gap between the curve
 //   and the dashed oracle (all of x1) is what the representation throws away of what x1 holds.
+//   On real images the dashed line is the probe on raw x1 pixels (x2 for z2): points below it are
+//   what the representation throws away of what a linear read-out of the pixels gets.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -40,6 +48,7 @@ constexpr double kBeyond = 0.05;  // the curve runs this fraction of the axis be
 
 struct Group {
     std::size_t experiment = 0;
+    bool accuracy = false;  // fashion_mnist cells: accuracy rows, no R^2
     std::vector<std::pair<std::string, std::string>> others;  // the other swept keys and their values
     std::vector<std::size_t> ids;
 };
@@ -53,19 +62,24 @@ bool integer_key(const std::string& key) {
     return k && k->kind == Kind::Int;
 }
 
+bool is_real(const Config& c) { return c.s("data.kind") == "fashion_mnist"; }
+
 // The ok cells that differ only in `key` and the seed, grouped; only groups with two or more
-// values of the key.
+// values of the key. A group's cells have one data.kind (it is the same for cells that agree on
+// every swept key but `key`); by_data.kind leaves the fashion_mnist cells out: their accuracy is
+// not on the R^2 axis of the others.
 std::vector<Group> group_cells(const Data& d, const std::string& key) {
     std::vector<Group> gs;
     for (auto id : all_ok(d)) {
         const Cell& c = d.cells[id];
-        if (c.config.s("data.kind") == "fashion_mnist") continue;  // accuracy, no R^2 rows: the real figure
+        if (key == "data.kind" && is_real(c.config)) continue;
         Group g;
         g.experiment = c.experiment;
+        g.accuracy = is_real(c.config);
         for (const auto& kv : c.point)
             if (kv.first != key && kv.first != "train.seed") g.others.emplace_back(kv.first, text_of(c.config, kv.first));
         auto it = std::find_if(gs.begin(), gs.end(),
-                               [&](const Group& h) { return h.experiment == g.experiment && h.others == g.others; });
+                               [&](const Group& h) { return h.experiment == g.experiment && h.accuracy == g.accuracy && h.others == g.others; });
         if (it == gs.end()) {
             g.ids.push_back(id);
             gs.push_back(std::move(g));
@@ -110,6 +124,26 @@ std::vector<std::string> wrap(const std::string& head, const std::vector<std::st
     return out;
 }
 
+// Splits "a; b; c" into lines of at most width characters, at the semicolons.
+std::vector<std::string> wrap_parts(const std::string& text, std::size_t width) {
+    std::vector<std::string> out;
+    std::string line;
+    for (std::size_t pos = 0; pos <= text.size();) {
+        std::size_t end = text.find("; ", pos);
+        if (end == std::string::npos) end = text.size();
+        const std::string piece = text.substr(pos, end - pos) + (end < text.size() ? ";" : "");
+        if (!line.empty() && line.size() + 1 + piece.size() > width) {
+            out.push_back(line);
+            line = piece;
+        } else {
+            line += (line.empty() ? "" : " ") + piece;
+        }
+        pos = end + 2;
+    }
+    if (!line.empty()) out.push_back(line);
+    return out;
+}
+
 // Whether base with key = x is a valid configuration.
 bool valid_at(const Config& base, const std::string& key, double x) {
     try {
@@ -130,6 +164,7 @@ double value_of(const std::map<std::string, R2Pair>& m, const std::string& name,
 }
 
 const std::string kGrey = "#555555";
+const std::string kChance = "#999999";  // accuracy at chance: 0.1
 // The oracle's line: broad, dashed, the colour half transparent.
 std::string oracle_style(const std::string& colour) { return "dt (6,4) lw 5 lc rgb " + lab("#90" + colour.substr(1)); }
 
@@ -186,6 +221,26 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
             for (const auto& n : c.names) series.push_back({n, z2});
             cols.push_back(std::move(c));
         }
+    // real images: accuracy of the targets only (no latent blocks); none chosen, no panel
+    const bool any_target = std::any_of(names.begin(), names.end(), is_target);
+    if (!any_target && std::any_of(groups.begin(), groups.end(), [](const Group& g) { return g.accuracy; })) {
+        groups.erase(std::remove_if(groups.begin(), groups.end(), [](const Group& g) { return g.accuracy; }), groups.end());
+        if (groups.empty()) {
+            why = "its cells are fashion_mnist ones, read by accuracy of the targets y_shared, y1, y2, y_mix (no latent blocks), "
+                  "and --targets names none";
+            return false;
+        }
+        notes.push_back(fname + ": the fashion_mnist cells are left out (accuracy of the targets only, and --targets names none)");
+    }
+    std::size_t real_left_out = 0;  // by_data.kind: fashion_mnist cells where it is swept (accuracy, never on an R^2 axis)
+    if (key == "data.kind")
+        for (auto id : all_ok(d)) {
+            const auto& pt = d.cells[id].point;
+            real_left_out += is_real(d.cfg(id)) && std::any_of(pt.begin(), pt.end(), [](const auto& kv) { return kv.first == "data.kind"; });
+        }
+    if (real_left_out)
+        notes.push_back(fname + ": " + std::to_string(real_left_out) + " fashion_mnist " + (real_left_out == 1 ? "cell" : "cells") +
+                        " left out (their rows are accuracy, not R^2; plot them by another key)");
 
     // --- at most kMaxPanels panels: hold other axes (or the experiment) at their most common value
     std::vector<std::string> held;
@@ -223,6 +278,9 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
         notes.push_back(fname + ": more groups of cells than " + std::to_string(kMaxPanels) +
                         " panels hold; drawn at " + h + " (the most common values)");
     }
+    // only real images left: no column of latent blocks
+    if (std::all_of(groups.begin(), groups.end(), [](const Group& g) { return g.accuracy; }))
+        cols.erase(std::remove_if(cols.begin(), cols.end(), [](const Column& c) { return c.blocks; }), cols.end());
 
     // --- what varies between groups (panel titles) and what the figure holds fixed (caption)
     std::vector<std::size_t> ids;
@@ -288,14 +346,16 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
     std::ostringstream data, body;
     std::size_t index = 0;
     int nmin = 1 << 30, nmax = 0;
-    bool any_curve = false, any_oracle = false;
+    bool any_curve = false, any_oracle = false, any_r2 = false, any_accuracy = false, any_baseline = false;
     const std::string dat = q(fname + ".dat");
     double plot_lo = HUGE_VAL, plot_hi = -HUGE_VAL;
     struct Panel {
         std::string label, remark;
+        bool accuracy = false;                                // fashion_mnist: accuracy, the raw-pixel baseline dashed
+        std::vector<std::size_t> sis;                         // the series of the learned block, in column order
         std::size_t learned = 0, curve = std::string::npos;  // block indices (curve: npos when none)
         bool analytic = false;                                // an analytic optimum to draw
-        std::vector<std::vector<double>> oracle;              // per series, at each point drawn
+        std::vector<std::vector<double>> oracle;              // per series, at each point drawn (accuracy: the baseline)
         std::vector<double> ox;                               // those points' x (a string key: the index)
     };
     std::vector<Panel> panels;
@@ -304,7 +364,12 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
         const Config& base = d.cfg(g.ids.front());
         Panel p;
         p.label = label;
+        p.accuracy = g.accuracy;
         p.oracle.resize(series.size());
+        for (std::size_t si = 0; si < series.size(); ++si)
+            if (!g.accuracy || is_target(series[si].name)) p.sis.push_back(si);
+        any_r2 |= !g.accuracy;
+        any_accuracy |= g.accuracy;
         // learned block
         std::vector<std::string> xs;  // the group's values of key, ordered
         if (numeric) {
@@ -319,13 +384,21 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
                         break;
                     }
         }
-        data << (index ? "\n\n" : "") << "# group: " << (label.empty() ? "all cells" : label) << "\n"
-             << "# learned: learned_r2 of results.csv, mean, sd and n over seeds; analytic: analytic_r2 of results.csv"
-             << (numeric ? "" : "; oracle: R^2 from all of x1 (x2), closed form") << "\n# "
-             << (numeric ? key : "index label");
-        for (const auto& s : series)
-            data << " " << s.id() << ".mean " << s.id() << ".sd " << s.id() << ".n " << s.id() << ".analytic"
-                 << (numeric ? "" : " " + s.id() + ".oracle");
+        data << (index ? "\n\n" : "") << "# group: " << (label.empty() ? "all cells" : label) << "\n";
+        if (g.accuracy)
+            data << "# learned: test accuracy of the logistic probe (results.csv rows metric = accuracy, probe = linear), mean, sd"
+                    " and n over seeds; baseline: the same probe on raw x1 pixels (rows rep = x1; for z2 rep = x2), mean over"
+                    " seeds; fashion_mnist: no closed form, chance 0.1\n# "
+                 << (numeric ? key : "index label");
+        else
+            data << "# learned: learned_r2 of results.csv, mean, sd and n over seeds; analytic: analytic_r2 of results.csv"
+                 << (numeric ? "" : "; oracle: R^2 from all of x1 (x2), closed form") << "\n# "
+                 << (numeric ? key : "index label");
+        for (auto si : p.sis) {
+            const std::string id = series[si].id();
+            data << " " << id << ".mean " << id << ".sd " << id << ".n "
+                 << (g.accuracy ? id + ".baseline" : id + ".analytic" + (numeric ? "" : " " + id + ".oracle"));
+        }
         data << "\n";
         bool linear = base.s("data.kind") == "linear";
         bool reached_all = true, reached_any = false, none_kind = true;
@@ -344,26 +417,36 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
                     cf = closed_form_point(d.cfg(at.front()));
                 } catch (const std::exception&) {
                 }
+            const double x = numeric ? parse_num(xv)
+                                     : static_cast<double>(std::find(categories.begin(), categories.end(), xv) - categories.begin());
             if (numeric) data << xv;
-            else data << static_cast<std::size_t>(std::find(categories.begin(), categories.end(), xv) - categories.begin())
-                      << " " << q(xv);
-            for (const auto& s : series) {
+            else data << static_cast<std::size_t>(x) << " " << q(xv);
+            for (auto si : p.sis) {
+                const Series& s = series[si];
                 std::vector<double> l, a;
                 for (auto id : at) {
-                    l.push_back(d.L(id, s.name, s.z2));
-                    a.push_back(d.A(id, s.name, s.z2));
+                    if (g.accuracy) {
+                        l.push_back(d.value(id, "accuracy", "linear", s.z2 ? "z2" : "z1", s.name));
+                        a.push_back(d.value(id, "accuracy", "linear", s.z2 ? "x2" : "x1", s.name));
+                    } else {
+                        l.push_back(d.L(id, s.name, s.z2));
+                        a.push_back(d.A(id, s.name, s.z2));
+                    }
                 }
                 const Stats sl = stats(l);
                 nmin = std::min(nmin, sl.n);
                 nmax = std::max(nmax, sl.n);
                 data << " " << num(sl.mean) << " " << num(sl.sd) << " " << sl.n << " " << num(stats(a).mean);
-                if (!numeric) {
+                if (g.accuracy) {
+                    p.oracle[si].push_back(stats(a).mean);
+                    any_baseline |= std::isfinite(stats(a).mean);
+                } else if (!numeric) {
                     const double o = value_of(cf.oracle, s.name, s.z2);
                     data << " " << num(o);
-                    p.oracle[static_cast<std::size_t>(&s - series.data())].push_back(o);
+                    p.oracle[si].push_back(o);
                 }
             }
-            if (!numeric) p.ox.push_back(static_cast<double>(std::find(categories.begin(), categories.end(), xv) - categories.begin()));
+            if (!numeric || g.accuracy) p.ox.push_back(x);
             data << "\n";
         }
         p.learned = index++;
@@ -427,7 +510,11 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
         if (!numeric && linear && !none_kind) any_curve = true;
         // what the analytic line is, where it is not simply what training reaches
         std::string remark;
-        if (!linear) remark = "no closed form (" + base.s("data.kind") + " data)";
+        if (g.accuracy) {
+            bool baseline = false;
+            for (const auto& o : p.oracle) baseline |= std::any_of(o.begin(), o.end(), [](double v) { return std::isfinite(v); });
+            remark = std::string("real images: no closed form") + (baseline ? "" : ", no raw-pixel baseline (eval.baselines = false)");
+        } else if (!linear) remark = "no closed form (" + base.s("data.kind") + " data)";
         else if (none_kind) remark = "no alignment optimum (alignment none)";
         else if (!reached_all) {
             if (base.s("objective.task") != "none" && base.s("objective.alignment") != "regression")
@@ -458,13 +545,24 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
     f.covers = {key};
     const std::string seeds = nmin == nmax ? std::to_string(nmax) : std::to_string(nmin) + "-" + std::to_string(nmax);
     std::vector<std::string> caption{f.title};
-    std::string legend = "points: learned R^2 (probe, test set), mean ± sd over " + seeds + (nmax == 1 ? " seed" : " seeds");
+    std::string legend = std::string("points: learned ") +
+                         (!any_r2            ? "accuracy (logistic probe, test set)"
+                          : any_accuracy     ? "R^2 (probe, test set), on real images accuracy (logistic probe)"
+                                             : "R^2 (probe, test set)") +
+                         ", mean ± sd over " + seeds + (nmax == 1 ? " seed" : " seeds");
     bool infonce = false;  // compared with the cca optimum (spec 3)
     for (auto id : ids) infonce |= d.cfg(id).s("objective.alignment") == "infonce" && !d.akind[id].empty();
     if (any_curve)
         legend += std::string("; lines: the analytic optimum") +
                   (numeric ? infonce ? " (curve; for infonce the cca one)" : " (curve)" : infonce ? " (for infonce the cca one)" : "");
     if (any_oracle) legend += reps.size() == 2 ? "; dashed: all of x1 (x2)" : reps.front() ? "; dashed: all of x2" : "; dashed: all of x1";
+    if (any_baseline)
+        legend += std::string("; dashed") + (any_oracle ? " on real images" : "") + ": " +
+                  (reps.size() == 2 ? "raw x1 (x2) pixels (probe)" : reps.front() ? "raw x2 pixels (probe)" : "raw x1 pixels (probe)");
+    if (any_accuracy) legend += "; grey: chance (0.1)";
+    if (real_left_out)
+        legend += "; " + std::to_string(real_left_out) + " fashion_mnist " + (real_left_out == 1 ? "cell" : "cells") +
+                  " left out (accuracy, not R^2)";
     {  // not_converged cells of the groups shown: left out (issue 8)
         std::size_t left_out = 0;
         for (std::size_t id = 0; id < d.cells.size(); ++id) {
@@ -482,8 +580,9 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
         legend += not_converged_suffix(left_out);
         note_not_converged(notes, fname, left_out);
     }
-    caption.push_back(legend);
-    for (const auto& l : wrap("fixed:", fixed, cols.size() >= 2 ? 140 : 90)) caption.push_back(l);
+    const std::size_t width = cols.size() >= 2 ? 140 : 90;
+    for (const auto& l : wrap_parts(legend, width)) caption.push_back(l);
+    for (const auto& l : wrap("fixed:", fixed, width)) caption.push_back(l);
     if (!held.empty()) {
         std::string h;
         for (const auto& x : held) h += (h.empty() ? "" : ", ") + x;
@@ -516,18 +615,31 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
         body << ")\n";
     }
     body << "  set xlabel " << lab(key) << "\n  set yrange [-0.05:1.05]\n  set key outside right top\n";
-    const std::size_t per = numeric ? 4 : 5;  // learned block columns per series
-    const std::size_t first = numeric ? 2 : 3;
+    const std::size_t first = numeric ? 2 : 3;  // learned block: the first series' first column
     for (const auto& p : panels)
         for (const auto& c : cols) {
-            const std::string rep = c.z2 ? "z2" : "z1", all_of = c.z2 ? "all of x2" : "all of x1";
+            const std::string rep = c.z2 ? "z2" : "z1";
+            const std::string all_of = p.accuracy ? (c.z2 ? "raw x2 pixels (probe)" : "raw x1 pixels (probe)")
+                                                  : (c.z2 ? "all of x2" : "all of x1");
+            std::vector<std::size_t> sis;  // the column's series (those of the panel's learned block)
+            for (const auto& n : c.names)
+                for (auto si : p.sis)
+                    if (series[si].name == n && series[si].z2 == c.z2) sis.push_back(si);
+            if (sis.empty()) {  // real images have no latent blocks: an empty slot (named in the targets' title)
+                body << "  set multiplot next\n";
+                continue;
+            }
             std::vector<std::string> title{(c.blocks ? "latent blocks" : "targets") + std::string(" from ") + rep +
                                            (p.label.empty() ? "" : ", " + p.label)};
-            if (!p.remark.empty()) title.push_back(p.remark);
-            std::vector<std::size_t> sis;  // the column's series
-            for (const auto& n : c.names)
-                for (std::size_t si = 0; si < series.size(); ++si)
-                    if (series[si].name == n && series[si].z2 == c.z2) sis.push_back(si);
+            std::string remark = p.remark;
+            if (p.accuracy && cols.size() > reps.size()) remark += remark.empty() ? "no latent blocks" : "; no latent blocks";
+            if (!remark.empty()) title.push_back(remark);
+            // the learned block's columns of a series: mean, sd, n, then analytic (and oracle, for
+            // a string key) or, on real images, the baseline
+            const std::size_t per = p.accuracy ? 4 : numeric ? 4 : 5;
+            auto col_of = [&](std::size_t si) {
+                return first + per * static_cast<std::size_t>(std::find(p.sis.begin(), p.sis.end(), si) - p.sis.begin());
+            };
             // oracle lines that coincide are drawn once, in grey, and named by a label
             std::vector<std::vector<std::size_t>> same;
             for (auto si : sis) {
@@ -546,7 +658,7 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
                 }
                 if (!placed) same.push_back({si});
             }
-            const bool drawn_lines = numeric ? p.curve != std::string::npos : true;
+            const bool drawn_lines = numeric && !p.accuracy ? p.curve != std::string::npos : true;
             // where oracle lines coincide (one grey line), a label names them: beside the line
             // where it crosses the middle height, on the side away from it (above and to the right
             // of a falling line, above and to the left of a rising one); on a flat line, at its end
@@ -569,41 +681,49 @@ bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt,
                     body << " at first " << num(p.ox[at]) << ", first " << num(o[at]) << (slope < 0 ? " left offset 1,0.8" : " right offset -1,0.8");
                 body << " font \",10\" tc rgb " << lab(kGrey) << " front\n";
             }
+            // accuracy: chance (ten balanced classes) as a thin grey line
+            if (p.accuracy) body << "  set arrow 1 from graph 0, first 0.1 to graph 1, first 0.1 nohead lw 1 lc rgb " << lab(kChance) << " back\n";
+            else body << "  unset arrow 1\n";
             body << "  set title " << lab_lines(title) << "\n  set ylabel "
-                 << lab(c.blocks ? "R^2(block | " + rep + "), mean over its coordinates" : "R^2(target | " + rep + ")")
+                 << lab(p.accuracy ? "accuracy (logistic probe)"
+                        : c.blocks ? "R^2(block | " + rep + "), mean over its coordinates"
+                                   : "R^2(target | " + rep + ")")
                  << "\n  plot ";
             std::string sep;
+            // a line of the curve block (numeric key) or the learned block (accuracy: through the
+            // grid's values), or short bars in the learned block (string key)
             auto line = [&](std::size_t col, const std::string& style) {
                 body << sep << dat << " index ";
-                if (numeric) body << p.curve << " using 1:" << col << " with lines ";
+                if (numeric) body << (p.accuracy ? p.learned : p.curve) << " using 1:" << col << " with lines ";
                 else body << p.learned << " using ($1-0.3):" << col << ":(0.6):(0) with vectors nohead ";
                 body << style << " notitle";
                 sep = ", ";
             };
-            // the oracle first, broad, dashed and translucent, so that an analytic curve on it
-            // (a representation keeping all x1 holds) stays visible
+            // the oracle (the baseline) first, broad, dashed and translucent, so that an analytic
+            // curve on it (a representation keeping all x1 holds) stays visible
             bool single = false;
             if (drawn_lines)
                 for (const auto& grp : same) {
                     single |= grp.size() == 1;
-                    line(numeric ? 3 + 2 * grp.front() : first + per * grp.front() + 4,
+                    line(p.accuracy ? col_of(grp.front()) + 3 : numeric ? 3 + 2 * grp.front() : col_of(grp.front()) + 4,
                          oracle_style(grp.size() == 1 ? color_of(series[grp.front()].name) : kGrey));
                 }
             if (drawn_lines && p.analytic)
                 for (auto si : sis)
-                    line(numeric ? 2 + 2 * si : first + per * si + 3, "lw 2 lc rgb " + lab(color_of(series[si].name)));
+                    line(numeric ? 2 + 2 * si : col_of(si) + 3, "lw 2 lc rgb " + lab(color_of(series[si].name)));
             for (std::size_t k = 0; k < sis.size(); ++k) {
                 const std::size_t si = sis[k];
                 const double off = numeric ? 0.0 : 0.1 * (static_cast<double>(k) - 0.5 * static_cast<double>(sis.size() - 1));
                 body << sep << dat << " index " << p.learned << " using "
-                     << (numeric ? std::string("1") : "($1+" + num(off) + ")") << ":" << first + per * si << ":"
-                     << first + per * si + 1 << " with yerrorbars pt 7 ps 0.8 lc rgb " << lab(color_of(series[si].name))
+                     << (numeric ? std::string("1") : "($1+" + num(off) + ")") << ":" << col_of(si) << ":"
+                     << col_of(si) + 1 << " with yerrorbars pt 7 ps 0.8 lc rgb " << lab(color_of(series[si].name))
                      << " title " << lab(series[si].name);
                 sep = ", ";
             }
             if (drawn_lines && p.analytic) body << sep << "keyentry with lines lw 2 lc rgb \"black\" title \"analytic\"";
             if (drawn_lines && !same.empty())
                 body << sep << "keyentry with lines " << oracle_style(single ? "#000000" : kGrey) << " title " << lab(all_of);
+            if (p.accuracy) body << sep << "keyentry with lines lw 1 lc rgb " << lab(kChance) << " title \"chance\"";
             body << "\n";
         }
     body << "  unset multiplot\n";

@@ -145,7 +145,8 @@ using DrawFn = bool (*)(const Data& d, Fig& f, std::string& why, std::vector<std
 // more values among ok cells that agree on every other axis; in key order.
 std::vector<std::string> by_axis_keys(const Data& d);
 // The figure by_<key>: R^2 of the chosen targets and blocks (opt.targets, opt.rep) against the
-// key's values, learned mean +- sd over seeds, the closed form as a curve, the oracle dashed.
+// key's values, learned mean +- sd over seeds, the closed form as a curve, the oracle dashed; for
+// fashion_mnist cells the logistic probe's accuracy of the targets, the raw-pixel probe dashed.
 bool draw_by_axis(const Data& d, const std::string& key, const PlotOptions& opt, Fig& f, std::string& why,
                   std::vector<std::string>& notes);
 
