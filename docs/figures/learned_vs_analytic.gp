@@ -1,4 +1,4 @@
-# Learned versus analytic R^2, 205 cells, z1 and z2 (mean |difference| 0.007, max 0.595)
+# Learned versus analytic R^2, 205 cells, z1 and z2 (mean |difference| 0.003, max 0.221)
 # written by alignsim plot from results/paper/results.csv; run `gnuplot learned_vs_analytic.gp` in this directory to redraw learned_vs_analytic.svg and learned_vs_analytic.png
 do for [fmt in "svg png"] {
   if (fmt eq "svg") { set terminal svg size 680,600 dynamic enhanced font "Helvetica,13" background rgb "white"; set output "learned_vs_analytic.svg" } else { set terminal pngcairo size 680,600 enhanced font "Helvetica,11" background rgb "white"; set output "learned_vs_analytic.png" }
@@ -6,7 +6,7 @@ do for [fmt in "svg png"] {
   set datafile missing "?"
   set grid lc rgb "#dddddd"
   set key samplen 2 spacing 1.1
-  set title "Learned versus analytic R^2, 205 cells, z1 and z2 (mean |difference| 0.007, max 0.595)"
+  set title "Learned versus analytic R^2, 205 cells, z1 and z2 (mean |difference| 0.003, max 0.221)"
   set xlabel "analytic R^2"
   set ylabel "learned R^2 (probe on the test set)"
   set xrange [-0.05:1.0]
