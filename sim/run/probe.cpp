@@ -8,6 +8,12 @@
 
 namespace sim {
 
+bool all_finite(const Mat& a) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (!std::isfinite(a.data()[i])) return false;
+    return true;
+}
+
 namespace {
 
 Mat rows(const Mat& a, std::size_t r0, std::size_t r1) {

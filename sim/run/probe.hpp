@@ -9,6 +9,9 @@ namespace sim {
 
 using Mat = ad::Mat<double>;
 
+// Whether every entry is finite (a representation the probes can read).
+bool all_finite(const Mat& a);
+
 struct ProbeOptions {
     double val_fraction = 0.2;  // last rows of the training data held out to choose lambda
     // lambda grid, relative to the mean eigenvalue of the training covariance of z

@@ -66,12 +66,6 @@ Mat encode(models::Encoder<T>& f, const ad::Mat<Src>& X) {
     return out;
 }
 
-bool all_finite(const Mat& a) {
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (!std::isfinite(a.data()[i])) return false;
-    return true;
-}
-
 // The architecture and optimiser of the config (shared by the run and its supervised baseline).
 template <class T>
 models::TrainerSpec<T> trainer_spec(const Config& cfg) {
@@ -334,18 +328,11 @@ RunResult train_and_evaluate(const Config& cfg, const FashionSample& s, const Ru
     // no closed form on real images: no certificate, the history holds the training loss
     res.tolerance = cfg.f("train.tolerance");
     res.objective_reason = "data.kind fashion_mnist: real images have no closed-form optimum";
-    const long every = std::max<long>(1, steps / 25);
-    double since_sum = 0;
-    long since_count = 0;
+    CheckpointClock clock(steps);
     const models::FitReport fit = trainer->fit(steps, [&](long step, double L) {
         throw_if_stopped();  // SIGINT / SIGTERM or a stopping sweep: abandon the run (sim/run/stop.hpp)
-        since_sum += L;
-        ++since_count;
-        if ((step + 1) % every == 0 || step + 1 == steps) {
-            res.history.push_back({step + 1, 0, since_sum / static_cast<double>(since_count), kNaN, kNaN});
-            since_sum = 0;
-            since_count = 0;
-        }
+        double mean = 0;
+        if (clock.tick(step, L, mean)) res.history.push_back({step + 1, 0, mean, kNaN, kNaN});
         if (opt.progress && (step + 1) % std::max<long>(1, steps / 10) == 0)
             std::fprintf(stderr, "step %ld/%ld  loss %.6g\n", step + 1, steps, L);
     });

@@ -46,12 +46,6 @@ Mat to_double(const ad::Mat<T>& a) {
     return out;
 }
 
-bool all_finite(const Mat& a) {
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (!std::isfinite(a.data()[i])) return false;
-    return true;
-}
-
 // The forward pass of an encoder on a whole data matrix, in double.
 template <class T>
 Mat encode_all(models::Encoder<T>& enc, const ad::Mat<T>& X) {
@@ -254,19 +248,11 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
         const double obj = objective_now();
         res.history.push_back({step, evals, loss, obj, theory::relative_gap(obj, cert.optimum)});
     };
-    // checkpoints: every `every` steps and the last one (at least 20 when there are 20 steps)
-    const long every = std::max<long>(1, steps / 25);
-    double since_sum = 0;
-    long since_count = 0;
+    CheckpointClock clock(steps);
     const models::FitReport fit = trainer->fit(steps, [&](long step, double L) {
         throw_if_stopped();  // SIGINT / SIGTERM or a stopping sweep: abandon the run (sim/run/stop.hpp)
-        since_sum += L;
-        ++since_count;
-        if ((step + 1) % every == 0 || step + 1 == steps) {
-            checkpoint(step + 1, 0, since_sum / static_cast<double>(since_count));
-            since_sum = 0;
-            since_count = 0;
-        }
+        double mean = 0;
+        if (clock.tick(step, L, mean)) checkpoint(step + 1, 0, mean);
         if (opt.progress && (step + 1) % std::max<long>(1, steps / 10) == 0)
             std::fprintf(stderr, "step %ld/%ld  loss %.6g\n", step + 1, steps, L);
     });

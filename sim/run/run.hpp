@@ -27,6 +27,28 @@ struct Checkpoint {
     double loss = 0, objective = 0, gap = 0;
 };
 
+// When a run records a checkpoint during its steps: every max(1, steps / 25) steps and at the
+// last one (so at least 20 when there are 20 steps), with the mean minibatch loss since the last.
+class CheckpointClock {
+public:
+    explicit CheckpointClock(long steps) : steps_(steps), every_(steps / 25 > 1 ? steps / 25 : 1) {}
+    // After step `step` (0-based) with minibatch loss L: true at a checkpoint, with `mean` set.
+    bool tick(long step, double L, double& mean) {
+        sum_ += L;
+        ++count_;
+        if ((step + 1) % every_ != 0 && step + 1 != steps_) return false;
+        mean = sum_ / static_cast<double>(count_);
+        sum_ = 0;
+        count_ = 0;
+        return true;
+    }
+
+private:
+    long steps_, every_;
+    double sum_ = 0;
+    long count_ = 0;
+};
+
 struct RunResult {
     std::string status = "ok";  // "ok" | "not_converged" | "diverged"
     std::string reason;         // why it diverged, or the gap of a run that did not converge

@@ -6,15 +6,11 @@
 #include <sstream>
 
 #include "sim/io/csv.hpp"
+#include "sim/sweep/results.hpp"
 
 namespace sim {
 
 namespace {
-
-std::string value_text(const Value& v) {
-    if (auto d = std::get_if<double>(&v)) return fmt_num(*d);
-    return value_to_string(v);
-}
 
 std::string num_or_empty(double v) { return std::isfinite(v) ? fmt_num(v) : ""; }
 
@@ -29,9 +25,7 @@ std::vector<std::string> history_header(const std::vector<std::string>& keys) {
 
 std::string history_rows(const Cell& cell, const SweepSpec& spec, const std::vector<std::string>& keys,
                          const RunResult& r) {
-    std::vector<std::string> head{std::to_string(cell.id), spec.experiments[cell.experiment].name};
-    for (const auto& k : keys) head.push_back(value_text(cell.config.get(k)));
-    head.push_back(std::to_string(cell.seed));
+    const std::vector<std::string> head = cell_columns(cell, spec, keys);
     std::string text;
     for (const Checkpoint& c : r.history) {
         std::vector<std::string> f = head;

@@ -9,15 +9,6 @@
 
 namespace sim {
 
-namespace {
-
-std::string value_text(const Value& v) {
-    if (auto d = std::get_if<double>(&v)) return fmt_num(*d);
-    return value_to_string(v);
-}
-
-}  // namespace
-
 std::vector<std::string> results_header(const std::vector<std::string>& keys) {
     std::vector<std::string> h{"cell", "experiment"};
     h.insert(h.end(), keys.begin(), keys.end());
@@ -27,11 +18,21 @@ std::vector<std::string> results_header(const std::vector<std::string>& keys) {
     return h;
 }
 
-std::string cell_rows(const Cell& cell, const SweepSpec& spec, const std::vector<std::string>& keys,
-                      const RunResult& r) {
+std::string value_text(const Value& v) {
+    if (auto d = std::get_if<double>(&v)) return fmt_num(*d);
+    return value_to_string(v);
+}
+
+std::vector<std::string> cell_columns(const Cell& cell, const SweepSpec& spec, const std::vector<std::string>& keys) {
     std::vector<std::string> head{std::to_string(cell.id), spec.experiments[cell.experiment].name};
     for (const auto& k : keys) head.push_back(value_text(cell.config.get(k)));
     head.push_back(std::to_string(cell.seed));
+    return head;
+}
+
+std::string cell_rows(const Cell& cell, const SweepSpec& spec, const std::vector<std::string>& keys,
+                      const RunResult& r) {
+    const std::vector<std::string> head = cell_columns(cell, spec, keys);
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.3f", r.seconds);
     std::string text;

@@ -26,6 +26,12 @@ inline const std::vector<std::string>& result_names() {
 // (sim/run/run.hpp), in that order.
 std::vector<std::string> results_header(const std::vector<std::string>& keys);
 
+// The columns every row of a cell starts with, in results.csv and history.csv: its id, its
+// experiment, the values of the swept keys (as results.csv writes them), its seed.
+std::vector<std::string> cell_columns(const Cell& cell, const SweepSpec& spec, const std::vector<std::string>& keys);
+// A config value as results.csv writes it.
+std::string value_text(const Value& v);
+
 // The rows of one finished cell, as CSV text (one line per result_row_keys(cell.config)).
 std::string cell_rows(const Cell& cell, const SweepSpec& spec, const std::vector<std::string>& keys,
                       const RunResult& r);
