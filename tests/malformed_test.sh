@@ -148,6 +148,8 @@ data.mixing | theory --set data.mixing=weird
 data.n_train | train --set data.n_train=-5
 data.d1 | theory --set $'data.d1=8\ndata.d2 = 3'
 data.d1 | theory --set 'data.d1=8 9'
+data.path | config --set $'data.path=99\xb99'
+data.path | config --set $'data.path=a\tb'
 grid.data.redundancy | sweep "$T/good.toml" --out "$T/o2" --set grid.data.redundancy=0.5
 empty | sweep "$T/good.toml" --out "$T/o2" --set 'grid.data.redundancy=[]'
 data.nope | sweep "$T/good.toml" --out "$T/o2" --set 'grid.data.nope=[1]'

@@ -1,6 +1,8 @@
 #include "sim/config/config.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -236,6 +238,39 @@ void check_finite(const std::string& key, const Value& v, const std::string& ori
 
 }  // namespace
 
+// Whether s is valid UTF-8 (shortest forms, no surrogates, at most U+10FFFF) without control
+// characters: what a free-form string key (data.path) may hold, so that the config prints as one
+// line and as JSON (nlohmann::json refuses invalid UTF-8).
+static bool plain_text(const std::string& s) {
+    std::size_t i = 0;
+    const std::size_t n = s.size();
+    while (i < n) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f) return false;
+            ++i;
+            continue;
+        }
+        std::size_t len = 0;
+        std::uint32_t cp = 0;
+        if (c >= 0xc2 && c <= 0xdf) len = 2, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef) len = 3, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4) len = 4, cp = c & 0x07;
+        else return false;
+        if (i + len > n) return false;
+        for (std::size_t k = 1; k < len; ++k) {
+            const unsigned char d = static_cast<unsigned char>(s[i + k]);
+            if ((d & 0xc0) != 0x80) return false;
+            cp = (cp << 6) | (d & 0x3f);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+            return false;
+        if (cp >= 0x80 && cp < 0xa0) return false;  // C1 controls
+        i += len;
+    }
+    return true;
+}
+
 Config::Config() {
     for (const auto& k : schema()) values_[k.key] = k.def;
 }
@@ -258,6 +293,16 @@ void Config::set(const std::string& key, const Value& v) {
             for (const auto& c : spec->choices) all += (all.empty() ? "" : ", ") + c;
             throw ConfigError("'" + key + "' must be one of " + all + ", got \"" + printable(sv, 100) + "\"");
         }
+    }
+    if (spec->kind == Kind::String && spec->choices.empty() && !plain_text(std::get<std::string>(x)))
+    {
+        std::string shown;  // every byte outside printable ASCII as \xNN
+        for (unsigned char ch : std::get<std::string>(x).substr(0, 100)) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", ch);
+            shown += (ch >= 0x20 && ch < 0x7f) ? std::string(1, static_cast<char>(ch)) : std::string(buf);
+        }
+        throw ConfigError("'" + key + "' must be UTF-8 text without control characters, got \"" + shown + "\"");
     }
     check_finite(key, x, "config");
     values_[key] = x;
