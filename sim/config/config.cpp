@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/config/toml_parse.hpp"
+#include "sim/io/files.hpp"
 
 namespace sim {
 
@@ -365,12 +366,10 @@ void Config::merge_toml(const std::string& text, const std::string& origin) {
 }
 
 Config Config::from_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw ConfigError("cannot read config file '" + path + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
+    std::string text;
+    if (!read_file(path, text)) throw ConfigError("cannot read config file '" + path + "'");
     Config c;
-    c.merge_toml(ss.str(), path);
+    c.merge_toml(text, path);
     return c;
 }
 

@@ -1,6 +1,10 @@
 // Crash-safe file writing (sim/io/files.hpp).
 #include "sim/io/files.hpp"
 
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +17,16 @@
 #include <mutex>
 
 namespace sim {
+
+bool read_file(const std::string& path, std::string& text) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) throw std::runtime_error("cannot read '" + path + "'");
+    text = ss.str();
+    return true;
+}
 
 namespace {
 

@@ -20,6 +20,10 @@ struct WriteError : std::runtime_error {
     int err = 0;  // errno
 };
 
+// The whole of a file, as bytes: false when it cannot be opened; throws std::runtime_error
+// ("cannot read 'PATH'") when reading it fails half-way.
+bool read_file(const std::string& path, std::string& text);
+
 // Writes text to path atomically (temporary file, fsync, rename, fsync of the directory): path
 // holds either its old content or the new one, never a mix. Throws WriteError.
 void write_file_atomic(const std::string& path, const std::string& text);

@@ -74,11 +74,9 @@ void write_npy_int(const std::string& path, const std::vector<std::int64_t>& dat
 }
 
 NpyArray read_npy(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read '" + path + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return parse_npy(ss.str(), path);
+    std::string bytes;
+    if (!read_file(path, bytes)) throw std::runtime_error("cannot read '" + path + "'");
+    return parse_npy(bytes, path);
 }
 
 namespace {

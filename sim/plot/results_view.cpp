@@ -17,6 +17,7 @@
 #include "sim/sweep/sweep.hpp"
 #include "theory/closed_forms.hpp"
 #include "theory/model.hpp"
+#include "sim/io/files.hpp"
 
 namespace sim::figures {
 
@@ -127,11 +128,8 @@ Data load(const std::string& dir) {
     }
     // history.csv: whole lines (a sweep in progress, or cut short, may have a half-written last
     // line) of cells results.csv holds
-    std::ifstream hin(dir + "/" + kHistoryFile, std::ios::binary);
-    if (hin) {
-        std::stringstream ss;
-        ss << hin.rdbuf();
-        const std::string text = ss.str();
+    std::string text;
+    if (read_file(dir + "/" + kHistoryFile, text)) {
         std::vector<std::string> lines;
         for (std::size_t pos = 0, nl; (nl = text.find('\n', pos)) != std::string::npos; pos = nl + 1)
             lines.push_back(text.substr(pos, nl - pos));

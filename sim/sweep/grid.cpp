@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 #include "sim/config/toml_parse.hpp"
+#include "sim/io/files.hpp"
 
 namespace sim {
 
@@ -140,11 +141,9 @@ SweepSpec sweep_spec_from_toml(const std::string& text, const std::string& origi
 
 SweepSpec load_sweep_spec(const ConfigArgs& a) {
     if (a.config_path.empty()) return sweep_spec_from_toml("", "defaults", a.sets);
-    std::ifstream in(a.config_path);
-    if (!in) throw ConfigError("cannot read config file '" + a.config_path + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return sweep_spec_from_toml(ss.str(), a.config_path, a.sets);
+    std::string text;
+    if (!read_file(a.config_path, text)) throw ConfigError("cannot read config file '" + a.config_path + "'");
+    return sweep_spec_from_toml(text, a.config_path, a.sets);
 }
 
 namespace {

@@ -7,6 +7,7 @@
 
 #include "sim/io/csv.hpp"
 #include "sim/sweep/results.hpp"
+#include "sim/io/files.hpp"
 
 namespace sim {
 
@@ -48,12 +49,9 @@ std::string history_text(const std::vector<std::string>& header, const std::map<
 HistoryScan scan_history(const std::string& path, const std::vector<std::string>& header,
                          const std::set<std::size_t>& finished) {
     HistoryScan scan;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return scan;
+    std::string text;
+    if (!read_file(path, text)) return scan;
     scan.exists = true;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string text = ss.str();
     std::size_t pos = 0;
     std::vector<std::string> lines;
     while (pos < text.size()) {

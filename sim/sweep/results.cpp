@@ -1,4 +1,5 @@
 #include "sim/sweep/results.hpp"
+#include "sim/io/files.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -62,12 +63,9 @@ std::string cell_rows(const Cell& cell, const SweepSpec& spec, const std::vector
 ResumeScan scan_results(const std::string& path, const std::vector<std::string>& header,
                         const std::vector<Cell>& cells, const SweepSpec& spec) {
     ResumeScan scan;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return scan;
+    std::string text;
+    if (!read_file(path, text)) return scan;
     scan.exists = true;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string text = ss.str();
     const std::string want_header = csv_line(header);
 
     // complete lines only: a last line without '\n' was cut by a kill

@@ -490,11 +490,9 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
         if (sum.complete && write_error.empty()) {  // canonical order: by cell id
             std::string text = csv_line(header);
             for (const auto& [id, b] : prep.blocks) text += b;
-            std::ifstream in(rpath, std::ios::binary);
-            std::stringstream ss;
-            ss << in.rdbuf();
             try {
-                if (ss.str() != text) write_file_atomic(rpath, text);
+                std::string had;
+                if (!read_file(rpath, had) || had != text) write_file_atomic(rpath, text);
                 hist_out.reset();
                 write_file_atomic(dir + "/" + kHistoryFile, history_text(history_header(keys), prep.history));
             } catch (const WriteError& e) {
