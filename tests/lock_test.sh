@@ -17,8 +17,8 @@ ok()  { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 host=$(hostname)
 
-# Long enough cells that the first sweep still runs when the second starts (~1 s, more under
-# the sanitizers).
+# Long enough cells (about 0.2 s each here, 1.2 s in all) that the first sweep still runs when
+# the second starts, and that kill -9 finds cells still to run; more under the sanitizers.
 cat >"$T/grid.toml" <<'TOML'
 [data]
 d1 = 8
@@ -26,7 +26,7 @@ d2 = 8
 n_train = 2000
 n_test = 500
 [train]
-steps = 3000
+steps = 30000
 batch = 64
 [objective]
 alignment = "cca"
@@ -66,11 +66,12 @@ strip "$T/same/results.csv" >"$T/reference.csv"
 # --- kill -9 in the middle: the lock file still names the dead process, and blocks nothing
 "$A" sweep "$T/grid.toml" --out "$T/killed" --jobs 1 --quiet 2>"$T/killed.err" &
 pk=$!; pids+=("$pk")
-for _ in $(seq 1 600); do  # until the first cell is on disk (at most 60 s)
+for _ in $(seq 1 1200); do  # until the first cell is on disk (at most 60 s)
   [ "$(cat "$T/killed/results.csv" 2>/dev/null | wc -l)" -gt 14 ] && break
-  sleep 0.1
+  sleep 0.05
 done
 grep -q "^pid $pk on $host since " "$T/killed/.sweep.lock" && ok || bad "the lock file does not name the running sweep: $(cat "$T/killed/.sweep.lock" 2>&1)"
+kill -0 "$pk" 2>/dev/null && ok || bad "the sweep ended before kill -9: make the cells longer"
 kill -9 "$pk"; wait "$pk" 2>/dev/null
 grep -q "^pid $pk " "$T/killed/.sweep.lock" && ok || bad "expected the dead holder's line to stay in the lock file"
 if "$A" sweep "$T/grid.toml" --out "$T/killed" --jobs 1 --quiet 2>"$T/resume.err"; then

@@ -24,7 +24,7 @@ d2 = 8
 n_train = 2000
 n_test = 500
 [train]
-steps = 3000
+steps = 100000  # cells of about 0.2-0.7 s here: the signal must find cells still to run
 batch = 64
 [grid]
 "data.redundancy" = [0.0, 0.5, 1.0]
@@ -42,9 +42,9 @@ interrupt() {
   cd "$T" || return
   "$A" sweep grid.toml --out "$dir" --jobs 2 2>"$T/$sig.err" &
   local p=$!; pids+=("$p")
-  for _ in $(seq 1 600); do
+  for _ in $(seq 1 1200); do
     [ "$(cat "$dir/results.csv" 2>/dev/null | wc -l)" -gt 14 ] && break
-    sleep 0.1
+    sleep 0.05
   done
   local t0; t0=$(now)
   kill "-$sig" "$p"
