@@ -1,4 +1,5 @@
-// How much of the slow learning tests to run: ALIGNSIM_TEST_SCALE in (0, 1], default 1 (all).
+// How much of the slow learning tests to run: ALIGNSIM_TEST_SCALE in (0, 1], default 1 (all);
+// any other value fails the test that reads it.
 // The sanitizer build (.ci/sanitizers.sh), where training runs several times slower, sets 0.25:
 // a test then repeats its check on the first ceil(scale * n) of its n seeds (at least one).
 // Every case that runs asserts the same property with the same tolerance; only the number of
@@ -7,6 +8,8 @@
 #include <cmath>
 #include <algorithm>
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace testing_scale {
@@ -16,7 +19,9 @@ inline double scale() {
     if (!s || !*s) return 1.0;
     char* end = nullptr;
     const double v = std::strtod(s, &end);
-    return (*end == '\0' && v > 0 && v <= 1) ? v : 1.0;
+    if (*end != '\0' || !(v > 0 && v <= 1))  // a typo must not silently run the whole suite, or none
+        throw std::invalid_argument(std::string("ALIGNSIM_TEST_SCALE='") + s + "' is not a number in (0, 1]");
+    return v;
 }
 
 // The first ceil(scale() * n) seeds (at least one).
