@@ -8,6 +8,8 @@
 # Usage: lock_test.sh path/to/alignsim
 set -uo pipefail
 A=${1:?usage: lock_test.sh ALIGNSIM}
+. "$(dirname "${BASH_SOURCE[0]}")/scale.sh"
+STEPS=$(scaled 30000) || exit 1  # cells of about 0.2 s here
 T=$(mktemp -d /tmp/alignsim-lock.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"; }
@@ -19,14 +21,14 @@ host=$(hostname)
 
 # Long enough cells (about 0.2 s each here, 1.2 s in all) that the first sweep still runs when
 # the second starts, and that kill -9 finds cells still to run; more under the sanitizers.
-cat >"$T/grid.toml" <<'TOML'
+cat >"$T/grid.toml" <<TOML
 [data]
 d1 = 8
 d2 = 8
 n_train = 2000
 n_test = 500
 [train]
-steps = 30000
+steps = $STEPS
 batch = 64
 [objective]
 alignment = "cca"

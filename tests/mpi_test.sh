@@ -6,6 +6,7 @@
 # Usage: mpi_test.sh path/to/alignsim
 set -u
 A=${1:?usage: mpi_test.sh ALIGNSIM}
+. "$(dirname "${BASH_SOURCE[0]}")/scale.sh"
 if ! command -v mpirun >/dev/null 2>&1; then
   echo "mpi: mpirun not found, skipped"
   exit 77
@@ -76,7 +77,8 @@ printf '[grid]\n"data.nope" = [1]\n' >"$T/bad.toml"
 [ "$(grep -c 'data.nope' "$T/err")" -eq 1 ] || bad "bad grid under mpirun: expected one error line, got: $(cat "$T/err")"
 
 # --- one writer, signals (docs/usage.md, "When things go wrong"), on a grid with longer cells
-LONG=(--set train.steps=60000)  # cells of about 0.1-0.5 s here: the signals find cells still to run
+LONG_STEPS=$(scaled 60000) || exit 1
+LONG=(--set "train.steps=$LONG_STEPS")  # cells of about 0.1-0.5 s here: the signals find cells still to run
 "$A" sweep "$T/grid.toml" --out "$T/long_ref" --jobs 2 --quiet "${LONG[@]}" || bad "single-process long sweep"
 # wait_cells DIR: until the first cell of DIR is on disk (at most 60 s)
 wait_cells() { for _ in $(seq 1 1200); do [ "$(cat "$1/results.csv" 2>/dev/null | wc -l)" -gt 14 ] && return; sleep 0.05; done; }

@@ -7,6 +7,8 @@
 set -uo pipefail
 set -m  # background jobs in their own process groups, with SIGINT not ignored
 A=$(realpath "${1:?usage: signal_test.sh ALIGNSIM}")
+. "$(dirname "${BASH_SOURCE[0]}")/scale.sh"
+STEPS=$(scaled 100000) || exit 1  # cells of about 0.2-0.7 s here: the signal must find cells still to run
 PY=/usr/bin/python3
 T=$(mktemp -d /tmp/alignsim-signal.XXXXXX)
 pids=()
@@ -17,14 +19,14 @@ ok()  { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 now() { date +%s%N; }  # nanoseconds
 
-cat >"$T/grid.toml" <<'TOML'
+cat >"$T/grid.toml" <<TOML
 [data]
 d1 = 8
 d2 = 8
 n_train = 2000
 n_test = 500
 [train]
-steps = 100000  # cells of about 0.2-0.7 s here: the signal must find cells still to run
+steps = $STEPS
 batch = 64
 [grid]
 "data.redundancy" = [0.0, 0.5, 1.0]
