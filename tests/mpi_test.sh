@@ -93,7 +93,7 @@ grep -q "in use by another alignsim sweep (pid [0-9]* on .*, rank 0 of 2 MPI ran
 t0=$(date +%s)
 kill -TERM "$pm"
 wait "$pm"; rc=$?
-[ "$rc" -ne 0 ] || bad "mpirun signalled with SIGTERM exited 0"
+[ "$rc" -ne 0 ] || bad "mpirun signalled with SIGTERM exited 0: did the sweep end before the signal? make the cells longer"
 [ $(( $(date +%s) - t0 )) -le 20 ] || bad "mpirun took $(( $(date +%s) - t0 )) s to stop after SIGTERM"
 "${MPIRUN[@]}" "$A" sweep "$T/grid.toml" --out "$T/busy" --jobs 1 --quiet "${LONG[@]}" || bad "resume after SIGTERM to mpirun failed"
 cmp -s <(strip "$T/long_ref/results.csv") <(strip "$T/busy/results.csv") || bad "resumed after SIGTERM to mpirun: results differ"
@@ -105,7 +105,7 @@ p0=$(sed -n 's/^pid \([0-9]*\) .*/\1/p' "$T/rank0/.sweep.lock")
 t0=$(date +%s)
 if [ -n "$p0" ]; then kill -TERM "$p0"; else bad "no pid in the lock file of the MPI sweep"; kill -TERM "$pm"; fi
 wait "$pm"; rc=$?
-[ "$rc" -ne 0 ] || bad "an MPI sweep whose rank 0 got SIGTERM exited 0"
+[ "$rc" -ne 0 ] || bad "an MPI sweep whose rank 0 got SIGTERM exited 0: did it end before the signal? make the cells longer"
 [ $(( $(date +%s) - t0 )) -le 20 ] || bad "the MPI sweep took $(( $(date +%s) - t0 )) s to stop after SIGTERM to rank 0"
 grep -q "^alignsim: interrupted by SIGTERM: [0-9]* of 10 cells are saved in '$T/rank0' ([0-9]* in flight abandoned); to resume, run: mpirun -n 2 " "$T/rank0.err" \
   || bad "rank 0 did not say how to resume: $(tail -3 "$T/rank0.err")"

@@ -52,7 +52,8 @@ interrupt() {
   kill "-$sig" "$p"
   wait "$p"; local rc=$?
   local took=$(( ($(now) - t0) / 1000000 ))  # ms
-  [ "$rc" -eq "$code" ] && ok || bad "$sig: exit $rc, expected $code ($(tail -2 "$T/$sig.err"))"
+  local ended=; [ "$rc" -eq 0 ] && ended="; the sweep ended before the signal: make the cells longer"
+  [ "$rc" -eq "$code" ] && ok || bad "$sig: exit $rc, expected $code$ended ($(tail -2 "$T/$sig.err"))"
   [ "$took" -lt 5000 ] && ok || bad "$sig: took $took ms to stop"
   local last; last=$(tail -1 "$T/$sig.err")
   local re="^alignsim: interrupted by SIG$sig: ([0-9]+) of $CELLS cells are saved in '$dir' \\(([0-9]+) in flight abandoned\\); to resume, run: (.*)$"
