@@ -191,6 +191,30 @@ BOOST_AUTO_TEST_CASE(nonlinear_map_is_invertible_and_nonlinear) {
     BOOST_TEST(neg > 0.1);
 }
 
+namespace {
+
+// numpy (Debian's python3-numpy, when it is there) loads every file of the export in dir with the
+// dtype and shape its manifest lists, then runs `more` (Python, with d the directory and m the
+// manifest).
+void numpy_reads_export(const std::filesystem::path& dir, const std::string& more) {
+    if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0) {
+        BOOST_TEST_MESSAGE("numpy not available: numpy check skipped");
+        return;
+    }
+    const std::filesystem::path script = dir / "check.py";
+    std::ofstream(script) << "import json, os, sys, numpy as np\n"
+                             "d = sys.argv[1]\n"
+                             "m = json.load(open(os.path.join(d, 'manifest.json')))\n"
+                             "for f in m['files']:\n"
+                             "    a = np.load(os.path.join(d, f['file']))\n"
+                             "    assert a.dtype == np.dtype(f['dtype']) and list(a.shape) == f['shape'], f\n"
+                          << more;
+    const std::string cmd = "/usr/bin/python3 " + script.string() + " " + dir.string();
+    BOOST_TEST(std::system(cmd.c_str()) == 0);
+}
+
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(export_round_trip) {
     namespace fs = std::filesystem;
     const fs::path dir = fs::temp_directory_path() / ("alignsim_test_export_" + std::to_string(::getpid()));
@@ -212,6 +236,7 @@ BOOST_AUTO_TEST_CASE(export_round_trip) {
         const sim::NpyArray a = sim::read_npy((dir / name).string());
         std::vector<std::size_t> shape = f["shape"].get<std::vector<std::size_t>>();
         BOOST_TEST(a.shape == shape, name);
+        BOOST_TEST((a.descr == "<f8" && f["dtype"] == "float64"), name);
         BOOST_TEST(!f["meaning"].get<std::string>().empty());
     }
     for (const char* must : {"train_x1.npy", "train_x2.npy", "train_s.npy", "train_u1.npy", "train_u2.npy",
@@ -233,23 +258,11 @@ BOOST_AUTO_TEST_CASE(export_round_trip) {
     BOOST_TEST(noise.data[2] == 0.2);
 
     // numpy reads every file with the shape the manifest lists (when Debian's python3-numpy is there)
-    if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") == 0) {
-        const fs::path script = dir / "check.py";
-        std::ofstream(script) << "import json, os, sys, numpy as np\n"
-                                 "d = sys.argv[1]\n"
-                                 "m = json.load(open(os.path.join(d, 'manifest.json')))\n"
-                                 "for f in m['files']:\n"
-                                 "    a = np.load(os.path.join(d, f['file']))\n"
-                                 "    assert a.dtype == np.float64 and list(a.shape) == f['shape'], f\n"
-                                 "x = np.load(os.path.join(d, 'train_x1.npy'))\n"
-                                 "y = np.load(os.path.join(d, 'train_y.npy'))\n"
-                                 "assert x.shape == (300, 8) and y.shape == (300, 4)\n"
-                                 "assert np.array_equal(np.load(os.path.join(d, 'train_y_mix.npy')), y[:, 3])\n";
-        const std::string cmd = "/usr/bin/python3 " + script.string() + " " + dir.string();
-        BOOST_TEST(std::system(cmd.c_str()) == 0);
-    } else {
-        BOOST_TEST_MESSAGE("numpy not available: numpy check skipped");
-    }
+    numpy_reads_export(dir, "assert all(f['dtype'] == 'float64' for f in m['files'])\n"
+                            "x = np.load(os.path.join(d, 'train_x1.npy'))\n"
+                            "y = np.load(os.path.join(d, 'train_y.npy'))\n"
+                            "assert x.shape == (300, 8) and y.shape == (300, 4)\n"
+                            "assert np.array_equal(np.load(os.path.join(d, 'train_y_mix.npy')), y[:, 3])\n");
     fs::remove_all(dir);
 }
 
@@ -290,22 +303,11 @@ BOOST_AUTO_TEST_CASE(export_of_fashion_mnist_scenes) {
     const sim::NpyArray y = sim::read_npy((dir / "test_y.npy").string());
     for (std::size_t r = 0; r < 120; ++r)
         for (std::size_t t = 0; t < 4; ++t) BOOST_TEST(y.data[r * 4 + t] == smp.y_test[t][r]);
-    if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") == 0) {
-        const fs::path script = dir / "check.py";
-        std::ofstream(script) << "import json, os, sys, numpy as np\n"
-                                 "d = sys.argv[1]\n"
-                                 "m = json.load(open(os.path.join(d, 'manifest.json')))\n"
-                                 "for f in m['files']:\n"
-                                 "    a = np.load(os.path.join(d, f['file']))\n"
-                                 "    assert a.dtype == np.dtype(f['dtype']) and list(a.shape) == f['shape'], f\n"
-                                 "x = np.load(os.path.join(d, 'train_x1.npy'))\n"
-                                 "y = np.load(os.path.join(d, 'train_y.npy'))\n"
-                                 "assert x.shape == (300, 800) and x.dtype == np.float32 and y.dtype == np.int64\n"
-                                 "assert y.min() >= 0 and y.max() <= 9\n"
-                                 "assert np.array_equal(np.load(os.path.join(d, 'train_y_mix.npy')), y[:, 3])\n";
-        const std::string cmd = "/usr/bin/python3 " + script.string() + " " + dir.string();
-        BOOST_TEST(std::system(cmd.c_str()) == 0);
-    }
+    numpy_reads_export(dir, "x = np.load(os.path.join(d, 'train_x1.npy'))\n"
+                            "y = np.load(os.path.join(d, 'train_y.npy'))\n"
+                            "assert x.shape == (300, 800) and x.dtype == np.float32 and y.dtype == np.int64\n"
+                            "assert y.min() >= 0 and y.max() <= 9\n"
+                            "assert np.array_equal(np.load(os.path.join(d, 'train_y_mix.npy')), y[:, 3])\n");
     fs::remove_all(dir);
 }
 
