@@ -116,22 +116,27 @@ check_dir "$dir" "$(grep -oE '[0-9]+ of 6 cells' "$T/err" | cut -d' ' -f1)" && o
 "$A" sweep "$T/grid.toml" --out "$dir" --jobs 1 --quiet && cmp -s "$T/ref.csv" <(strip "$dir/results.csv") \
   && ok || bad "after two failures, the resumed results differ"
 
-# --- export: the files before the failure are complete, no manifest.json says otherwise
-exp=$T/export
-"$A" export --set data.n_train=300 --set data.n_test=100 --out "$exp" >/dev/null || bad "export"
-ALIGNSIM_TEST_FAIL_WRITE_AFTER=9000 "$A" export --set data.n_train=300 --set data.n_test=100 --out "$exp" >/dev/null 2>"$T/err"; rc=$?
-line=$(cat "$T/err")
-[ "$rc" -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && ok || bad "export: exit $rc, $line"
-[[ "$line" =~ ^alignsim:\ error:\ cannot\ write\ \'$exp/[a-z_0-9]+\.npy\':\ No\ space\ left\ on\ device\;\ the\ [0-9]+\ file\(s\)\ before\ it\ are\ complete,\ the\ export\ is\ not\ \(no\ manifest.json\)$ ]] \
-  && ok || bad "export: unexpected message: $line"
-[ ! -e "$exp/manifest.json" ] && ok || bad "export: a manifest.json survived a failed export"
-$PY - "$exp" <<'PY' && ok || bad "export: a file left by the failed export does not load"
+# --- export, of each data kind: the files before the failure are complete, no manifest.json says otherwise
+export_fails_cleanly() {  # export_fails_cleanly NAME BYTES [--set ...]: a disk full after BYTES bytes
+  local name=$1 bytes=$2; shift 2
+  local exp=$T/export_$name
+  "$A" export "$@" --out "$exp" >/dev/null || bad "export $name"
+  ALIGNSIM_TEST_FAIL_WRITE_AFTER=$bytes "$A" export "$@" --out "$exp" >/dev/null 2>"$T/err"; local rc=$?
+  local line; line=$(cat "$T/err")
+  [ "$rc" -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && ok || bad "export $name: exit $rc, $line"
+  [[ "$line" =~ ^alignsim:\ error:\ cannot\ write\ \'$exp/[a-z_0-9]+\.npy\':\ No\ space\ left\ on\ device\;\ the\ [1-9][0-9]*\ file\(s\)\ before\ it\ are\ complete,\ the\ export\ is\ not\ \(no\ manifest.json\)$ ]] \
+    && ok || bad "export $name: unexpected message: $line"
+  [ ! -e "$exp/manifest.json" ] && ok || bad "export $name: a manifest.json survived a failed export"
+  $PY - "$exp" <<'PY' && ok || bad "export $name: a file left by the failed export does not load"
 import os, sys, numpy as np
 d = sys.argv[1]
 assert not [f for f in os.listdir(d) if f.endswith(".tmp")]
 for f in os.listdir(d):
     np.load(os.path.join(d, f))
 PY
+}
+export_fails_cleanly linear 60000 --set data.n_train=300 --set data.n_test=100
+export_fails_cleanly fashion_mnist 2000000 --set data.kind=fashion_mnist --set data.n_train=300 --set data.n_test=100
 
 # --- figures: one line, results.csv only read
 cp "$T/ref/results.csv" "$T/before.csv"
