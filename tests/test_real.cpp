@@ -802,7 +802,8 @@ BOOST_AUTO_TEST_CASE(a_real_run_reports_its_baselines_and_rows) {
     // z2, and the baselines x1, x2, x1_supervised), the JSON keys of train --json, and properties
     // of the baselines: raw x2 reads y1 at chance and raw x1 y2; raw x1 and the supervised model
     // read y_shared and y1 well above it; at rho = 0 y_mix is y1 and shares its baselines. A second
-    // run on the same sample (another lambda) gets the same baselines from the cache.
+    // run on the same sample (another lambda) gets the same baselines from the cache; one with
+    // another learning-rate schedule trains its supervised baselines again, and only those.
     sim::Config c = small_real(3, 1.0);
     c.set("data.n_train", std::int64_t(2000));
     c.set("train.steps", std::int64_t(100));
@@ -838,10 +839,17 @@ BOOST_AUTO_TEST_CASE(a_real_run_reports_its_baselines_and_rows) {
         for (const auto& rep : sim::baseline_reps()) BOOST_TEST(j["baseline"]["accuracy"][t][rep].is_number(), t << " " << rep);
     }
     BOOST_TEST(j["baseline"]["supervised_model"].get<std::string>().find("x1 alone") != std::string::npos);
-    // Another lambda on the same sample: the same baselines (cached, and deterministic anyway).
+    // Another lambda on the same sample: the same baselines, all from the cache.
+    const std::size_t computed = sim::fashion_baselines_computed();
     c.set("objective.lambda", 10.0);
     const sim::RunResult r2 = sim::run(c);
     BOOST_TEST(r2.baseline_accuracy == r.baseline_accuracy);
+    BOOST_TEST(sim::fashion_baselines_computed() == computed);
+    // Another schedule: the supervised model of each distinct label set (y_mix is y1 here) again,
+    // the raw-pixel probes from the cache.
+    c.set("train.schedule", std::string("constant"));
+    BOOST_TEST_REQUIRE(sim::run(c).status == "ok");
+    BOOST_TEST(sim::fashion_baselines_computed() == computed + 3);
     // Without baselines: only the z rows.
     c.set("eval.baselines", false);
     BOOST_TEST(sim::result_row_keys(c).size() == 8u);

@@ -22,6 +22,7 @@
 #include "sim/run/probe.hpp"
 #include "sim/run/probe_logistic.hpp"
 #include "sim/run/stop.hpp"
+#include "sim/run/training.hpp"
 #include "theory/spec.hpp"
 
 namespace sim {
@@ -43,58 +44,6 @@ const ad::Mat<T>& in_precision(const ad::Mat<float>& x, ad::Mat<T>& store) {
         for (std::size_t i = 0; i < x.size(); ++i) store.data()[i] = static_cast<T>(x.data()[i]);
         return store;
     }
-}
-
-// f(X) for every row of X, in blocks of rows (the tape of one block at a time), as doubles.
-template <class T, class Src>
-Mat encode(models::Encoder<T>& f, const ad::Mat<Src>& X) {
-    const std::size_t n = X.shape()[0], d = X.shape()[1], B = 4096;
-    ad::Mat<T> blk;
-    ad::Tape<T> tape;
-    Mat out;
-    for (std::size_t r0 = 0; r0 < n; r0 += B) {
-        const std::size_t rows = std::min(B, n - r0);
-        blk.resize(ad::Shape{rows, d});
-        for (std::size_t i = 0; i < rows * d; ++i) blk.data()[i] = static_cast<T>(X.data()[r0 * d + i]);
-        tape.reset();
-        const ad::Var<T> z = f.forward(tape, tape.constant(blk));
-        const ad::Mat<T>& Z = z.value();
-        const std::size_t p = Z.shape()[1];
-        if (r0 == 0) out = Mat({n, p});
-        for (std::size_t i = 0; i < rows * p; ++i) out.data()[r0 * p + i] = static_cast<double>(Z.data()[i]);
-    }
-    return out;
-}
-
-// The architecture and optimiser of the config (shared by the run and its supervised baseline).
-template <class T>
-models::TrainerSpec<T> trainer_spec(const Config& cfg) {
-    models::TrainerSpec<T> ts;
-    ts.enc1.kind = ts.enc2.kind = cfg.s("model.encoder");
-    ts.enc1.in_dim = input_dim(cfg, 1);
-    ts.enc2.in_dim = input_dim(cfg, 2);
-    ts.enc1.out_dim = ts.enc2.out_dim = static_cast<std::size_t>(cfg.i("model.dim"));
-    for (auto w : cfg.ilist("model.hidden")) {
-        ts.enc1.hidden.push_back(static_cast<std::size_t>(w));
-        ts.enc2.hidden.push_back(static_cast<std::size_t>(w));
-    }
-    ts.enc1.activation = ts.enc2.activation = cfg.s("model.activation");
-    ts.alignment.name = cfg.s("objective.alignment");
-    ts.alignment.temperature = static_cast<T>(cfg.f("objective.temperature"));
-    ts.alignment.cosine = cfg.s("objective.similarity") == "cosine";
-    ts.alignment.cca_penalty = static_cast<T>(cfg.f("objective.cca_penalty"));
-    ts.alignment.spectral_centering = cfg.s("objective.spectral_centering");
-    ts.frozen_targets = ts.alignment.name == "regression";
-    ts.lambda = static_cast<T>(cfg.f("objective.lambda"));
-    ts.optimizer = cfg.s("train.optimizer");
-    ts.lr = static_cast<T>(cfg.f("train.lr"));
-    ts.weight_decay = static_cast<T>(cfg.f("train.weight_decay"));
-    ts.momentum = static_cast<T>(cfg.f("train.momentum"));
-    ts.clip = static_cast<T>(cfg.f("train.clip"));
-    ts.batch = static_cast<std::size_t>(cfg.i("train.batch"));
-    ts.schedule = cfg.s("train.schedule");
-    ts.seed = static_cast<std::uint64_t>(cfg.i("train.seed"));
-    return ts;
 }
 
 // The logistic probe's test accuracy of every target from z (train rows, test rows).
@@ -129,6 +78,7 @@ double supervised_accuracy(const Config& cfg, const FashionSample& s, int target
 struct BaselineCache {
     std::mutex mu;
     std::map<std::string, std::shared_future<double>> acc;
+    std::size_t computed = 0;  // accuracies computed, not taken from acc
 };
 BaselineCache& baseline_cache() {
     static BaselineCache c;
@@ -152,11 +102,14 @@ std::string label_hash(const std::vector<int>& a, const std::vector<int>& b) {
     return buf;
 }
 
+// Every key the supervised baseline's training reads (trainer_spec in sim/run/training.hpp, less
+// the alignment it turns off, and train.steps): a key missing here would hand one config's
+// baseline to another.
 std::string training_key(const Config& cfg) {
     std::string k;
     for (const char* key : {"model.encoder", "model.hidden", "model.dim", "model.activation", "train.optimizer",
                             "train.lr", "train.steps", "train.batch", "train.weight_decay", "train.momentum",
-                            "train.clip", "train.seed"})
+                            "train.clip", "train.schedule", "train.seed"})
         k += std::string("|") + key + "=" + value_to_string(cfg.get(key));
     return k + "|dtype=" + training_dtype(cfg);
 }
@@ -255,6 +208,8 @@ std::map<std::string, std::map<std::string, double>> fashion_baselines(const Con
             std::vector<double> acc;
             tbb::this_task_arena::isolate([&] { acc = u.compute(mine); });
             for (std::size_t i = 0; i < proms.size(); ++i) proms[i].set_value(acc[i]);
+            std::lock_guard<std::mutex> lk(c.mu);
+            c.computed += proms.size();
         } catch (...) {
             {
                 std::lock_guard<std::mutex> lk(c.mu);
@@ -280,6 +235,12 @@ std::map<std::string, std::map<std::string, double>> fashion_baselines(const Con
     return out;
 }
 
+std::size_t fashion_baselines_computed() {
+    BaselineCache& c = baseline_cache();
+    std::lock_guard<std::mutex> lk(c.mu);
+    return c.computed;
+}
+
 namespace {
 
 template <class T>
@@ -294,7 +255,6 @@ RunResult train_and_evaluate(const Config& cfg, const FashionSample& s, const Ru
     ts.task_classes = ts.task ? kClasses : 0;
     const bool has_align = ts.alignment.name != "none";
     const long steps = static_cast<long>(cfg.i("train.steps"));
-    const std::size_t p = ts.enc1.out_dim;
 
     ad::Mat<T> store1, store2;
     const ad::Mat<T>& X1 = in_precision<T>(s.scenes->train.x1, store1);
@@ -363,24 +323,8 @@ RunResult train_and_evaluate(const Config& cfg, const FashionSample& s, const Ru
             const auto a2 = probe_accuracy(z2_tr, z2_te, s.y_train, s.y_test);
             for (int t = 0; t < theory::kNumTargets; ++t) res.learned_accuracy[theory::kTargetNames[t]] = {a1[t], a2[t]};
             res.cka = linear_cka(z1_te, z2_te);
-            if (has_align) {  // alignment loss on the test set: mean over consecutive batches
-                models::AlignmentLoss<T> align(ts.alignment);
-                const std::size_t nt = z1_te.shape()[0], bs = std::min(ts.batch, nt);
-                ad::Mat<T> a({bs, p}), b({bs, p});
-                ad::Tape<T> et;
-                double acc = 0;
-                long cnt = 0;
-                for (std::size_t b0 = 0; b0 + bs <= nt; b0 += bs) {
-                    for (std::size_t i = 0; i < bs * p; ++i) {
-                        a.data()[i] = static_cast<T>(z1_te.data()[b0 * p + i]);
-                        b.data()[i] = static_cast<T>(z2_te.data()[b0 * p + i]);
-                    }
-                    et.reset();
-                    acc += static_cast<double>(align(et.constant(a), et.constant(b)).item());
-                    ++cnt;
-                }
-                res.alignment_loss = cnt > 0 ? acc / static_cast<double>(cnt) : 0.0;
-            }
+            // alignment loss on the test set: mean over consecutive batches
+            if (has_align) res.alignment_loss = test_alignment_loss<T>(ts.alignment, z1_te, z2_te, ts.batch);
         }
     }
     if (cfg.b("eval.baselines")) {

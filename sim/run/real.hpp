@@ -40,6 +40,10 @@ RunResult run_fashion(const Config& cfg, const RunOptions& opt = {});
 std::map<std::string, std::map<std::string, double>> fashion_baselines(const Config& cfg, const FashionSample& s,
                                                                         const RunOptions& opt = {});
 
+// How many baseline accuracies this process has computed rather than taken from the cache (tests
+// check what the cache shares, and what it must not).
+std::size_t fashion_baselines_computed();
+
 // What the x1_supervised baseline is, in one sentence (train --json: baseline.supervised_model).
 std::string supervised_description(const Config& cfg);
 

@@ -24,6 +24,7 @@
 #include "sim/run/probe_nonlinear.hpp"
 #include "sim/run/real.hpp"
 #include "sim/run/stop.hpp"
+#include "sim/run/training.hpp"
 #include "theory/closed_forms.hpp"
 #include "theory/objective.hpp"
 
@@ -44,14 +45,6 @@ Mat to_double(const ad::Mat<T>& a) {
     Mat out(a.shape());
     for (std::size_t i = 0; i < a.size(); ++i) out.data()[i] = static_cast<double>(a.data()[i]);
     return out;
-}
-
-// The forward pass of an encoder on a whole data matrix, in double.
-template <class T>
-Mat encode_all(models::Encoder<T>& enc, const ad::Mat<T>& X) {
-    ad::Tape<T> tape;
-    ad::Var<T> z = enc.forward(tape, tape.constant(X));
-    return to_double(z.value());
 }
 
 struct Problem {
@@ -158,35 +151,11 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     const std::size_t n = pb.smp.train.size();
     const std::size_t B = static_cast<std::size_t>(cfg.i("train.batch"));
     const long steps = static_cast<long>(cfg.i("train.steps"));
-    const double lambda = cfg.f("objective.lambda");
 
     // --- the trainer (models/trainer.hpp): encoders, frozen targets, task head, minibatches
-    models::TrainerSpec<T> ts;
-    ts.enc1.kind = ts.enc2.kind = cfg.s("model.encoder");
-    ts.enc1.in_dim = pb.smp.train.x1.shape()[1];
-    ts.enc2.in_dim = pb.smp.train.x2.shape()[1];
-    ts.enc1.out_dim = ts.enc2.out_dim = pb.p;
-    for (auto w : cfg.ilist("model.hidden")) {
-        ts.enc1.hidden.push_back(static_cast<std::size_t>(w));
-        ts.enc2.hidden.push_back(static_cast<std::size_t>(w));
-    }
-    ts.enc1.activation = ts.enc2.activation = cfg.s("model.activation");
-    ts.alignment.name = pb.alignment;
-    ts.alignment.temperature = static_cast<T>(cfg.f("objective.temperature"));
-    ts.alignment.cosine = cfg.s("objective.similarity") == "cosine";
-    ts.alignment.cca_penalty = static_cast<T>(cfg.f("objective.cca_penalty"));
-    ts.alignment.spectral_centering = cfg.s("objective.spectral_centering");
+    models::TrainerSpec<T> ts = trainer_spec<T>(cfg);
     ts.frozen_targets = pb.frozen2;
     ts.task = pb.task_index >= 0;
-    ts.lambda = static_cast<T>(lambda);
-    ts.optimizer = cfg.s("train.optimizer");
-    ts.lr = static_cast<T>(cfg.f("train.lr"));
-    ts.weight_decay = static_cast<T>(cfg.f("train.weight_decay"));
-    ts.momentum = static_cast<T>(cfg.f("train.momentum"));
-    ts.clip = static_cast<T>(cfg.f("train.clip"));
-    ts.batch = B;
-    ts.seed = train_seed;
-    ts.schedule = cfg.s("train.schedule");
     const bool has_align = pb.alignment != "none";
     if (ts.task && has_align) ts.warmup_steps = std::lround(cfg.f("train.warmup") * static_cast<double>(steps));
 
@@ -211,8 +180,8 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
         } else {
             ad::Rng rinit2(ad::derive_seed(train_seed, "init_f2"));
             frozen_f2 = models::make_encoder<T>(ts.enc2, rinit2);
-            z2_train_frozen = encode_all(*frozen_f2, X2);
-            z2_test_frozen = encode_all(*frozen_f2, convert<T>(pb.smp.test.x2));
+            z2_train_frozen = encode(*frozen_f2, X2);
+            z2_test_frozen = encode(*frozen_f2, pb.smp.test.x2);
         }
         Z2frozen = convert<T>(z2_train_frozen);
     }
@@ -291,8 +260,6 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             res.reason = buf;
         }
     }
-    models::AlignmentLoss<T> align(ts.alignment);
-
     // --- evaluation on the test set
     AnalyticOptimum an;
     try {
@@ -315,14 +282,14 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     if (res.status == "diverged") {
         nan_all();
     } else {
-        const Mat z1_tr = encode_all(*f1, X1), z1_te = encode_all(*f1, convert<T>(pb.smp.test.x1));
+        const Mat z1_tr = encode(*f1, X1), z1_te = encode(*f1, pb.smp.test.x1);
         Mat z2_tr, z2_te;
         if (pb.frozen2) {
             z2_tr = z2_train_frozen;
             z2_te = z2_test_frozen;
         } else {
-            z2_tr = encode_all(*f2, X2);
-            z2_te = encode_all(*f2, convert<T>(pb.smp.test.x2));
+            z2_tr = encode(*f2, X2);
+            z2_te = encode(*f2, pb.smp.test.x2);
         }
         if (!all_finite(z1_tr) || !all_finite(z1_te) || !all_finite(z2_tr) || !all_finite(z2_te)) {
             res.status = "diverged";
@@ -340,23 +307,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             }
             res.cka = linear_cka(z1_te, z2_te);
             // alignment loss on the test set: mean over consecutive batches of train.batch rows
-            if (has_align) {
-                const ad::Mat<T> z1t = convert<T>(z1_te), z2t = convert<T>(z2_te);
-                const std::size_t nt = z1t.shape()[0];
-                const std::size_t bs = std::min(B, nt);
-                ad::Mat<T> a({bs, pb.p}), b({bs, pb.p});
-                ad::Tape<T> et;
-                double acc = 0;
-                long cnt = 0;
-                for (std::size_t b0 = 0; b0 + bs <= nt; b0 += bs) {  // consecutive blocks of rows
-                    std::copy(z1t.data() + b0 * pb.p, z1t.data() + (b0 + bs) * pb.p, a.data());
-                    std::copy(z2t.data() + b0 * pb.p, z2t.data() + (b0 + bs) * pb.p, b.data());
-                    et.reset();
-                    acc += static_cast<double>(align(et.constant(a), et.constant(b)).item());
-                    ++cnt;
-                }
-                res.alignment_loss = cnt > 0 ? acc / static_cast<double>(cnt) : 0.0;
-            }
+            if (has_align) res.alignment_loss = test_alignment_loss<T>(ts.alignment, z1_te, z2_te, B);
             // subspace distance: linear encoders on linear data, to the analytic optimum
             const ad::Mat<T>* w1 = f1->linear_weight();
             const ad::Mat<T>* w2 = f2 ? f2->linear_weight() : nullptr;
