@@ -81,9 +81,10 @@ Done decode(const std::string& m) {
 // Relative cost of a cell, to start the longest first (better packing on the threads).
 double cost(const Config& c) {
     const double steps = static_cast<double>(c.i("train.steps")) * static_cast<double>(c.i("train.batch"));
-    double width = static_cast<double>(c.i("data.d1") + c.i("data.d2")) * static_cast<double>(c.i("model.dim"));
+    const double d1 = static_cast<double>(input_dim(c, 1)), d2 = static_cast<double>(input_dim(c, 2));
+    double width = (d1 + d2) * static_cast<double>(c.i("model.dim"));
     if (c.s("model.encoder") == "mlp") {
-        double prev = static_cast<double>(c.i("data.d1")), w = 0;
+        double prev = d1, w = 0;
         for (auto h : c.ilist("model.hidden")) {
             w += prev * static_cast<double>(h);
             prev = static_cast<double>(h);
