@@ -31,19 +31,6 @@
 
 namespace sim::figures {
 
-namespace {
-
-// Whether two cells agree on every key but those in `free` (and the seed).
-bool same_except(const Config& a, const Config& b, const std::set<std::string>& free) {
-    for (const auto& [k, v] : a.values()) {
-        (void)v;
-        if (free.count(k) || k == "train.seed") continue;
-        if (text_of(a, k) != text_of(b, k)) return false;
-    }
-    return true;
-}
-
-}  // namespace
 
 bool draw_real(const Data& d, Fig& f, std::string& why, std::vector<std::string>& notes) {
     const auto real = where(d, all_ok(d), [](const Config& c) { return c.s("data.kind") == "fashion_mnist"; });

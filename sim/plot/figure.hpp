@@ -81,6 +81,8 @@ std::vector<std::size_t> where(const Data& d, const std::vector<std::size_t>& id
     return out;
 }
 std::string text_of(const Config& c, const std::string& key);  // a key's value as results.csv writes it
+// Whether two cells' configs agree on every key but those in `free` and the seed.
+bool same_except(const Config& a, const Config& b, const std::set<std::string>& free);
 // Cells where every key outside `free` has one value: where a key varies, the most common value
 // is kept and named in the note (eval.nonlinear_probe excepted: it changes rows, not learning).
 std::vector<std::size_t> hold_fixed(const Data& d, std::vector<std::size_t> ids, const std::set<std::string>& free,

@@ -172,16 +172,7 @@ std::size_t not_converged_like(const Data& d, const std::function<bool(const Con
     const Config& ref = d.cfg(like);
     for (std::size_t id = 0; id < d.cells.size(); ++id) {
         if (d.status[id] != "not_converged" || !pred(d.cfg(id))) continue;
-        bool same = true;
-        for (const auto& [k, v] : ref.values()) {
-            (void)v;
-            if (free.count(k) || k == "train.seed") continue;
-            if (text_of(d.cfg(id), k) != text_of(ref, k)) {
-                same = false;
-                break;
-            }
-        }
-        n += same;
+        n += same_except(d.cfg(id), ref, free);
     }
     return n;
 }
@@ -230,10 +221,15 @@ Stats stats(const std::vector<double>& v) {
 
 std::string num(double x) { return std::isfinite(x) ? fmt_num(x) : "?"; }
 
-std::string text_of(const Config& c, const std::string& key) {
-    const Value& v = c.get(key);
-    if (auto p = std::get_if<double>(&v)) return fmt_num(*p);
-    return value_to_string(v);
+std::string text_of(const Config& c, const std::string& key) { return value_text(c.get(key)); }
+
+bool same_except(const Config& a, const Config& b, const std::set<std::string>& free) {
+    for (const auto& [k, v] : a.values()) {
+        (void)v;
+        if (free.count(k) || k == "train.seed") continue;
+        if (text_of(a, k) != text_of(b, k)) return false;
+    }
+    return true;
 }
 
 // Cells where every key outside `free` has one value: where a key varies, the most common value
