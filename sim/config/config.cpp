@@ -26,7 +26,7 @@ const std::vector<std::string> kModelOnlyKeys{"data.d1",     "data.d2",     "dat
                                               "data.target_noise", "data.depth", "data.slope"};
 }  // namespace
 
-std::string printable(const std::string& s, std::size_t max) {
+std::string printable(const std::string& s, std::size_t max, bool escape_non_ascii) {
     std::string out;
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (out.size() >= max) {
@@ -37,7 +37,7 @@ std::string printable(const std::string& s, std::size_t max) {
         if (ch == '\n') out += "\\n";
         else if (ch == '\r') out += "\\r";
         else if (ch == '\t') out += "\\t";
-        else if (ch < 0x20 || ch == 0x7f) {
+        else if (ch < 0x20 || ch == 0x7f || (escape_non_ascii && ch >= 0x80)) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\x%02x", ch);
             out += buf;
@@ -296,15 +296,8 @@ void Config::set(const std::string& key, const Value& v) {
         }
     }
     if (spec->kind == Kind::String && spec->choices.empty() && !plain_text(std::get<std::string>(x)))
-    {
-        std::string shown;  // every byte outside printable ASCII as \xNN
-        for (unsigned char ch : std::get<std::string>(x).substr(0, 100)) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", ch);
-            shown += (ch >= 0x20 && ch < 0x7f) ? std::string(1, static_cast<char>(ch)) : std::string(buf);
-        }
-        throw ConfigError("'" + key + "' must be UTF-8 text without control characters, got \"" + shown + "\"");
-    }
+        throw ConfigError("'" + key + "' must be UTF-8 text without control characters, got \"" +
+                          printable(std::get<std::string>(x), 100, true) + "\"");
     check_finite(key, x, "config");
     values_[key] = x;
 }

@@ -16,9 +16,10 @@
 
 namespace sim {
 
-// Text for a one-line message: control characters escaped (a line break becomes "\n"), and cut
-// to about max characters ("...") when longer. Error messages quote user input through it.
-std::string printable(const std::string& s, std::size_t max = 200);
+// Text for a one-line message: control characters (with escape_non_ascii, every byte from 0x80
+// too) escaped (a line break becomes "\n", others \xNN), and cut to about max characters ("...")
+// when longer. Error messages quote user input through it.
+std::string printable(const std::string& s, std::size_t max = 200, bool escape_non_ascii = false);
 
 // Every bad-input problem: a one-line message naming the key, file or value at fault (whatever
 // it quotes, the message is one line).
