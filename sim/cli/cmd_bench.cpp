@@ -15,7 +15,6 @@ int cmd_bench(const BenchArgs& a) {
     // (float32 only, unless --dtype asks).
     const std::vector<std::string> shapes = a.shapes.empty() ? bench_shape_names() : a.shapes;
     for (const auto& s : shapes) bench_shape(s);  // validate everything before running
-    if (a.threads < 1) throw ConfigError("--threads must be at least 1");
     if (!a.json) {
         std::printf("one training step: two encoders, symmetric InfoNCE (cosine, tau 0.1), backward, Adam\n"
                     "(real: plus a classification head on z1); %d BLAS thread(s), kernel %s; median %s per step;\n"

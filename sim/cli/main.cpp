@@ -11,6 +11,7 @@
 #include "sim/io/meta.hpp"
 #include "sim/plot/plot.hpp"
 #include "sim/run/analytic.hpp"
+#include "sim/run/bench.hpp"
 #include "sim/run/stop.hpp"
 
 namespace {
@@ -133,7 +134,7 @@ int main(int argc, char** argv) {
     bench->add_option("--shape", bench_args.shapes,
                       "linear, mlp, mlp-big, real (the real-data model: 800 -> 128 -> 32 MLPs, InfoNCE and a "
                       "10-class head, float32, batch 512) (repeatable; default all)")
-        ->check(CLI::IsMember({"linear", "mlp", "mlp-big", "real"}));
+        ->check(CLI::IsMember(sim::bench_shape_names()));
     bench->add_option("--dtype", bench_args.dtypes, "float64, float32 (repeatable; default both, real: float32)")
         ->check(CLI::IsMember({"float64", "float32"}));
     bench->add_option("--threads", bench_args.threads,

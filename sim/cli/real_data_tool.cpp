@@ -25,7 +25,7 @@
 namespace {
 
 struct Args {
-    std::string mode, out, path = sim::kFashionMnistDefaultPath;
+    std::string mode, out, path = sim::kFashionMnistPath;
     std::size_t n = 6, n_train = 20000, n_test = 10000;
     std::uint64_t seed = 1;
 };

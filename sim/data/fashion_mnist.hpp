@@ -30,7 +30,6 @@
 
 namespace sim {
 
-inline constexpr const char* kFashionMnistDefaultPath = kFashionMnistPath;  // data.path's default
 inline constexpr int kFashionClasses = 10;
 inline constexpr const char* kFashionClassNames[kFashionClasses] = {
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
@@ -40,7 +39,7 @@ struct FashionMnist {
     LabelledImages train, test;
 };
 // Reads <dir>/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]. Throws IdxError.
-FashionMnist load_fashion_mnist(const std::string& dir = kFashionMnistDefaultPath);
+FashionMnist load_fashion_mnist(const std::string& dir = kFashionMnistPath);
 
 // The sensor models. The defaults are the documented construction; noise = false gives
 // noise-free sensors (no additive noise, no speckle) on the same garments (tests, pictures).
