@@ -1164,7 +1164,6 @@ task = "none"
         BOOST_FAIL("real.dat has no block " + text);
         return blocks.front();
     };
-    int checked = 0;
     for (const char* rho : {"0.5", "1"})
         for (const char* name : {"y_shared", "y1", "y_mix"}) {
             const DatBlock& b = block(std::string("# rho=") + rho + " " + name + " from z1");
@@ -1176,7 +1175,6 @@ task = "none"
                 BOOST_TEST(std::abs(b.at(i, "learned_mean") - mean_of(acc.at({"tradeoff", "infonce", rho, lams[i], "z1", name}))) < 1e-12,
                            rho << " " << name << " " << lams[i]);
                 BOOST_TEST(b.at(i, "n") == 2.0);
-                ++checked;
             }
             for (const char* base : {"x1", "x1_supervised"}) {
                 const DatBlock& bb = block(std::string("# rho=") + rho + " " + name + " baseline " + base + " ");
@@ -1184,10 +1182,9 @@ task = "none"
                 for (const char* l : lams)
                     for (double v : acc.at({"tradeoff", "infonce", rho, l, base, name})) all.push_back(v);
                 BOOST_TEST(std::abs(bb.at(0, "value") - mean_of(all)) < 1e-12, rho << " " << name << " " << base);
-                BOOST_TEST(bb.at(1, "value") == bb.at(0, "value"));
+                BOOST_TEST(bb.at(1, "value") == bb.at(0, "value"));  // a level line
             }
         }
-    BOOST_TEST(checked == 18);
     // alignment only: cca at rho = 1, y_mix drawn as y_shared of the (rho = 0.5) alignment-only runs
     const DatBlock& solo = block("# rho=1 alignment only, cca, y_mix (= y_shared at this rho)");
     BOOST_TEST(std::abs(solo.at(0, "mean") - mean_of(acc.at({"alignment", "cca", "0.5", "1", "z1", "y_shared"}))) < 1e-12);
