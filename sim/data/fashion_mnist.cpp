@@ -204,8 +204,13 @@ int mix_label(int y_shared, int y1, float coin, double rho) {
 void set_redundancy(FashionSplit& s, double rho) {
     if (!(rho >= 0 && rho <= 1)) throw std::invalid_argument("redundancy rho must be in [0, 1]");
     s.rho = rho;
-    s.y_mix.resize(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) s.y_mix[i] = mix_label(s.y_shared[i], s.y1[i], s.mix_coin[i], rho);
+    s.y_mix = mix_labels(s, rho);
+}
+
+std::vector<int> mix_labels(const FashionSplit& s, double rho) {
+    std::vector<int> mix(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) mix[i] = mix_label(s.y_shared[i], s.y1[i], s.mix_coin[i], rho);
+    return mix;
 }
 
 FashionSplit make_fashion_split(const LabelledImages& src, std::size_t n, double rho, std::uint64_t seed,

@@ -73,6 +73,8 @@ struct FashionScenes {
 
 // y_mix of one scene: y_shared if coin < clamp(10 rho - y1, 0, 1), else y1.
 int mix_label(int y_shared, int y1, float coin, double rho);
+// y_mix of every scene of s at redundancy rho (s.y_mix is the one at s.rho).
+std::vector<int> mix_labels(const FashionSplit& s, double rho);
 // Recomputes y_mix for another rho (the scenes themselves do not depend on rho).
 void set_redundancy(FashionSplit& s, double rho);
 

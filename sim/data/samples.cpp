@@ -265,9 +265,7 @@ FashionSample fashion_sample(const Config& cfg) {
     out.scenes = fut.get();
     for (int split = 0; split < 2; ++split) {
         const FashionSplit& s = split == 0 ? out.scenes->train : out.scenes->test;
-        std::vector<int> mix(s.size());
-        for (std::size_t i = 0; i < s.size(); ++i) mix[i] = mix_label(s.y_shared[i], s.y1[i], s.mix_coin[i], out.rho);
-        (split == 0 ? out.y_train : out.y_test) = {s.y_shared, s.y1, s.y2, std::move(mix)};
+        (split == 0 ? out.y_train : out.y_test) = {s.y_shared, s.y1, s.y2, mix_labels(s, out.rho)};
     }
     return out;
 }
