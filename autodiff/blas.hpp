@@ -20,6 +20,22 @@ void gemm_raw(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, 
 // OpenBLAS's name for the kernel it loaded (openblas_get_corename), e.g. "SkylakeX".
 std::string core_name();
 void set_threads(int n);
+// n BLAS threads while the guard lives, one again after (alignsim's setting: parallelism is across
+// runs, not inside BLAS). n <= 1 changes nothing.
+class ScopedThreads {
+public:
+    explicit ScopedThreads(int n) : on_(n > 1) {
+        if (on_) set_threads(n);
+    }
+    ~ScopedThreads() {
+        if (on_) set_threads(1);
+    }
+    ScopedThreads(const ScopedThreads&) = delete;
+    ScopedThreads& operator=(const ScopedThreads&) = delete;
+
+private:
+    bool on_;
+};
 
 // Cores that OpenBLAS 0.3.21 falls back to when it does not recognise a CPU.
 bool is_fallback_core(const std::string& core);

@@ -158,6 +158,9 @@ public:
 
     // Whether the step runs its encoders on two threads (TrainerSpec::threads).
     bool concurrent() const { return helper_ != nullptr; }
+    // The BLAS threads its steps should run with, out of n available: one when the step is
+    // concurrent (two threads of single-threaded GEMMs beat multi-threaded GEMMs of this size).
+    int blas_threads(int n) const { return concurrent() ? 1 : n; }
 
 private:
     struct Helper;  // the second thread of a concurrent step

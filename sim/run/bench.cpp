@@ -133,7 +133,7 @@ BenchResult run(const BenchShape& s, double seconds, int threads) {
     td.x2 = &x2;
     if (ts.task) td.labels = &labels;
     models::Trainer<T> train(ts, td);
-    ad::blas::set_threads(train.concurrent() ? 1 : threads);
+    ad::blas::set_threads(train.blas_threads(threads));
     T last = 0;
     auto step = [&]() { last = train.step(); };
     for (int w = 0; w < 3; ++w) step();
@@ -208,10 +208,7 @@ BenchResult run_bench(const std::string& shape, const std::string& dtype, double
     const BenchShape& s = bench_shape(shape);
     if (dtype != "float64" && dtype != "float32")
         throw std::invalid_argument("unknown dtype '" + dtype + "' (expected float64 or float32)");
-    struct Threads {  // BLAS threads for the bench only
-        explicit Threads(int n) { ad::blas::set_threads(n); }
-        ~Threads() { ad::blas::set_threads(1); }
-    } guard(threads);
+    const ad::blas::ScopedThreads guard(threads);  // for the bench only
     if (dtype == "float64") return run<double>(s, seconds, threads);
     return run<float>(s, seconds, threads);
 }

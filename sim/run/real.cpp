@@ -284,7 +284,7 @@ RunResult train_and_evaluate(const Config& cfg, const FashionSample& s, const Ru
     }
     // alone (opt.threads > 1): the encoders on two threads with single-threaded BLAS, or, when
     // the trainer cannot split (one encoder), BLAS threads; BLAS threads again for the evaluation
-    if (opt.threads > 1) ad::blas::set_threads(trainer->concurrent() ? 1 : opt.threads);
+    if (opt.threads > 1) ad::blas::set_threads(trainer->blas_threads(opt.threads));
     // no closed form on real images: no certificate, the history holds the training loss
     res.tolerance = cfg.f("train.tolerance");
     res.objective_reason = "data.kind fashion_mnist: real images have no closed-form optimum";
@@ -339,15 +339,7 @@ RunResult train_and_evaluate(const Config& cfg, const FashionSample& s, const Ru
 
 RunResult run_fashion(const Config& cfg, const RunOptions& opt) {
     const auto t0 = std::chrono::steady_clock::now();
-    struct Threads {  // BLAS threads for a run alone, one thread again after
-        explicit Threads(int n) : on(n > 1) {
-            if (on) ad::blas::set_threads(n);
-        }
-        ~Threads() {
-            if (on) ad::blas::set_threads(1);
-        }
-        bool on;
-    } threads(opt.threads);
+    const ad::blas::ScopedThreads threads(opt.threads);  // a run alone: BLAS threads, one again after
     const FashionSample s = fashion_sample(cfg);
     if (training_dtype(cfg) == "float64") return train_and_evaluate<double>(cfg, s, opt, t0);
     return train_and_evaluate<float>(cfg, s, opt, t0);
