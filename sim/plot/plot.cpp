@@ -185,6 +185,8 @@ PlotReport make_figures(const std::string& dir, const std::string& fig_dir, cons
         rep.notes.insert(rep.notes.begin() + (present < d.cells.size() ? 1 : 0),
                          std::to_string(d.not_ok) + " cells did not finish with status ok and are left out of every figure: " + what);
     }
+    // what reading left out (a cut last line), first
+    rep.notes.insert(rep.notes.begin(), d.notes.begin(), d.notes.end());
     // the caveats of the figures drawn
     for (const auto& n : notes) {
         const auto colon = n.find(':');

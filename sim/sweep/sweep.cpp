@@ -132,7 +132,7 @@ struct Prepared {
     bool history_rewrite = false;                // history.csv must be (re)written from `history`
     bool rewrite = false;  // results.csv must be (re)written: the header and the blocks, in id order
     nlohmann::json manifest;
-    std::string message;  // for the log
+    std::vector<std::string> messages;  // for the log
 };
 
 // "5 of 12 cells are safe in 'DIR/results.csv'": what a failed write leaves behind.
@@ -170,20 +170,26 @@ Prepared prepare_dir(const SweepSpec& spec, const std::vector<Cell>& cells, cons
     } else if (fs::exists(rpath)) {
         throw ConfigError("'" + rpath + "' exists without a manifest.json; not resuming into it");
     }
-    const ResumeScan scan = scan_results(rpath, header, cells, spec);
+    const ResumeScan scan = scan_results(rpath, keys, cells, spec);
     p.blocks = scan.cells;
     p.status = scan.status;
     p.rewrite = !scan.exists || !scan.sorted_and_clean;
     {  // history.csv: the rows of the cells results.csv holds
         std::set<std::size_t> finished;
         for (const auto& [id, b] : p.blocks) finished.insert(id);
-        const HistoryScan hs = scan_history(dir + "/" + kHistoryFile, history_header(keys), finished);
+        const HistoryScan hs = scan_history(dir + "/" + kHistoryFile, keys, finished);
         p.history = hs.cells;
         p.history_rewrite = !hs.exists || !hs.clean;
     }
     if (scan.dropped_lines)
-        p.message = "sweep: dropped " + std::to_string(scan.dropped_lines) +
-                    " row(s) of cells cut short by an interruption; they run again";
+        p.messages.push_back("sweep: dropped " + std::to_string(scan.dropped_lines) +
+                    " row(s) of cells cut short by an interruption; they run again");
+    if (!scan.missing.empty()) {  // written by an older alignsim: its rows get the new columns, empty
+        std::string cols;
+        for (const auto& c : scan.missing) cols += (cols.empty() ? "" : ", ") + c;
+        p.messages.push_back("sweep: '" + rpath + "' was written without the column(s) " + cols +
+                             " (an older alignsim); its rows are kept, those columns read as absent");
+    }
     // a fresh manifest, or the old one with this session added
     nlohmann::json m = run_metadata();
     m.erase("time");
@@ -318,7 +324,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
             write_error = e.what() + safe_note(prep.blocks.size(), cells.size(), rpath);
             if (!mp) throw std::runtime_error(write_error);
         }
-        if (!prep.message.empty()) progress.message(prep.message);
+        for (const auto& m : prep.messages) progress.message(m);
         char buf[256];
         std::snprintf(buf, sizeof buf, "sweep: %zu cells (%zu done before), %d thread(s) x %d process(es) -> %s",
                       cells.size(), sum.skipped, threads, nproc, dir.c_str());
