@@ -98,6 +98,7 @@ struct Writing {
     std::ostringstream& data;
     std::size_t index = 0;
     int seeds_lo = 1 << 30, seeds_hi = 0;
+    Writing(const std::vector<double>& dims_, std::ostringstream& data_) : dims(dims_), data(data_) {}
 };
 
 bool in_panel(const Data& d, std::size_t id, const std::string& o, double p) {
@@ -237,7 +238,7 @@ bool draw_capacity(const Data& d, Fig& f, std::string& why, std::vector<std::str
     frame(d, rows, f, cols, dims, ks);
     std::ostringstream data, body;
     body << "  set multiplot layout " << rows.size() << "," << cols << " title " << lab(f.title + "@SEEDS@") << " font \",13\"\n";
-    Writing w{dims, data};
+    Writing w(dims, data);
     for (const auto& r : rows) {
         for (const auto& o : r.objs) {
             Panel pn;

@@ -124,6 +124,7 @@ struct RealWriter {
     std::size_t index = 0;
     int seeds = 0;
     bool missing_solo_mix = false;
+    RealWriter(const Data& d_, const Layout& L_, std::ostringstream& data_) : d(d_), L(L_), data(data_) {}
 
     // learned, per target
     void learned(double rho, const std::vector<std::size_t>& in, PanelData& p) {
@@ -237,7 +238,7 @@ bool draw_real(const Data& d, Fig& f, std::string& why, std::vector<std::string>
     std::tie(f.w, f.h) = size_for(L.rhos.size());
     std::ostringstream data, body;
     axes(L, f.title, body);
-    RealWriter w{d, L, data};
+    RealWriter w(d, L, data);
     for (std::size_t pi = 0; pi < L.rhos.size(); ++pi) {
         const double rho = L.rhos[pi];
         std::vector<std::size_t> in;
