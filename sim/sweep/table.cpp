@@ -109,11 +109,21 @@ Table read_table(const std::string& path, const std::string& text, const std::ve
     for (std::size_t li = 1; li < ls.lines.size(); ++li) {
         const std::size_t line = li + 1;
         std::vector<std::string> f;
+        bool split = true;
+        std::string split_error;
         try {
             f = csv_split(ls.lines[li]);
         } catch (const std::exception& e) {
-            throw fail(line, e.what());
+            split = false;
+            split_error = e.what();
         }
+        // the last line cut short, then ended by a tool that adds a '\n': what a crash leaves
+        if (li + 1 == ls.lines.size() && !ls.cut && (!split || f.size() < t.file_header.size())) {
+            t.cut_last_line = true;
+            t.cut_line = line;
+            break;
+        }
+        if (!split) throw fail(line, split_error);
         if (f.size() != t.file_header.size())
             throw fail(line, std::to_string(f.size()) + " fields, the header has " + std::to_string(t.file_header.size()));
         Table::Row row;

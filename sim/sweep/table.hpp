@@ -47,7 +47,8 @@ struct Table {
 };
 
 // Reads `text` (the whole file at `path`) against `spec`: a UTF-8 byte order mark and CRLF line
-// ends are read as if absent; a last line without its '\n' is left out (cut_last_line). Throws
+// ends are read as if absent; a last line without its '\n', or with fewer fields than the header
+// or an open quote (a cut line that a tool ended with '\n'), is left out (cut_last_line). Throws
 // ConfigError, one line "PATH:LINE: ..." naming the column and the cause, for a column
 // the spec does not know, a required column missing, a line with another number of fields than
 // the header, an unterminated quote, or a field that does not read as its column's kind.
