@@ -144,6 +144,26 @@ void gaussianise(const Mat& Zt, const Marginals& m, Mat& out) {
     }
 }
 
+// cos x for the random features, faster than xsimd::cos (which also serves sin and a wider range):
+// x - 2 pi k with k the nearest integer to x / (2 pi) (two-part 2 pi, exact to about 1e-16 for
+// |k| < 2^20; the arguments here are tens of radians at most), then the Taylor series of cos to
+// degree 28 in r in [-pi, pi] (the next term is below 4e-18). Absolute error below 1e-15.
+template <class B>
+B cos_reduced(B x) {
+    const B k = xsimd::nearbyint(x * B(0.15915494309189535));       // 1 / (2 pi)
+    B r = xsimd::fnma(k, B(6.283185307179586), x);                   // the double nearest 2 pi
+    r = xsimd::fnma(k, B(2.4492935982947064e-16), r);                // 2 pi minus that double
+    const B u = r * r;
+    static constexpr double c[] = {1.0, -0.5, 0.041666666666666664, -0.001388888888888889, 2.48015873015873e-05,
+                                   -2.755731922398589e-07, 2.08767569878681e-09, -1.1470745597729725e-11,
+                                   4.779477332387385e-14, -1.5619206968586225e-16, 4.110317623312165e-19,
+                                   -8.896791392450574e-22, 1.6117375710961184e-24, -2.4795962632247976e-27,
+                                   3.279889237069838e-30};  // (-1)^n / (2n)!
+    B p(c[14]);
+    for (int n = 13; n >= 0; --n) p = xsimd::fma(p, u, B(c[n]));
+    return p;
+}
+
 // The feature rows [1, z~, sqrt(2/D) cos(g Omega + b)] into F (n x M), M = 1 + q + D, with z~
 // the whitened rows (Zt), g their marginally Gaussianised version (Zg), Omega = Omega0 / length.
 void features(const Mat& Zt, const Mat& Zg, const Mat& Omega0, const std::vector<double>& phase, double length, double* F) {
@@ -163,8 +183,13 @@ void features(const Mat& Zt, const Mat& Zg, const Mat& Omega0, const std::vector
         double* f = F + r * M + 1 + q;
         std::size_t j = 0;
         for (; j + W <= D; j += W)
-            (va * xsimd::cos(B::load_unaligned(f + j) + B::load_unaligned(phase.data() + j))).store_unaligned(f + j);
-        for (; j < D; ++j) f[j] = amp * std::cos(f[j] + phase[j]);
+            (va * cos_reduced(B::load_unaligned(f + j) + B::load_unaligned(phase.data() + j))).store_unaligned(f + j);
+        if (j < D) {  // the tail through one padded batch (the same arithmetic as the full ones)
+            alignas(64) double t[W] = {};
+            for (std::size_t i = j; i < D; ++i) t[i - j] = f[i] + phase[i];
+            (va * cos_reduced(B::load_unaligned(t))).store_unaligned(t);
+            for (std::size_t i = j; i < D; ++i) f[i] = t[i - j];
+        }
     }
 }
 
