@@ -50,7 +50,7 @@ Mat to_double(const ad::Mat<T>& a) {
 struct Problem {
     const Config* cfg;
     DataModel dm;
-    Samples smp;
+    std::shared_ptr<const Samples> smp;  // shared with the other cells of the same data (shared_samples)
     bool linear_data = true;
     std::string alignment, task;
     int task_index = -1;
@@ -132,7 +132,7 @@ Certificate certificate_of(const Problem& pb, const Config& cfg) {
         c.reason = theory::no_closed_form_reason(c.spec);
     if (!c.reason.empty()) return c;
     try {
-        c.mo = theory::sample_moments(pb.smp.train.x1, pb.smp.train.x2, pb.smp.train.y, theory::objective_is_centred(c.spec));
+        c.mo = theory::sample_moments(pb.smp->train.x1, pb.smp->train.x2, pb.smp->train.y, theory::objective_is_centred(c.spec));
         c.optimum = theory::objective_optimum(c.mo, c.spec).value;
         c.on = std::isfinite(c.optimum);
         if (!c.on) c.reason = "the optimum is not finite";
@@ -148,7 +148,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     const auto t0 = std::chrono::steady_clock::now();
     RunResult res;
     const auto train_seed = static_cast<std::uint64_t>(cfg.i("train.seed"));
-    const std::size_t n = pb.smp.train.size();
+    const std::size_t n = pb.smp->train.size();
     const std::size_t B = static_cast<std::size_t>(cfg.i("train.batch"));
     const long steps = static_cast<long>(cfg.i("train.steps"));
 
@@ -160,11 +160,11 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     if (ts.task && has_align) ts.warmup_steps = std::lround(cfg.f("train.warmup") * static_cast<double>(steps));
 
     // --- data in the training precision
-    const ad::Mat<T> X1 = convert<T>(pb.smp.train.x1), X2 = convert<T>(pb.smp.train.x2);
+    const ad::Mat<T> X1 = convert<T>(pb.smp->train.x1), X2 = convert<T>(pb.smp->train.x2);
     ad::Mat<T> Y;  // task column
     if (ts.task) {
         Y = ad::Mat<T>({n, std::size_t(1)});
-        for (std::size_t r = 0; r < n; ++r) Y(r, 0) = static_cast<T>(pb.smp.train.y(r, static_cast<std::size_t>(pb.task_index)));
+        for (std::size_t r = 0; r < n; ++r) Y(r, 0) = static_cast<T>(pb.smp->train.y(r, static_cast<std::size_t>(pb.task_index)));
     }
     // frozen targets z2 = W2 x2 (linear data) or the output of a frozen random encoder (nonlinear
     // data), drawn from the seed the trainer would use for a second encoder
@@ -174,14 +174,14 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     if (pb.frozen2) {
         if (pb.linear_data) {
             z2_train_frozen = Mat({n, pb.p});
-            z2_test_frozen = Mat({pb.smp.test.size(), pb.p});
-            ad::blas::gemm(pb.smp.train.x2, false, pb.W2, true, z2_train_frozen);
-            ad::blas::gemm(pb.smp.test.x2, false, pb.W2, true, z2_test_frozen);
+            z2_test_frozen = Mat({pb.smp->test.size(), pb.p});
+            ad::blas::gemm(pb.smp->train.x2, false, pb.W2, true, z2_train_frozen);
+            ad::blas::gemm(pb.smp->test.x2, false, pb.W2, true, z2_test_frozen);
         } else {
             ad::Rng rinit2(ad::derive_seed(train_seed, "init_f2"));
             frozen_f2 = models::make_encoder<T>(ts.enc2, rinit2);
             z2_train_frozen = encode(*frozen_f2, X2);
-            z2_test_frozen = encode(*frozen_f2, pb.smp.test.x2);
+            z2_test_frozen = encode(*frozen_f2, pb.smp->test.x2);
         }
         Z2frozen = convert<T>(z2_train_frozen);
     }
@@ -282,27 +282,27 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     if (res.status == "diverged") {
         nan_all();
     } else {
-        const Mat z1_tr = encode(*f1, X1), z1_te = encode(*f1, pb.smp.test.x1);
+        const Mat z1_tr = encode(*f1, X1), z1_te = encode(*f1, pb.smp->test.x1);
         Mat z2_tr, z2_te;
         if (pb.frozen2) {
             z2_tr = z2_train_frozen;
             z2_te = z2_test_frozen;
         } else {
             z2_tr = encode(*f2, X2);
-            z2_te = encode(*f2, pb.smp.test.x2);
+            z2_te = encode(*f2, pb.smp->test.x2);
         }
         if (!all_finite(z1_tr) || !all_finite(z1_te) || !all_finite(z2_tr) || !all_finite(z2_te)) {
             res.status = "diverged";
             res.reason = "representation is not finite after training";
             nan_all();
         } else {
-            const auto l1 = probe_all(z1_tr, z1_te, pb.smp.train, pb.smp.test);
-            const auto l2 = probe_all(z2_tr, z2_te, pb.smp.train, pb.smp.test);
+            const auto l1 = probe_all(z1_tr, z1_te, pb.smp->train, pb.smp->test);
+            const auto l2 = probe_all(z2_tr, z2_te, pb.smp->train, pb.smp->test);
             for (const auto& [k, v] : l1) res.learned_r2[k] = {v, l2.at(k)};
             if (nl_probe) {
                 const std::uint64_t ps = ad::derive_seed(train_seed, "nonlinear_probe");
-                const auto n1 = probe_all_nonlinear(z1_tr, z1_te, pb.smp.train, pb.smp.test, ps);
-                const auto n2 = probe_all_nonlinear(z2_tr, z2_te, pb.smp.train, pb.smp.test, ps);
+                const auto n1 = probe_all_nonlinear(z1_tr, z1_te, pb.smp->train, pb.smp->test, ps);
+                const auto n2 = probe_all_nonlinear(z2_tr, z2_te, pb.smp->train, pb.smp->test, ps);
                 for (const auto& [k, v] : n1) res.learned_r2_nonlinear[k] = {v, n2.at(k)};
             }
             res.cka = linear_cka(z1_te, z2_te);
@@ -347,7 +347,7 @@ RunResult run(const Config& cfg, const RunOptions& opt) {
         if (pb.frozen2)
             pb.W2 = target_encoder_of(cfg, pb.mo);
     }
-    pb.smp = make_samples(cfg, pb.dm);
+    pb.smp = shared_samples(cfg, pb.dm);
     throw_if_stopped();
     if (training_dtype(cfg) == "float32") return train_and_evaluate<float>(pb, opt);
     return train_and_evaluate<double>(pb, opt);
