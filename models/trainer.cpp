@@ -10,20 +10,56 @@
 #include <thread>
 
 #include "autodiff/lbfgs.hpp"
-#include "autodiff/linalg.hpp"
 #include "autodiff/ops.hpp"
 
 namespace models {
 
 namespace {
 
-// The pseudo-inverse of a small symmetric positive semi-definite matrix (p x p, row-major), by
-// its eigendecomposition (autodiff/linalg.hpp): eigenvalues below 1e-12 of the largest count as zero.
-std::vector<double> pinv_psd(const std::vector<double>& A, std::size_t p) {
-    ad::Mat<double> S({p, p});
-    std::copy(A.begin(), A.end(), S.begin());
-    const ad::Mat<double> P = ad::la::pinv_sym(S, 1e-12);
-    return std::vector<double>(P.begin(), P.end());
+// The pseudo-inverse of a small symmetric positive semi-definite matrix (p x p, row-major),
+// by Jacobi rotations: eigenvalues below 1e-12 of the largest count as zero.
+std::vector<double> pinv_psd(std::vector<double> A, std::size_t p) {
+    std::vector<double> V(p * p, 0.0);
+    for (std::size_t i = 0; i < p; ++i) V[i * p + i] = 1;
+    for (int sweep = 0; sweep < 100; ++sweep) {
+        double off = 0, diag = 0;
+        for (std::size_t i = 0; i < p; ++i)
+            for (std::size_t j = 0; j < p; ++j) (i == j ? diag : off) += A[i * p + j] * A[i * p + j];
+        if (off <= 1e-30 * diag || off == 0) break;
+        for (std::size_t i = 0; i < p; ++i)
+            for (std::size_t j = i + 1; j < p; ++j) {
+                const double aij = A[i * p + j];
+                if (aij == 0) continue;
+                const double theta = (A[j * p + j] - A[i * p + i]) / (2 * aij);
+                const double t = (theta >= 0 ? 1.0 : -1.0) / (std::abs(theta) + std::sqrt(theta * theta + 1));
+                const double c = 1 / std::sqrt(t * t + 1), sn = t * c;
+                for (std::size_t k = 0; k < p; ++k) {  // A <- A J (columns i, j)
+                    const double ki = A[k * p + i], kj = A[k * p + j];
+                    A[k * p + i] = c * ki - sn * kj;
+                    A[k * p + j] = sn * ki + c * kj;
+                }
+                for (std::size_t k = 0; k < p; ++k) {  // A <- J^T A (rows i, j)
+                    const double ik = A[i * p + k], jk = A[j * p + k];
+                    A[i * p + k] = c * ik - sn * jk;
+                    A[j * p + k] = sn * ik + c * jk;
+                }
+                for (std::size_t k = 0; k < p; ++k) {  // V <- V J
+                    const double ki = V[k * p + i], kj = V[k * p + j];
+                    V[k * p + i] = c * ki - sn * kj;
+                    V[k * p + j] = sn * ki + c * kj;
+                }
+            }
+    }
+    double top = 0;
+    for (std::size_t i = 0; i < p; ++i) top = std::max(top, A[i * p + i]);
+    std::vector<double> out(p * p, 0.0);
+    for (std::size_t k = 0; k < p; ++k) {
+        const double w = A[k * p + k];
+        if (!(w > 1e-12 * top)) continue;
+        for (std::size_t i = 0; i < p; ++i)
+            for (std::size_t j = 0; j < p; ++j) out[i * p + j] += V[i * p + k] * V[j * p + k] / w;
+    }
+    return out;
 }
 
 // A^T B of two row-major matrices with the same rows (n x a, n x b -> a x b), in double.
