@@ -260,6 +260,19 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             res.reason = buf;
         }
     }
+    if (opt.weights && res.status != "diverged") {
+        auto put = [&](const std::string& name, const Mat& W) {
+            opt.weights->push_back({name, {W.shape()[0], W.shape()[1]}, std::vector<double>(W.begin(), W.end())});
+        };
+        auto put_all = [&](models::Encoder<T>& f, const std::string& prefix, const std::string& linear_name) {
+            if (const ad::Mat<T>* w = f.linear_weight()) return put(linear_name, to_double(*w));
+            for (ad::Param<T>* q : f.params()) put(prefix + "." + q->name, to_double(q->value));
+        };
+        put_all(*f1, "encoder1", "W1");
+        if (pb.frozen2 && pb.linear_data) put("W2", pb.W2);
+        else if (f2) put_all(*f2, "encoder2", "W2");
+        else if (frozen_f2) put_all(*frozen_f2, "encoder2", "W2");
+    }
     // --- evaluation on the test set
     AnalyticOptimum an;
     try {
