@@ -10,6 +10,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "sim/config/config.hpp"
+#include "sim/data/samples.hpp"
 #include "theory/model.hpp"
 
 namespace sim {
@@ -36,5 +37,12 @@ nlohmann::json evaluate_linear(const Config& cfg, const LinearEncoders& enc);
 // encoders, which infonce is compared with). W1 and W2 are filled in *W1, *W2 (W2 empty when
 // there is none). Throws ConfigError for data.kind other than linear.
 nlohmann::json configured_optimum(const Config& cfg, theory::Mat* W1, theory::Mat* W2);
+
+// The probes of a run on given representations of two splits (rows are samples; z2 may be
+// empty): {"r2": {target or block: {"z1", "z2"}}, "r2_nonlinear": {...}, "cka"} with the ridge
+// probe and the nonlinear probe of `train` (seeded from train.seed), fitted on the train rows and
+// scored on the test rows; "cka" only with z2. Throws ConfigError on shapes that do not match.
+nlohmann::json probe_representations(const Config& cfg, const Mat& z1_train, const Mat& z2_train, const Split& train,
+                                     const Mat& z1_test, const Mat& z2_test, const Split& test);
 
 }  // namespace sim
