@@ -37,7 +37,9 @@ def cli_error(*args):
     {"objective.alignment": "cca"},                # the penalised cca optimum as trained
     {"objective.alignment": "spectral"},
     {"objective.alignment": "regression"},
-    {"objective.alignment": "cca", "model.dim": 3, "data.redundancy": 0.2, "data.mixing": "gaussian"},
+    # p <= k_shared: beyond the shared block the canonical correlations tie at 0 and which
+    # uncorrelated direction an optimum keeps is arbitrary
+    {"objective.alignment": "cca", "model.dim": 3, "data.k_shared": 3, "data.redundancy": 0.2, "data.mixing": "gaussian"},
 ])
 def test_evaluate_reproduces_theory_at_its_optimum(settings):
     cfg = alignsim.Config(settings)
@@ -155,9 +157,10 @@ def test_sample_is_export(tmp_path):
         for k in ["x1", "x2", "s", "u1", "u2", "y"] + TARGETS:
             assert np.array_equal(d[k], np.load(tmp_path / f"{split}_{k}.npy")), (split, k)
     # no seed: the sample seed training uses (data.sample_seed = -1: derived), as export
-    cfg = alignsim.Config({"data.n_train": 50, "data.n_test": 10})
+    cfg = alignsim.Config({"data.n_train": 50, "data.n_test": 10, "train.batch": 10})
     sub = tmp_path / "derived"
-    subprocess.run([ALIGNSIM, "export", "--set", "data.n_train=50", "--set", "data.n_test=10", "--out", str(sub)],
+    subprocess.run([ALIGNSIM, "export", "--set", "data.n_train=50", "--set", "data.n_test=10", "--set", "train.batch=10",
+                    "--out", str(sub)],
                    check=True, capture_output=True)
     assert np.array_equal(alignsim.sample(cfg, 50)["x1"], np.load(sub / "train_x1.npy"))
 
@@ -254,7 +257,15 @@ def test_docs_python_md_runs(tmp_path, monkeypatch):
     assert len(blocks) >= 5, "docs/python.md lost its examples"
     monkeypatch.chdir(tmp_path)
     ns = {"__name__": "__docs__"}
+    try:
+        import torch  # noqa: F401
+        have_torch = True
+    except ImportError:
+        have_torch = False
     for i, b in enumerate(blocks):
+        if "import torch" in b and not have_torch:
+            print(f"docs/python.md block {i + 1} skipped: python3-torch is not installed")
+            continue
         try:
             exec(compile(b, f"docs/python.md block {i + 1}", "exec"), ns)
         except Exception as e:  # name the block
