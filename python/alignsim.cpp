@@ -7,7 +7,7 @@
 // long calls run on a worker thread with the GIL released while the calling thread watches for
 // Ctrl-C (PyErr_CheckSignals) and stops the work through sim/run/stop.hpp, raising
 // KeyboardInterrupt; arrays from alignsim are numpy views of the C++ storage (no copy), arrays
-// into alignsim are read in place when they are C-contiguous float64.
+// into alignsim are converted to float64 and copied once into its matrices.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
