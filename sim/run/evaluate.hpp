@@ -35,7 +35,7 @@ nlohmann::json evaluate_linear(const Config& cfg, const LinearEncoders& enc);
 // certificate uses, on the training set's moments): {"objective", "W1", "W2", "value"} with
 // "value" null and "note" when the objective has no closed form (infonce: the cca optimum's
 // encoders, which infonce is compared with). W1 and W2 are filled in *W1, *W2 (W2 empty when
-// there is none). Throws ConfigError for data.kind other than linear.
+// there is none; both empty, with a note, for data.kind other than linear).
 nlohmann::json configured_optimum(const Config& cfg, theory::Mat* W1, theory::Mat* W2);
 
 // The probes of a run on given representations of two splits (rows are samples; z2 may be

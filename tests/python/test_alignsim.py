@@ -69,6 +69,12 @@ def test_evaluate_reproduces_theory_at_its_optimum(settings):
         assert v["value"] >= v["optimum"] - 1e-9, name
 
 
+def test_theory_of_nonlinear_data_has_no_encoders():
+    t = alignsim.theory({"data.kind": "nonlinear"})
+    assert t["encoders"]["W1"] is None and "no closed-form optimum" in t["encoders"]["note"]
+    assert any("no closed form" in w for w in t["warnings"])
+
+
 def test_theory_matches_cli_json():
     import json
     p = subprocess.run([ALIGNSIM, "theory", "--json", "--set", "data.redundancy=0.3"], capture_output=True, text=True, check=True)
