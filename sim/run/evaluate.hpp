@@ -32,7 +32,7 @@ struct LinearEncoders {
 nlohmann::json evaluate_linear(const Config& cfg, const LinearEncoders& enc);
 
 // The optimum of the configured objective on the population moments (the one a training run's
-// certificate uses, on the training set's moments): {"objective", "W1", "W2", "value"} with
+// certificate uses, on the training set's moments): {"objective", "value", "attained"} with
 // "value" null and "note" when the objective has no closed form (infonce: the cca optimum's
 // encoders, which infonce is compared with). W1 and W2 are filled in *W1, *W2 (W2 empty when
 // there is none; both empty, with a note, for data.kind other than linear).
