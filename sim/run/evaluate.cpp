@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/registry.hpp"
 #include "sim/run/analytic.hpp"
 #include "theory/closed_forms.hpp"
 #include "theory/objective.hpp"
@@ -81,9 +82,11 @@ Mat with_bias(const Mat& W, const std::vector<double>& b) {
     return A;
 }
 
-theory::ObjectiveSpec spec_of(const Config& cfg, const std::string& alignment, int task, const Mat& W2target) {
+theory::ObjectiveSpec spec_of(const Config& cfg, const models::AlignmentLossEntry& loss, int task, const Mat& W2target) {
     theory::ObjectiveSpec s;
-    s.alignment = alignment;
+    s.form = loss.closed_form;
+    s.loss = loss.name;
+    s.loss_title = loss.title;
     s.task = task;
     s.lambda = cfg.f("objective.lambda");
     s.cca_penalty = cfg.f("objective.cca_penalty");
@@ -142,9 +145,13 @@ json evaluate_linear(const Config& cfg, const LinearEncoders& enc) {
     const Mat W2t = target_encoder_of(cfg, mo);
     const theory::Moments mc = with_constant(mo);
     json obj = json::object();
-    for (const std::string a : {"cca", "spectral", "regression"}) {
-        if (a != "regression" && !two) continue;
-        const theory::ObjectiveSpec s = spec_of(cfg, a, -1, W2t);
+    for (const models::AlignmentLossEntry& loss : models::alignment_losses()) {
+        // every loss with a closed-form optimum (cca, spectral, regression); without W2 only
+        // those whose z2 is the frozen target encoder
+        if (loss.closed_form == theory::ClosedForm::none || !loss.has_term()) continue;
+        if (!loss.frozen_target && !two) continue;
+        const std::string a = loss.name;
+        const theory::ObjectiveSpec s = spec_of(cfg, loss, -1, W2t);
         double value = 0;
         if (theory::objective_is_centred(s)) {
             value = theory::objective_value(mo, s, {W1, two ? *enc.W2 : Mat(), Mat()});
@@ -174,7 +181,8 @@ json configured_optimum(const Config& cfg, Mat* W1, Mat* W2) {
     const theory::Moments mo = theory::moments(m);
     const std::string a = cfg.s("objective.alignment"), task = cfg.s("objective.task");
     const Mat W2t = target_encoder_of(cfg, mo);
-    const theory::ObjectiveSpec s = spec_of(cfg, a, task == "none" ? -1 : theory::target_index(task), W2t);
+    const models::AlignmentLossEntry& loss = models::alignment_loss(a);
+    const theory::ObjectiveSpec s = spec_of(cfg, loss, task == "none" ? -1 : theory::target_index(task), W2t);
     json j;
     j["objective"] = task == "none" ? a : task + " + " + a;
     const std::string why = theory::no_closed_form_reason(s);
@@ -187,10 +195,13 @@ json configured_optimum(const Config& cfg, Mat* W1, Mat* W2) {
         return j;
     }
     j["value"] = nullptr;
-    if (a == "infonce" && task == "none") {
-        *W1 = theory::aligned_encoder(mo, s.p, "cca", Mat());
-        *W2 = theory::aligned_encoder_2(mo, s.p, "cca");
-        j["note"] = why + ": the encoders are the cca optimum (W_i S_ii W_i^T = I), which infonce is compared with";
+    if (loss.closed_form == theory::ClosedForm::none && loss.analytic != theory::ClosedForm::no_alignment &&
+        loss.analytic != theory::ClosedForm::regression && task == "none") {
+        // a loss compared with another's optimum (infonce: the cca one, W_i S_ii W_i^T = I)
+        const std::string form = theory::closed_form_name(loss.analytic);
+        *W1 = theory::aligned_encoder(mo, s.p, form, Mat());
+        *W2 = theory::aligned_encoder_2(mo, s.p, form);
+        j["note"] = why + ": the encoders are the " + form + " optimum, which " + a + " is compared with";
     } else {
         j["note"] = why;
     }
