@@ -1,5 +1,6 @@
 // One training run and its evaluation (sim/run/run.hpp).
 #include "sim/run/run.hpp"
+#include "sim/run/evaluate.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -261,6 +262,19 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             res.reason = buf;
         }
     }
+    if (opt.weights && res.status != "diverged") {
+        auto put = [&](const std::string& name, const Mat& W) {
+            opt.weights->push_back({name, {W.shape()[0], W.shape()[1]}, std::vector<double>(W.begin(), W.end())});
+        };
+        auto put_all = [&](models::Encoder<T>& f, const std::string& prefix, const std::string& linear_name) {
+            if (const ad::Mat<T>* w = f.linear_weight()) return put(linear_name, to_double(*w));
+            for (ad::Param<T>* q : f.params()) put(prefix + "." + q->name, to_double(q->value));
+        };
+        put_all(*f1, "encoder1", "W1");
+        if (pb.frozen2 && pb.linear_data) put("W2", pb.W2);
+        else if (f2) put_all(*f2, "encoder2", "W2");
+        else if (frozen_f2) put_all(*frozen_f2, "encoder2", "W2");
+    }
     // --- evaluation on the test set
     AnalyticOptimum an;
     try {
@@ -329,6 +343,49 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
 }
 
 }  // namespace
+
+nlohmann::json probe_representations(const Config& cfg, const Mat& z1_tr, const Mat& z2_tr, const Split& tr,
+                                     const Mat& z1_te, const Mat& z2_te, const Split& te) {
+    const bool two = z2_tr.size() > 0 || z2_te.size() > 0;
+    auto check = [&](const char* name, const Mat& z, const Split& s, const Mat& like) {
+        if (z.shape()[0] != s.size())
+            throw ConfigError(std::string(name) + " has " + std::to_string(z.shape()[0]) + " rows, the latents " +
+                              std::to_string(s.size()));
+        if (z.shape()[1] == 0 || z.shape()[1] != like.shape()[1])
+            throw ConfigError(std::string(name) + ": train and test rows must have the same number of columns (at least 1)");
+        if (!all_finite(z)) throw ConfigError(std::string(name) + " has a value that is not finite");
+    };
+    check("z1", z1_tr, tr, z1_te);
+    check("z1", z1_te, te, z1_tr);
+    if (two) {
+        check("z2", z2_tr, tr, z2_te);
+        check("z2", z2_te, te, z2_tr);
+    }
+    if (tr.size() < 10 || te.size() < 2) throw ConfigError("too few samples to probe: at least 10 train and 2 test rows");
+    const std::uint64_t ps = ad::derive_seed(static_cast<std::uint64_t>(cfg.i("train.seed")), "nonlinear_probe");
+    auto table = [&](const std::map<std::string, double>& a, const std::map<std::string, double>* b) {
+        nlohmann::json t = nlohmann::json::object();
+        for (const auto& [k, v] : a) {
+            t[k]["z1"] = v;
+            if (b) t[k]["z2"] = b->at(k);
+        }
+        return t;
+    };
+    nlohmann::json j;
+    const auto l1 = probe_all(z1_tr, z1_te, tr, te);
+    const auto n1 = probe_all_nonlinear(z1_tr, z1_te, tr, te, ps);
+    if (two) {
+        const auto l2 = probe_all(z2_tr, z2_te, tr, te);
+        const auto n2 = probe_all_nonlinear(z2_tr, z2_te, tr, te, ps);
+        j["r2"] = table(l1, &l2);
+        j["r2_nonlinear"] = table(n1, &n2);
+        j["cka"] = linear_cka(z1_te, z2_te);
+    } else {
+        j["r2"] = table(l1, nullptr);
+        j["r2_nonlinear"] = table(n1, nullptr);
+    }
+    return j;
+}
 
 RunResult run(const Config& cfg, const RunOptions& opt) {
     cfg.validate();
