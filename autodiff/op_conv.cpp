@@ -6,6 +6,8 @@
 //   backward   dW    += dZ_blk^T cols_blk     (cols recomputed block by block)
 //              dcols  = dZ_blk W, then col2im adds each window's row back onto dX
 //              db    += column sums of dZ     (dZ = dY masked by Y > 0 when the ReLU is fused)
+// One-channel images (the first layer on pixels) use the transposed layout, K x rows (im2col_t):
+// long runs instead of runs of k entries; the GEMMs then take it transposed.
 // Blocks hold about kBlockBytes of im2col, so they stay in cache and the node's buffers are small
 // and reused step after step (node.im2col, node.im2col_grad, node.aux for the masked dY).
 #include <algorithm>
@@ -51,10 +53,12 @@ void im2col(const ImageGeometry& g, const T* x, std::size_t b0, std::size_t coun
                         std::fill(dst, dst + k * C, T(0));
                         continue;
                     }
-                    std::fill(dst, dst + kx0 * C, T(0));
+                    // short runs (k C entries): plain loops, not calls to memcpy / memset
                     const T* src = im + (std::size_t(iy) * W + std::size_t(ix0 + std::ptrdiff_t(kx0))) * C;
-                    std::memcpy(dst + kx0 * C, src, (kx1 - kx0) * C * sizeof(T));
-                    std::fill(dst + kx1 * C, dst + k * C, T(0));
+                    std::size_t q = 0;
+                    for (; q < kx0 * C; ++q) dst[q] = T(0);
+                    for (const std::size_t e = kx1 * C; q < e; ++q) dst[q] = src[q - kx0 * C];
+                    for (; q < k * C; ++q) dst[q] = T(0);
                 }
             }
     }
@@ -84,6 +88,65 @@ void col2im_add(const ImageGeometry& g, const T* dcols, std::size_t b0, std::siz
                 }
             }
     }
+}
+
+// One-channel images: the transposed layout, colsT (K x (count * Ho * Wo)), whose row (ky, kx)
+// is the image shifted by (ky, kx): runs of Wo output pixels (contiguous input when stride = 1)
+// instead of runs of k entries. The GEMMs take it transposed.
+template <class T>
+void im2col_t(const ImageGeometry& g, const T* x, std::size_t b0, std::size_t count, T* colsT) {
+    const std::size_t H = g.in_h, W = g.in_w, k = g.kernel, s = g.stride, p = g.padding;
+    const std::size_t P = g.out_h * g.out_w, m = count * P, img = H * W;
+    for (std::size_t ky = 0; ky < k; ++ky)
+        for (std::size_t kx = 0; kx < k; ++kx) {
+            T* row = colsT + (ky * k + kx) * m;
+            for (std::size_t bi = 0; bi < count; ++bi) {
+                const T* im = x + (b0 + bi) * img;
+                for (std::size_t oy = 0; oy < g.out_h; ++oy) {
+                    T* __restrict dst = row + (bi * g.out_h + oy) * g.out_w;
+                    const std::ptrdiff_t iy = std::ptrdiff_t(oy * s + ky) - std::ptrdiff_t(p);
+                    if (iy < 0 || iy >= std::ptrdiff_t(H)) {
+                        for (std::size_t ox = 0; ox < g.out_w; ++ox) dst[ox] = T(0);
+                        continue;
+                    }
+                    const T* __restrict src = im + std::size_t(iy) * W;
+                    // inside the image for ox in [lo, hi): ix = ox s + kx - p in [0, W)
+                    const std::size_t lo = kx >= p ? 0 : (p - kx + s - 1) / s;
+                    const std::size_t hi = std::min(g.out_w, W + p > kx ? (W + p - kx + s - 1) / s : 0);
+                    std::size_t ox = 0;
+                    for (; ox < lo && ox < g.out_w; ++ox) dst[ox] = T(0);
+                    if (s == 1 && ox < hi) {
+                        const T* from = src + (ox + kx - p);
+                        for (std::size_t q = 0; ox < hi; ++ox, ++q) dst[ox] = from[q];
+                    } else
+                        for (; ox < hi; ++ox) dst[ox] = src[ox * s + kx - p];
+                    for (; ox < g.out_w; ++ox) dst[ox] = T(0);
+                }
+            }
+        }
+}
+
+template <class T>
+void col2im_t_add(const ImageGeometry& g, const T* dcolsT, std::size_t b0, std::size_t count, T* dx) {
+    const std::size_t H = g.in_h, W = g.in_w, k = g.kernel, s = g.stride, p = g.padding;
+    const std::size_t P = g.out_h * g.out_w, m = count * P, img = H * W;
+    for (std::size_t ky = 0; ky < k; ++ky)
+        for (std::size_t kx = 0; kx < k; ++kx) {
+            const T* row = dcolsT + (ky * k + kx) * m;
+            for (std::size_t bi = 0; bi < count; ++bi) {
+                T* im = dx + (b0 + bi) * img;
+                for (std::size_t oy = 0; oy < g.out_h; ++oy) {
+                    const std::ptrdiff_t iy = std::ptrdiff_t(oy * s + ky) - std::ptrdiff_t(p);
+                    if (iy < 0 || iy >= std::ptrdiff_t(H)) continue;
+                    const T* src = row + (bi * g.out_h + oy) * g.out_w;
+                    T* dst = im + std::size_t(iy) * W;
+                    for (std::size_t ox = 0; ox < g.out_w; ++ox) {
+                        const std::ptrdiff_t ix = std::ptrdiff_t(ox * s + kx) - std::ptrdiff_t(p);
+                        if (ix >= 0 && ix < std::ptrdiff_t(W)) dst[ix] += src[ox];
+                    }
+                }
+            }
+        }
 }
 
 template <class T>
@@ -117,9 +180,23 @@ void conv2d_backward(Tape<T>& t, Node<T>& n) {
     bool w_acc = w.grad ? t.accumulating(w) : false;
     const T* X = x.value->data();
     const T* Wv = w.value->data();
+    const bool tr = g.in_c == 1;  // the transposed layout (im2col_t)
     for (std::size_t b0 = 0; b0 < g.batch; b0 += g.chunk) {
         const std::size_t cnt = std::min(g.chunk, g.batch - b0), m = cnt * P;
         const T* dzb = dz + b0 * P * Cout;
+        if (tr) {
+            if (w.grad) {
+                im2col_t(g, X, b0, cnt, n.im2col.data());
+                blas::gemm_raw(true, true, Cout, K, m, T(1), dzb, Cout, n.im2col.data(), m, w_acc ? T(1) : T(0),
+                               w.grad->data(), K);
+                w_acc = true;
+            }
+            if (dx) {
+                blas::gemm_raw(true, true, K, m, Cout, T(1), Wv, K, dzb, Cout, T(0), n.im2col_grad.data(), m);
+                col2im_t_add(g, n.im2col_grad.data(), b0, cnt, dx);
+            }
+            continue;
+        }
         if (w.grad) {
             im2col(g, X, b0, cnt, n.im2col.data());
             blas::gemm_raw(true, false, Cout, K, m, T(1), dzb, Cout, n.im2col.data(), K, w_acc ? T(1) : T(0),
@@ -134,6 +211,11 @@ void conv2d_backward(Tape<T>& t, Node<T>& n) {
 }
 
 }  // namespace
+
+std::size_t conv2d_block_images(std::size_t batch, std::size_t out_pixels, std::size_t window, std::size_t elem_bytes) {
+    const std::size_t per_image = std::max<std::size_t>(1, elem_bytes * out_pixels * window);
+    return std::clamp<std::size_t>(kBlockBytes / per_image, 1, std::max<std::size_t>(batch, 1));
+}
 
 ImageShape conv2d_shape(ImageShape in, std::size_t out_channels, std::size_t kernel, std::size_t stride,
                         std::size_t padding) {
@@ -182,7 +264,7 @@ Var<T> conv2d(Var<T> x, ImageShape in, Var<T> w, Var<T> b, std::size_t kernel, s
     g.in_h = in.height, g.in_w = in.width, g.in_c = in.channels;
     g.out_h = out.height, g.out_w = out.width, g.out_c = Cout;
     g.kernel = kernel, g.stride = stride, g.padding = padding;
-    g.chunk = std::clamp<std::size_t>(kBlockBytes / (sizeof(T) * P * K), 1, std::max<std::size_t>(B, 1));
+    g.chunk = conv2d_block_images(B, P, K, sizeof(T));
     n.iarg = relu ? 1 : 0;
     x.tape->ensure(n.im2col, g.chunk * P, K);
     if (n.grad) {
@@ -194,9 +276,15 @@ Var<T> conv2d(Var<T> x, ImageShape in, Var<T> w, Var<T> b, std::size_t kernel, s
     for (std::size_t r = 0; r < B * P; ++r) std::memcpy(y + r * Cout, bias, Cout * sizeof(T));
     for (std::size_t b0 = 0; b0 < B; b0 += g.chunk) {
         const std::size_t cnt = std::min(g.chunk, B - b0);
-        im2col(g, X.data(), b0, cnt, n.im2col.data());
-        blas::gemm_raw(false, true, cnt * P, Cout, K, T(1), n.im2col.data(), K, Wm.data(), K, T(1),
-                       y + b0 * P * Cout, Cout);
+        if (in.channels == 1) {  // colsT is K x (cnt P): its transpose
+            im2col_t(g, X.data(), b0, cnt, n.im2col.data());
+            blas::gemm_raw(true, true, cnt * P, Cout, K, T(1), n.im2col.data(), cnt * P, Wm.data(), K, T(1),
+                           y + b0 * P * Cout, Cout);
+        } else {
+            im2col(g, X.data(), b0, cnt, n.im2col.data());
+            blas::gemm_raw(false, true, cnt * P, Cout, K, T(1), n.im2col.data(), K, Wm.data(), K, T(1),
+                           y + b0 * P * Cout, Cout);
+        }
     }
     if (relu) {
         const std::size_t N = n.own_value.size();

@@ -94,30 +94,38 @@ Var<T> max_pool2d(Var<T> x, ImageShape in, std::size_t kernel, std::size_t strid
     const bool keep = n.grad != nullptr;
     if (keep && n.pool_argmax.size() != n.own_value.size()) n.pool_argmax.resize(n.own_value.size());
     T* y = n.own_value.data();
-    for (std::size_t b = 0; b < geo.batch; ++b)
+    std::uint32_t* arg = keep ? n.pool_argmax.data() : nullptr;
+    for (std::size_t b = 0; b < geo.batch; ++b) {
+        const T* img = X.data() + b * in_img;
         for (std::size_t oy = 0; oy < geo.out_h; ++oy)
             for (std::size_t ox = 0; ox < geo.out_w; ++ox) {
                 const std::size_t o = b * out_img + (oy * geo.out_w + ox) * C;
-                T* best = y + o;
+                T* __restrict best = y + o;
                 const std::size_t first = (oy * s * W + ox * s) * C;
-                std::memcpy(best, X.data() + b * in_img + first, C * sizeof(T));
-                if (keep)
-                    for (std::size_t c = 0; c < C; ++c) n.pool_argmax[o + c] = std::uint32_t(first + c);
-                for (std::size_t ky = 0; ky < k; ++ky)
-                    for (std::size_t kx = 0; kx < k; ++kx) {
-                        const std::size_t off = ((oy * s + ky) * W + ox * s + kx) * C;
-                        const T* src = X.data() + b * in_img + off;
-                        if (keep) {
-                            for (std::size_t c = 0; c < C; ++c)
-                                if (src[c] > best[c]) {
-                                    best[c] = src[c];
-                                    n.pool_argmax[o + c] = std::uint32_t(off + c);
-                                }
-                        } else {
+                for (std::size_t c = 0; c < C; ++c) best[c] = img[first + c];
+                if (keep) {  // branch-free per channel, so the channel loop vectorises
+                    std::uint32_t* __restrict a = arg + o;
+                    for (std::size_t c = 0; c < C; ++c) a[c] = std::uint32_t(first + c);
+                    for (std::size_t ky = 0; ky < k; ++ky)
+                        for (std::size_t kx = 0; kx < k; ++kx) {
+                            const std::size_t off = ((oy * s + ky) * W + ox * s + kx) * C;
+                            const T* __restrict src = img + off;
+                            const std::uint32_t off32 = std::uint32_t(off);
+                            for (std::size_t c = 0; c < C; ++c) {
+                                const bool gt = src[c] > best[c];
+                                best[c] = gt ? src[c] : best[c];
+                                a[c] = gt ? off32 + std::uint32_t(c) : a[c];
+                            }
+                        }
+                } else {
+                    for (std::size_t ky = 0; ky < k; ++ky)
+                        for (std::size_t kx = 0; kx < k; ++kx) {
+                            const T* __restrict src = img + ((oy * s + ky) * W + ox * s + kx) * C;
                             for (std::size_t c = 0; c < C; ++c) best[c] = src[c] > best[c] ? src[c] : best[c];
                         }
-                    }
+                }
             }
+    }
     return out;
 }
 

@@ -84,6 +84,9 @@ ImageShape pool2d_shape(ImageShape in, std::size_t kernel, std::size_t stride);
 // backward (blocks stay in cache; see autodiff/op_conv.cpp). Output: B x conv2d_shape(...).size().
 template <class T> Var<T> conv2d(Var<T> x, ImageShape in, Var<T> w, Var<T> b, std::size_t kernel,
                                  std::size_t stride = 1, std::size_t padding = 0, bool relu = false);
+// Images per im2col block of conv2d (blocks of about 512 KiB: elem_bytes * out_pixels * window
+// per image, window = kernel^2 * in_channels), at least 1 and at most batch.
+std::size_t conv2d_block_images(std::size_t batch, std::size_t out_pixels, std::size_t window, std::size_t elem_bytes);
 // Pooling over kernel x kernel windows moved by stride (no padding), channel by channel: the
 // maximum (its gradient goes to the winner; the first in row-major order on ties) or the mean.
 template <class T> Var<T> max_pool2d(Var<T> x, ImageShape in, std::size_t kernel, std::size_t stride);

@@ -107,7 +107,8 @@ std::string label_hash(const std::vector<int>& a, const std::vector<int>& b) {
 // baseline to another.
 std::string training_key(const Config& cfg) {
     std::string k;
-    for (const char* key : {"model.encoder", "model.hidden", "model.dim", "model.activation", "train.optimizer",
+    for (const char* key : {"model.encoder", "model.hidden", "model.dim", "model.activation", "model.cnn_channels",
+                            "model.cnn_kernels", "model.cnn_strides", "model.cnn_pooling", "train.optimizer",
                             "train.lr", "train.steps", "train.batch", "train.weight_decay", "train.momentum",
                             "train.clip", "train.schedule", "train.seed"})
         k += std::string("|") + key + "=" + value_to_string(cfg.get(key));
@@ -126,9 +127,19 @@ struct Unit {
 }  // namespace
 
 std::string supervised_description(const Config& cfg) {
-    std::string arch = cfg.s("model.encoder") == "mlp" ? "MLP " + std::to_string(input_dim(cfg, 1)) : "linear " + std::to_string(input_dim(cfg, 1));
-    if (cfg.s("model.encoder") == "mlp")
+    const std::string enc = cfg.s("model.encoder");
+    std::string arch = enc == "mlp" ? "MLP " + std::to_string(input_dim(cfg, 1))
+                       : enc == "cnn" ? "CNN " + std::to_string(kFashionMnistHeight) + " x " + std::to_string(kFashionMnistWidth)
+                                      : "linear " + std::to_string(input_dim(cfg, 1));
+    if (enc == "mlp")
         for (auto w : cfg.ilist("model.hidden")) arch += " -> " + std::to_string(w);
+    if (enc == "cnn") {
+        const auto& ch = cfg.ilist("model.cnn_channels");
+        for (std::size_t l = 0; l < ch.size(); ++l)
+            arch += " -> conv " + std::to_string(cfg.ilist("model.cnn_kernels")[l]) + "x" +
+                    std::to_string(cfg.ilist("model.cnn_kernels")[l]) + "/" + std::to_string(cfg.ilist("model.cnn_strides")[l]) +
+                    " x " + std::to_string(ch[l]) + (cfg.s("model.cnn_pooling") == "none" ? "" : " + " + cfg.s("model.cnn_pooling") + " pool");
+    }
     arch += " -> " + std::to_string(cfg.i("model.dim"));
     return "per target, the encoder f1 (" + arch + ") with a linear " + std::to_string(kClasses) +
            "-class head trained on x1 alone with cross-entropy on that target (no alignment; " + cfg.s("train.optimizer") +
