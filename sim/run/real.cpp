@@ -20,6 +20,7 @@
 #include "models/losses.hpp"
 #include "models/trainer.hpp"
 #include "sim/run/probe.hpp"
+#include "sim/run/probe_knn.hpp"
 #include "sim/run/probe_logistic.hpp"
 #include "sim/run/stop.hpp"
 #include "sim/run/training.hpp"
@@ -314,7 +315,10 @@ RunResult train_and_evaluate(const Config& cfg, const FashionSample& s, const Ru
     res.final_loss = fit.final_loss;
 
     auto nan_all = [&]() {
-        for (int t = 0; t < theory::kNumTargets; ++t) res.learned_accuracy[theory::kTargetNames[t]] = {kNaN, kNaN};
+        for (int t = 0; t < theory::kNumTargets; ++t) {
+            res.learned_accuracy[theory::kTargetNames[t]] = {kNaN, kNaN};
+            res.learned_accuracy_knn[theory::kTargetNames[t]] = {kNaN, kNaN};
+        }
         res.cka = res.alignment_loss = kNaN;
     };
     if (res.status == "diverged") {
@@ -333,6 +337,10 @@ RunResult train_and_evaluate(const Config& cfg, const FashionSample& s, const Ru
             const auto a1 = probe_accuracy(z1_tr, z1_te, s.y_train, s.y_test);
             const auto a2 = probe_accuracy(z2_tr, z2_te, s.y_train, s.y_test);
             for (int t = 0; t < theory::kNumTargets; ++t) res.learned_accuracy[theory::kTargetNames[t]] = {a1[t], a2[t]};
+            // the kNN probe (sim/run/probe_knn.hpp): what is there but not linearly readable
+            const auto k1 = knn_probe(z1_tr, s.y_train, z1_te, s.y_test, kClasses);
+            const auto k2 = knn_probe(z2_tr, s.y_train, z2_te, s.y_test, kClasses);
+            for (int t = 0; t < theory::kNumTargets; ++t) res.learned_accuracy_knn[theory::kTargetNames[t]] = {k1[t], k2[t]};
             res.cka = linear_cka(z1_te, z2_te);
             // alignment loss on the test set: mean over consecutive batches
             if (has_align) res.alignment_loss = test_alignment_loss<T>(ts.alignment, z1_te, z2_te, ts.batch);
