@@ -32,8 +32,6 @@ namespace sim {
 
 namespace {
 
-const char* const kBlocks[3] = {"s", "u1", "u2"};
-
 template <class T>
 ad::Mat<T> convert(const Mat& a) {
     ad::Mat<T> out(a.shape());
@@ -52,7 +50,8 @@ struct Problem {
     DataModel dm;
     Samples smp;
     bool linear_data = true;
-    std::string alignment, task;
+    const models::AlignmentLossEntry* loss = nullptr;  // objective.alignment's registry entry
+    std::string task;
     int task_index = -1;
     std::size_t p = 0;
     bool frozen2 = false;       // z2 is a frozen encoder's output (regression alignment)
@@ -84,7 +83,7 @@ std::map<std::string, double> by_name(const std::vector<double>& r2, const Split
     for (int b = 0; b < 3; ++b) {
         double acc = 0;
         for (std::size_t j = 0; j < sizes[b]; ++j) acc += r2[c++];
-        out[kBlocks[b]] = acc / static_cast<double>(sizes[b]);
+        out[theory::kBlockNames[b]] = acc / static_cast<double>(sizes[b]);
     }
     return out;
 }
@@ -115,7 +114,9 @@ struct Certificate {
 
 Certificate certificate_of(const Problem& pb, const Config& cfg) {
     Certificate c;
-    c.spec.alignment = pb.alignment;
+    c.spec.form = pb.loss->closed_form;
+    c.spec.loss = pb.loss->name;
+    c.spec.loss_title = pb.loss->title;
     c.spec.task = pb.task_index;
     c.spec.lambda = cfg.f("objective.lambda");
     c.spec.cca_penalty = cfg.f("objective.cca_penalty");
@@ -156,7 +157,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     models::TrainerSpec<T> ts = trainer_spec<T>(cfg);
     ts.frozen_targets = pb.frozen2;
     ts.task = pb.task_index >= 0;
-    const bool has_align = pb.alignment != "none";
+    const bool has_align = pb.loss->has_term();
     if (ts.task && has_align) ts.warmup_steps = std::lround(cfg.f("train.warmup") * static_cast<double>(steps));
 
     // --- data in the training precision
@@ -275,7 +276,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     auto nan_all = [&]() {
         const double q = std::numeric_limits<double>::quiet_NaN();
         for (int t = 0; t < theory::kNumTargets; ++t) res.learned_r2[theory::kTargetNames[t]] = {q, q};
-        for (const char* b : kBlocks) res.learned_r2[b] = {q, q};
+        for (const char* b : theory::kBlockNames) res.learned_r2[b] = {q, q};
         if (nl_probe) res.learned_r2_nonlinear = res.learned_r2;
         res.cka = res.alignment_loss = q;
     };
@@ -336,11 +337,11 @@ RunResult run(const Config& cfg, const RunOptions& opt) {
     pb.cfg = &cfg;
     pb.dm = make_data_model(cfg);
     pb.linear_data = pb.dm.kind == "linear";
-    pb.alignment = cfg.s("objective.alignment");
+    pb.loss = &models::alignment_loss(cfg.s("objective.alignment"));
     pb.task = cfg.s("objective.task");
     pb.task_index = pb.task == "none" ? -1 : theory::target_index(pb.task);
     pb.p = static_cast<std::size_t>(cfg.i("model.dim"));
-    pb.frozen2 = pb.alignment == "regression";
+    pb.frozen2 = pb.loss->frozen_target;
     if (pb.linear_data) {
         pb.mo = theory::moments(pb.dm.linear);
         pb.have_moments = true;
