@@ -411,8 +411,6 @@ std::vector<RowKey> result_row_keys(const Config& cfg) {
     if (cfg.s("data.kind") == "fashion_mnist") {  // accuracy of the logistic probe (sim/run/real.hpp)
         for (int i = 0; i < 4; ++i)
             for (const char* rep : {"z1", "z2"}) keys.push_back({"target", names[i], rep, "linear", "accuracy"});
-        for (int i = 0; i < 4; ++i)  // the kNN probe (sim/run/probe_knn.hpp)
-            for (const char* rep : {"z1", "z2"}) keys.push_back({"target", names[i], rep, "knn", "accuracy"});
         if (cfg.b("eval.baselines"))
             for (int i = 0; i < 4; ++i)
                 for (const auto& rep : baseline_reps()) keys.push_back({"target", names[i], rep, "linear", "accuracy"});
