@@ -163,6 +163,11 @@ data.d1 | theory --set data.d1=abc
 data.d1 | theory --set data.d1=
 train.lr | train --set train.lr=nan
 model.hidden | train --set 'model.hidden=[1,'
+model.encoder | train --set model.encoder=cnn
+model.cnn_kernels | train --set data.kind=fashion_mnist --set model.encoder=cnn --set 'model.cnn_kernels=[5]'
+model.cnn_strides | train --set data.kind=fashion_mnist --set model.encoder=cnn --set 'model.cnn_strides=[0,1]'
+model.cnn_channels | train --set data.kind=fashion_mnist --set model.encoder=cnn --set 'model.cnn_channels=[]' --set 'model.cnn_kernels=[]' --set 'model.cnn_strides=[]'
+model.cnn_pooling | train --set data.kind=fashion_mnist --set model.encoder=cnn --set model.cnn_pooling=min
 data.mixing | theory --set data.mixing=weird
 data.n_train | train --set data.n_train=-5
 data.d1 | theory --set $'data.d1=8\ndata.d2 = 3'

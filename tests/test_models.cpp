@@ -687,6 +687,25 @@ void zero_allocation_step() {
     zero_allocation_steps(ts, "infonce + classification head");
     ts.threads = 2;
     zero_allocation_steps(ts, "infonce + classification head, two threads");
+    // convolutional encoders (conv + ReLU, max or average pooling, flatten, dense): one channel
+    // on one side, two on the other, strides 1 and 2
+    models::TrainerSpec<T> cs = ts;
+    cs.enc1 = models::EncoderSpec{};
+    cs.enc1.kind = "cnn";
+    cs.enc1.image_height = 6, cs.enc1.image_width = 8, cs.enc1.image_channels = 1;
+    cs.enc1.in_dim = 48;
+    cs.enc1.out_dim = 4;
+    cs.enc1.cnn_channels = {4, 6};
+    cs.enc1.cnn_kernels = {3, 3};
+    cs.enc1.cnn_strides = {1, 2};
+    cs.enc2 = cs.enc1;
+    cs.enc2.image_height = 5, cs.enc2.image_width = 6, cs.enc2.image_channels = 2;
+    cs.enc2.in_dim = 60;
+    cs.enc2.pooling = "avg";
+    for (int threads : {1, 2}) {
+        cs.threads = threads;
+        zero_allocation_steps(cs, threads == 1 ? "cnn encoders + classification head" : "cnn encoders, two threads");
+    }
 }
 
 BOOST_AUTO_TEST_CASE(training_step_allocates_nothing_after_warmup) {

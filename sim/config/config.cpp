@@ -91,9 +91,13 @@ const std::vector<KeySpec>& schema() {
         {"data.slope", Kind::Float, 0.2, "nonlinear model: leaky-ReLU negative slope, in (0, 1]", {}},
         // model: the encoders
         {"model.dim", Kind::Int, I(2), "p: dimension of the representations z1, z2", {}},
-        {"model.encoder", Kind::String, std::string("linear"), "encoder: linear or mlp", {"linear", "mlp"}},
+        {"model.encoder", Kind::String, std::string("linear"), "encoder: linear, mlp, or cnn (convolutional, data.kind = fashion_mnist only: each modality as a 20 x 40 image)", {"linear", "mlp", "cnn"}},
         {"model.hidden", Kind::IntList, IL{64, 64}, "MLP hidden widths", {}},
         {"model.activation", Kind::String, std::string("relu"), "MLP activation", {"relu", "leaky_relu", "tanh", "sigmoid", "softplus"}},
+        {"model.cnn_channels", Kind::IntList, IL{16, 32}, "cnn: filters of each convolution layer (each followed by a ReLU and the pooling; then a dense layer to model.dim)", {}},
+        {"model.cnn_kernels", Kind::IntList, IL{5, 3}, "cnn: kernel size of each convolution layer (zero padding kernel / 2)", {}},
+        {"model.cnn_strides", Kind::IntList, IL{1, 1}, "cnn: stride of each convolution layer", {}},
+        {"model.cnn_pooling", Kind::String, std::string("max"), "cnn: 2 x 2 pooling of stride 2 after each convolution layer while the image is at least 2 x 2: max, avg or none", {"max", "avg", "none"}},
         // objective: alignment + task
         {"objective.alignment", Kind::String, std::string("infonce"), "alignment loss", models::alignment_loss_names()},
         {"objective.temperature", Kind::Float, 0.1, "InfoNCE temperature tau", {}},
@@ -498,6 +502,26 @@ void Config::validate() const {
     for (I w : ilist("model.hidden"))
         if (w < 1) fail("'model.hidden' widths must be at least 1");
     if (s("model.encoder") == "mlp" && ilist("model.hidden").empty()) fail("'model.hidden' is empty for an mlp encoder");
+    for (const char* key : {"model.cnn_channels", "model.cnn_kernels", "model.cnn_strides"})
+        for (I v : ilist(key))
+            if (v < 1 || v > 4096) fail("'" + std::string(key) + "' entries must be in 1..4096, got " + std::to_string(v));
+    if (s("model.encoder") == "cnn") {
+        if (!fashion) fail("'model.encoder' = cnn needs image data: data.kind = \"fashion_mnist\"");
+        const std::size_t L = ilist("model.cnn_channels").size();
+        if (L == 0) fail("'model.cnn_channels' is empty for a cnn encoder");
+        if (ilist("model.cnn_kernels").size() != L || ilist("model.cnn_strides").size() != L)
+            fail("'model.cnn_channels', 'model.cnn_kernels' and 'model.cnn_strides' must have the same length");
+        I h = static_cast<I>(kFashionMnistHeight), w = static_cast<I>(kFashionMnistWidth);
+        for (std::size_t l = 0; l < L; ++l) {
+            const I k = ilist("model.cnn_kernels")[l], st = ilist("model.cnn_strides")[l], pad = k / 2;
+            if (h + 2 * pad < k || w + 2 * pad < k)
+                fail("'model.cnn_kernels': layer " + std::to_string(l + 1) + "'s " + std::to_string(k) + " x " +
+                     std::to_string(k) + " kernel does not fit its " + std::to_string(h) + " x " + std::to_string(w) + " input");
+            h = (h + 2 * pad - k) / st + 1;
+            w = (w + 2 * pad - k) / st + 1;
+            if (s("model.cnn_pooling") != "none" && h >= 2 && w >= 2) h /= 2, w /= 2;
+        }
+    }
     num_range("objective.temperature", 0, inf, true);
     num_range("objective.lambda", 0, inf, false);
     num_range("objective.cca_penalty", 0, inf, false);

@@ -427,6 +427,7 @@ nlohmann::json RunResult::to_json() const {
     j["learned"] = {{"r2", table(learned_r2)}};
     if (!learned_accuracy.empty()) {
         j["learned"]["accuracy"] = table(learned_accuracy);
+        if (!learned_accuracy_knn.empty()) j["learned"]["accuracy_knn"] = table(learned_accuracy_knn);
         if (!baseline_accuracy.empty()) {
             j["baseline"] = {{"accuracy", baseline_accuracy}, {"supervised_model", supervised_model}};
         }
@@ -485,8 +486,9 @@ RowValues row_values(const RunResult& r, const RowKey& k) {
     v.learned = std::numeric_limits<double>::quiet_NaN();
     if (k.metric == "accuracy") {
         if (k.rep == "z1" || k.rep == "z2") {
-            const auto it = r.learned_accuracy.find(k.name);
-            if (it != r.learned_accuracy.end()) v.learned = k.rep == "z1" ? it->second.z1 : it->second.z2;
+            const auto& m = k.probe == "knn" ? r.learned_accuracy_knn : r.learned_accuracy;
+            const auto it = m.find(k.name);
+            if (it != m.end()) v.learned = k.rep == "z1" ? it->second.z1 : it->second.z2;
         } else {
             const auto it = r.baseline_accuracy.find(k.name);
             if (it != r.baseline_accuracy.end()) {

@@ -88,6 +88,8 @@ struct RunResult {
     // on raw pixels; "x1_supervised": a supervised model on x1 alone, supervised_model says
     // which) when eval.baselines is on. Empty for other data (whose targets are read by R^2).
     std::map<std::string, R2Pair> learned_accuracy;
+    // ... and by the kNN probe (sim/run/probe_knn.hpp): results.csv rows with probe = knn
+    std::map<std::string, R2Pair> learned_accuracy_knn;
     std::map<std::string, std::map<std::string, double>> baseline_accuracy;
     std::string supervised_model;
     nlohmann::json to_json() const;  // the `alignsim train --json` object
