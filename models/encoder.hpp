@@ -30,7 +30,14 @@ public:
 // Linear: one weight W (out x in), no bias (the data are centred). MLP: weights and biases per
 // layer, activation between layers, none after the last. Initialised from rng (Xavier for
 // linear, He for relu-family MLPs, Xavier otherwise).
+// The encoder of spec.kind, an entry of encoders() (models/registry.cpp); throws
+// std::invalid_argument on an unknown kind or a zero dimension.
 template <class T>
 std::unique_ptr<Encoder<T>> make_encoder(const EncoderSpec& spec, ad::Rng& rng);
+// The builders of the registry's entries.
+template <class T>
+std::unique_ptr<Encoder<T>> make_linear_encoder(const EncoderSpec& spec, ad::Rng& rng);
+template <class T>
+std::unique_ptr<Encoder<T>> make_mlp_encoder(const EncoderSpec& spec, ad::Rng& rng);
 
 }  // namespace models

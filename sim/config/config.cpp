@@ -91,7 +91,7 @@ const std::vector<KeySpec>& schema() {
         {"data.slope", Kind::Float, 0.2, "nonlinear model: leaky-ReLU negative slope, in (0, 1]", {}},
         // model: the encoders
         {"model.dim", Kind::Int, I(2), "p: dimension of the representations z1, z2", {}},
-        {"model.encoder", Kind::String, std::string("linear"), "encoder: linear or mlp", {"linear", "mlp"}},
+        {"model.encoder", Kind::String, std::string("linear"), "encoder: linear or mlp", models::encoder_names()},
         {"model.hidden", Kind::IntList, IL{64, 64}, "MLP hidden widths", {}},
         {"model.activation", Kind::String, std::string("relu"), "MLP activation", {"relu", "leaky_relu", "tanh", "sigmoid", "softplus"}},
         // objective: alignment + task
@@ -497,7 +497,7 @@ void Config::validate() const {
     }
     for (I w : ilist("model.hidden"))
         if (w < 1) fail("'model.hidden' widths must be at least 1");
-    if (s("model.encoder") == "mlp" && ilist("model.hidden").empty()) fail("'model.hidden' is empty for an mlp encoder");
+    if (models::encoder(s("model.encoder")).hidden_layers && ilist("model.hidden").empty()) fail("'model.hidden' is empty for an mlp encoder");
     num_range("objective.temperature", 0, inf, true);
     num_range("objective.lambda", 0, inf, false);
     num_range("objective.cca_penalty", 0, inf, false);
