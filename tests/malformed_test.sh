@@ -79,6 +79,8 @@ mkres empty_csv; : >"$T/empty_csv/results.csv"
 mkres orphan_csv; rm "$T/orphan_csv/manifest.json"
 mkres other_cols; edit other_cols 'import sys; p=sys.argv[1]+"/results.csv"; t=open(p).read(); open(p,"w").write(t.replace("cka,","ckb,",1))'
 echo "not a directory" >"$T/a_file"
+"$A" export --set data.n_train=40 --set data.n_test=10 --set train.batch=10 --out "$T/exp" >/dev/null || { echo "FAIL: fixture export"; exit 1; }
+"$A" export --set data.n_train=10 --set data.n_test=10 --set train.batch=10 --out "$T/exp2" >/dev/null || { echo "FAIL: fixture export"; exit 1; }
 
 # --- the table: NEEDLE | ARGUMENTS (shell words, $T is the fixture directory)
 while IFS= read -r row; do
@@ -210,6 +212,14 @@ not a directory | sweep "$T/good.toml" --out "$T/a_file"
 a_file | export --out "$T/a_file"
 data.bogus | export --set data.bogus=1 --out "$T/o4"
 orthogonal | export --set data.d1=3 --out "$T/o4"
+# evaluate --weights: encoders as .npy
+--weights | evaluate
+W1 must be p x data.d1 = 2 x 16 | evaluate --weights "$T/exp/train_x1.npy"
+W2 must be p x data.d2 = 10 x 16 (p = model.dim), got 40 x 16 | evaluate --weights "$T/exp2/train_x1.npy" "$T/exp/train_x2.npy" --set model.dim=10
+2-D array | evaluate --weights "$T/exp/train_y_mix.npy"
+not a readable .npy | evaluate --weights "$T/binary.toml"
+data.kind = nonlinear has no closed forms | evaluate --weights "$T/exp/A1.npy" --set data.kind=nonlinear
+--weights | evaluate --weights "$T/exp/A1.npy" "$T/exp/A2.npy" "$T/exp/B1.npy"
 TABLE
 
 echo "malformed: $pass passed, $fail failed"

@@ -175,9 +175,7 @@ int cmd_theory(const TheoryArgs& a) {
         throw ConfigError("--json and --format csv contradict each other (--curve prints JSON lines by default)");
     }
     const Config cfg = load_config(a.cfg);
-    if (cfg.s("data.kind") == "fashion_mnist")
-        throw ConfigError("alignsim theory: data.kind = fashion_mnist (real images) has no closed forms; docs/real_data.md "
-                          "gives the best possible score of each target, and `alignsim train` measures them");
+    require_closed_forms(cfg);
     if (!a.curve.empty()) return theory_curve(a, cfg);
     json j = theory_report(cfg);
     j["config"] = cfg.to_json();

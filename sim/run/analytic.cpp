@@ -121,6 +121,12 @@ ClosedFormPoint closed_form_point(const Config& cfg) {
     return pt;
 }
 
+void require_closed_forms(const Config& cfg) {
+    if (cfg.s("data.kind") == "fashion_mnist")
+        throw ConfigError("alignsim theory: data.kind = fashion_mnist (real images) has no closed forms; docs/real_data.md "
+                          "gives the best possible score of each target, and `alignsim train` measures them");
+}
+
 json theory_report(const Config& cfg) {
     const theory::DataSpec spec = data_spec(cfg);
     const int p = static_cast<int>(cfg.i("model.dim"));
