@@ -1,4 +1,5 @@
 #include "models/encoder.hpp"
+#include "models/registry.hpp"
 
 #include <stdexcept>
 
@@ -181,13 +182,30 @@ template <class T>
 std::unique_ptr<Encoder<T>> make_encoder(const EncoderSpec& spec, ad::Rng& rng) {
     if (spec.in_dim == 0 || spec.out_dim == 0)
         throw std::invalid_argument("encoder: input and output dimensions must be positive");
-    if (spec.kind == "linear") return std::make_unique<LinearEncoder<T>>(spec.in_dim, spec.out_dim, rng);
-    if (spec.kind == "mlp") return std::make_unique<MlpEncoder<T>>(spec, rng);
-    if (spec.kind == "cnn") return std::make_unique<CnnEncoder<T>>(spec, rng);
-    throw std::invalid_argument("unknown encoder kind '" + spec.kind + "' (expected linear, mlp or cnn)");
+    return encoder(spec.kind).builder<T>()(spec, rng);
 }
 
-template std::unique_ptr<Encoder<double>> make_encoder<double>(const EncoderSpec&, ad::Rng&);
-template std::unique_ptr<Encoder<float>> make_encoder<float>(const EncoderSpec&, ad::Rng&);
+template <class T>
+std::unique_ptr<Encoder<T>> make_linear_encoder(const EncoderSpec& spec, ad::Rng& rng) {
+    return std::make_unique<LinearEncoder<T>>(spec.in_dim, spec.out_dim, rng);
+}
+
+template <class T>
+std::unique_ptr<Encoder<T>> make_mlp_encoder(const EncoderSpec& spec, ad::Rng& rng) {
+    return std::make_unique<MlpEncoder<T>>(spec, rng);
+}
+
+template <class T>
+std::unique_ptr<Encoder<T>> make_cnn_encoder(const EncoderSpec& spec, ad::Rng& rng) {
+    return std::make_unique<CnnEncoder<T>>(spec, rng);
+}
+
+#define MODELS_ENCODERS(T)                                                                  \
+    template std::unique_ptr<Encoder<T>> make_encoder<T>(const EncoderSpec&, ad::Rng&);        \
+    template std::unique_ptr<Encoder<T>> make_linear_encoder<T>(const EncoderSpec&, ad::Rng&); \
+    template std::unique_ptr<Encoder<T>> make_mlp_encoder<T>(const EncoderSpec&, ad::Rng&);    \
+    template std::unique_ptr<Encoder<T>> make_cnn_encoder<T>(const EncoderSpec&, ad::Rng&);
+MODELS_ENCODERS(double)
+MODELS_ENCODERS(float)
 
 }  // namespace models

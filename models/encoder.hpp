@@ -41,9 +41,17 @@ public:
 // Linear: one weight W (out x in), no bias (the data are centred). MLP: weights and biases per
 // layer, activation between layers, none after the last. Initialised from rng (Xavier for
 // linear, He for relu-family MLPs, Xavier otherwise). CNN: convolutions with biases, He-initialised
-// (fan-in kernel^2 x channels), zero biases, the last dense layer Xavier. Throws
-// std::invalid_argument on an inconsistent spec.
+// (fan-in kernel^2 x channels), zero biases, the last dense layer Xavier.
+// The encoder of spec.kind, an entry of encoders() (models/registry.cpp); throws
+// std::invalid_argument on an unknown kind, a zero dimension or an inconsistent spec.
 template <class T>
 std::unique_ptr<Encoder<T>> make_encoder(const EncoderSpec& spec, ad::Rng& rng);
+// The builders of the registry's entries.
+template <class T>
+std::unique_ptr<Encoder<T>> make_linear_encoder(const EncoderSpec& spec, ad::Rng& rng);
+template <class T>
+std::unique_ptr<Encoder<T>> make_mlp_encoder(const EncoderSpec& spec, ad::Rng& rng);
+template <class T>
+std::unique_ptr<Encoder<T>> make_cnn_encoder(const EncoderSpec& spec, ad::Rng& rng);
 
 }  // namespace models

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "models/encoder.hpp"
 #include "models/losses.hpp"
 
 namespace models {
@@ -74,13 +75,48 @@ std::vector<std::string> alignment_loss_names() {
     return out;
 }
 
-const AlignmentLossEntry& alignment_loss(const std::string& name) {
-    if (const AlignmentLossEntry* e = find_alignment_loss(name)) return *e;
+namespace {
+// "a, b or c"
+std::string one_of(const std::vector<std::string>& names) {
     std::string list;
-    const auto names = alignment_loss_names();
     for (std::size_t i = 0; i < names.size(); ++i)
         list += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
-    throw std::invalid_argument("unknown alignment loss '" + name + "' (expected " + list + ")");
+    return list;
+}
+}  // namespace
+
+const AlignmentLossEntry& alignment_loss(const std::string& name) {
+    if (const AlignmentLossEntry* e = find_alignment_loss(name)) return *e;
+    throw std::invalid_argument("unknown alignment loss '" + name + "' (expected " + one_of(alignment_loss_names()) + ")");
+}
+
+// ------------------------------------------------------------------------------- encoders
+
+const std::vector<EncoderEntry>& encoders() {
+    static const std::vector<EncoderEntry> table{
+        // name, builder, linear, hidden layers, style
+        {"linear", &make_linear_encoder<double>, &make_linear_encoder<float>, true, false, {"#1f77b4", "linear"}},
+        {"mlp", &make_mlp_encoder<double>, &make_mlp_encoder<float>, false, true, {"#d62728", "mlp"}},
+        {"cnn", &make_cnn_encoder<double>, &make_cnn_encoder<float>, false, false, {"#2ca02c", "cnn"}},
+    };
+    return table;
+}
+
+const EncoderEntry* find_encoder(const std::string& name) {
+    for (const auto& e : encoders())
+        if (name == e.name) return &e;
+    return nullptr;
+}
+
+std::vector<std::string> encoder_names() {
+    std::vector<std::string> out;
+    for (const auto& e : encoders()) out.push_back(e.name);
+    return out;
+}
+
+const EncoderEntry& encoder(const std::string& name) {
+    if (const EncoderEntry* e = find_encoder(name)) return *e;
+    throw std::invalid_argument("unknown encoder kind '" + name + "' (expected " + one_of(encoder_names()) + ")");
 }
 
 }  // namespace models

@@ -575,6 +575,22 @@ BOOST_AUTO_TEST_CASE(encoder_shapes_and_structure) {
     spec.activation = "relu";
     spec.kind = "resnet";
     BOOST_CHECK_THROW(models::make_encoder<double>(spec, rng), std::invalid_argument);
+    // every registry entry builds its encoder, and says rightly whether it is a linear map z = W x
+    // (a map with a bias or a nonlinearity fails additivity: f(x + y) = f(x) + f(y))
+    const M y = rnd(3, 5, 4);
+    for (const auto& e : models::encoders()) {
+        spec.kind = e.name;
+        auto enc = models::make_encoder<double>(spec, rng);
+        Tape<double> t2;
+        const M fx = enc->forward(t2, t2.constant(x)).value();
+        const M fy = enc->forward(t2, t2.constant(y)).value();
+        const M fxy = enc->forward(t2, t2.constant(M(x + y))).value();
+        double worst = 0;
+        for (std::size_t i = 0; i < fx.size(); ++i)
+            worst = std::max(worst, std::abs(fxy.data()[i] - fx.data()[i] - fy.data()[i]));
+        BOOST_TEST((worst < 1e-12) == e.linear, e.name << ": " << worst);
+        BOOST_TEST((enc->linear_weight() != nullptr) == e.linear, e.name);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(initialisation_is_seeded_and_thread_independent) {

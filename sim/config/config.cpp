@@ -91,7 +91,7 @@ const std::vector<KeySpec>& schema() {
         {"data.slope", Kind::Float, 0.2, "nonlinear model: leaky-ReLU negative slope, in (0, 1]", {}},
         // model: the encoders
         {"model.dim", Kind::Int, I(2), "p: dimension of the representations z1, z2", {}},
-        {"model.encoder", Kind::String, std::string("linear"), "encoder: linear, mlp, or cnn (convolutional, data.kind = fashion_mnist only: each modality as a 20 x 40 image)", {"linear", "mlp", "cnn"}},
+        {"model.encoder", Kind::String, std::string("linear"), "encoder: linear, mlp, or cnn (convolutional, data.kind = fashion_mnist only: each modality as a 20 x 40 image)", models::encoder_names()},
         {"model.hidden", Kind::IntList, IL{64, 64}, "MLP hidden widths", {}},
         {"model.activation", Kind::String, std::string("relu"), "MLP activation", {"relu", "leaky_relu", "tanh", "sigmoid", "softplus"}},
         {"model.cnn_channels", Kind::IntList, IL{16, 32}, "cnn: filters of each convolution layer (each followed by a ReLU and the pooling; then a dense layer to model.dim)", {}},
@@ -501,7 +501,7 @@ void Config::validate() const {
     }
     for (I w : ilist("model.hidden"))
         if (w < 1) fail("'model.hidden' widths must be at least 1");
-    if (s("model.encoder") == "mlp" && ilist("model.hidden").empty()) fail("'model.hidden' is empty for an mlp encoder");
+    if (models::encoder(s("model.encoder")).hidden_layers && ilist("model.hidden").empty()) fail("'model.hidden' is empty for an mlp encoder");
     for (const char* key : {"model.cnn_channels", "model.cnn_kernels", "model.cnn_strides"})
         for (I v : ilist(key))
             if (v < 1 || v > 4096) fail("'" + std::string(key) + "' entries must be in 1..4096, got " + std::to_string(v));

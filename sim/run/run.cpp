@@ -18,6 +18,7 @@
 #include "autodiff/random.hpp"
 #include "models/encoder.hpp"
 #include "models/losses.hpp"
+#include "models/registry.hpp"
 #include "models/trainer.hpp"
 #include "sim/data/samples.hpp"
 #include "sim/run/analytic.hpp"
@@ -126,7 +127,7 @@ Certificate certificate_of(const Problem& pb, const Config& cfg) {
     c.spec.W2 = pb.W2;
     if (!pb.linear_data)
         c.reason = "data.kind " + cfg.s("data.kind") + ": the closed forms are for the linear model only";
-    else if (cfg.s("model.encoder") != "linear")
+    else if (!models::encoder(cfg.s("model.encoder")).linear)
         c.reason = "model.encoder " + cfg.s("model.encoder") +
                    ": the training objective over network weights has no closed-form optimum (the optimum over all encoders is "
                    "a reference, not the objective's minimum over this network)";
@@ -458,7 +459,7 @@ nlohmann::json RunResult::to_json() const {
 bool nonlinear_probe_on(const Config& cfg) {
     if (cfg.s("data.kind") == "fashion_mnist") return false;  // class targets: accuracy, not R^2
     const std::string& v = cfg.s("eval.nonlinear_probe");
-    if (v == "auto") return cfg.s("model.encoder") == "mlp" || cfg.s("data.kind") != "linear";
+    if (v == "auto") return !models::encoder(cfg.s("model.encoder")).linear || cfg.s("data.kind") != "linear";
     return v == "on";
 }
 

@@ -26,6 +26,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include "models/registry.hpp"
 #include "sim/io/meta.hpp"
 #include "sim/run/stop.hpp"
 #include "sim/sweep/history.hpp"
@@ -83,7 +84,7 @@ double cost(const Config& c) {
     const double steps = static_cast<double>(c.i("train.steps")) * static_cast<double>(c.i("train.batch"));
     const double d1 = static_cast<double>(input_dim(c, 1)), d2 = static_cast<double>(input_dim(c, 2));
     double width = (d1 + d2) * static_cast<double>(c.i("model.dim"));
-    if (c.s("model.encoder") == "mlp") {
+    if (models::encoder(c.s("model.encoder")).hidden_layers) {
         double prev = d1, w = 0;
         for (auto h : c.ilist("model.hidden")) {
             w += prev * static_cast<double>(h);
