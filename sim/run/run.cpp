@@ -307,7 +307,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             }
             res.cka = linear_cka(z1_te, z2_te);
             // alignment loss on the test set: mean over consecutive batches of train.batch rows
-            if (has_align) res.alignment_loss = test_alignment_loss<T>(ts.alignment, z1_te, z2_te, B);
+            if (has_align) res.alignment_loss = test_alignment_loss<T>(trainer->alignment().current_settings(), z1_te, z2_te, B);
             // subspace distance: linear encoders on linear data, to the analytic optimum
             const ad::Mat<T>* w1 = f1->linear_weight();
             const ad::Mat<T>* w2 = f2 ? f2->linear_weight() : nullptr;
