@@ -71,6 +71,11 @@ double alignment_value(const Moments& mo, const ObjectiveSpec& s, const Objectiv
     if (s.alignment == "regression") return alignment_loss(mo, "regression", x.W1, s.W2);
     if (s.alignment == "cca") return cca_penalised_loss(mo, x.W1, x.W2, s.cca_penalty);
     if (s.alignment == "spectral") return alignment_loss(mo, "spectral", x.W1, x.W2);
+    if (s.alignment == "vicreg" || s.alignment == "barlow_twins") {
+        SecondMomentLoss l = s.second_moment;
+        l.name = s.alignment;
+        return second_moment_loss(mo, l, x.W1, x.W2);
+    }
     if (s.alignment == "none") return 0.0;
     throw std::invalid_argument("theory: no value for alignment '" + s.alignment + "' from moments");
 }
@@ -210,19 +215,23 @@ CcaPenalisedOptimum cca_penalised_optimum(const Moments& mo, int p, double penal
 
 std::string no_closed_form_reason(const ObjectiveSpec& s) {
     const std::string& a = s.alignment;
-    if (a != "regression" && a != "cca" && a != "spectral" && a != "infonce" && a != "none")
-        throw std::invalid_argument("theory: unknown alignment '" + a + "' (expected regression, cca, spectral, infonce or none)");
+    if (a != "regression" && a != "cca" && a != "spectral" && a != "infonce" && a != "vicreg" && a != "barlow_twins" &&
+        a != "siglip" && a != "none")
+        throw std::invalid_argument("theory: unknown alignment '" + a +
+                                    "' (expected regression, cca, spectral, vicreg, barlow_twins, infonce, siglip or none)");
     if (a == "spectral" && s.spectral_centering != "none" && s.spectral_centering != "batch")
         throw std::invalid_argument("theory: unknown spectral centering '" + s.spectral_centering + "' (expected none or batch)");
     if (a == "infonce") return "the InfoNCE loss has no closed-form optimum";
-    if (s.task >= 0 && (a == "cca" || a == "spectral"))
+    if (a == "siglip") return "the SigLIP loss is not a function of second moments: it has no optimum from moments";
+    if (s.task >= 0 && (a == "cca" || a == "spectral" || a == "vicreg" || a == "barlow_twins"))
         return "a task added to " + a + " alignment has no closed-form optimum (only the regression trade-off has one)";
     if (a == "none" && s.task < 0) return "nothing is trained (no alignment and no task)";
     return "";
 }
 
 bool objective_is_centred(const ObjectiveSpec& s) {
-    return s.alignment == "cca" || (s.alignment == "spectral" && s.spectral_centering == "batch");
+    return s.alignment == "cca" || (s.alignment == "spectral" && s.spectral_centering == "batch") || s.alignment == "vicreg" ||
+           s.alignment == "barlow_twins";
 }
 
 double objective_value(const Moments& mo, const ObjectiveSpec& s, const ObjectiveParams& x) {
@@ -261,6 +270,16 @@ ObjectiveOptimum objective_optimum(const Moments& mo, const ObjectiveSpec& s) {
         o.at.W1 = c.W1;
         o.at.W2 = c.W2;
         o.value = c.value;
+        return o;
+    }
+    if (a == "vicreg" || a == "barlow_twins") {
+        SecondMomentLoss l = s.second_moment;
+        l.name = a;
+        const SecondMomentOptimum so = second_moment_optimum(mo, s.p, l);
+        o.at.W1 = so.W1;
+        o.at.W2 = so.W2;
+        o.value = so.value;
+        o.method = so.method;
         return o;
     }
     if (a == "spectral") {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "theory/model.hpp"
+#include "theory/second_moment.hpp"
 
 namespace theory {
 
@@ -60,11 +61,14 @@ CcaPenalisedOptimum cca_penalised_optimum(const Moments& mo, int p, double penal
 
 // --- one run's objective ---
 struct ObjectiveSpec {
-    std::string alignment = "none";  // regression | cca | spectral | infonce | none
+    std::string alignment = "none";  // regression | cca | spectral | vicreg | barlow_twins | infonce | siglip | none
     int task = -1;                   // target column of the task term (kTargetNames order), -1: none
     double lambda = 1;               // task + lambda * alignment (used when there is a task)
     double cca_penalty = 1;          // c of the cca loss
     std::string spectral_centering = "none";  // spectral: "none" (HaoChen et al.) | "batch" (centred codes)
+    // vicreg | barlow_twins: the loss's weights, and the set the moments are of (its size and
+    // column means, theory/second_moment.hpp; n = 0 and no means: the population)
+    SecondMomentLoss second_moment;
     int p = 0;                       // representation dimension
     Mat W2;                          // the frozen target encoder of regression alignment (p x d2)
 };
@@ -76,7 +80,7 @@ struct ObjectiveParams {
 // "" when the objective has a closed-form optimum, otherwise why not (a sentence).
 std::string no_closed_form_reason(const ObjectiveSpec& spec);
 // Whether the objective as trained is a function of batch covariances (cca; spectral with
-// centring "batch"): then objective_value and objective_optimum take the centred sample moments
+// centring "batch"; vicreg and barlow_twins, vicreg with spec.second_moment's means): then objective_value and objective_optimum take the centred sample moments
 // (sample_moments(..., true)), otherwise the uncentred ones.
 bool objective_is_centred(const ObjectiveSpec& spec);
 // The objective at given parameters, from moments (centred or not, objective_is_centred):
@@ -90,6 +94,7 @@ struct ObjectiveOptimum {
     double value = 0;
     ObjectiveParams at;     // an optimiser (W2 = spec.W2 for regression)
     bool attained = true;   // false: an infimum approached within 1e-10 (see tradeoff_optimum)
+    std::string method;     // vicreg, barlow_twins: how the numerical optimum was obtained
 };
 // Throws std::invalid_argument when no_closed_form_reason(spec) is not empty.
 ObjectiveOptimum objective_optimum(const Moments& mo, const ObjectiveSpec& spec);
