@@ -28,6 +28,7 @@ double bessel(const SecondMomentLoss& s) { return s.n > 1 ? s.n / (s.n - 1) : 1.
 // The loss as a node of `tape` from the encoders' leaves w1, w2 and the moments' constants.
 struct Consts {
     Mat S11, S22, S12, m1, m2;
+    Mat offmask;  // p x p: 0 on the diagonal, 1 elsewhere
     bool means = false;
 };
 
@@ -47,10 +48,9 @@ V loss_node(ad::Tape<double>& tape, const Consts& c, const SecondMomentLoss& s, 
             return ad::mean(ad::relu(ad::scale(ad::add_scalar(ad::sqrt(ad::add_scalar(ad::scale(v, f), 1e-4)), -s.gamma), -1.0)));
         };
         V var = ad::scale(ad::add(hinge(v1), hinge(v2)), 0.5);
-        auto off = [&](V a, V w, V v) {
-            V C = ad::matmul(a, w, false, true);
-            return ad::sub(ad::sum(ad::square(C)), ad::sum(ad::square(v)));
-        };
+        // the off-diagonal entries through a mask: ||C||^2 - sum v^2 cancels catastrophically
+        // for large codes, and an optimiser would exploit the rounding
+        auto off = [&](V a, V w, V) { return ad::sum(ad::square(ad::mul(ad::matmul(a, w, false, true), tape.constant(c.offmask)))); };
         V cov = ad::scale(ad::add(off(a1, w1, v1), off(a2, w2, v2)), f * f / p);
         return ad::add(ad::add(ad::scale(inv, s.invariance), ad::scale(var, s.variance)), ad::scale(cov, s.covariance));
     }
@@ -117,8 +117,10 @@ void kink_polish(const Consts& c, const SecondMomentLoss& s, ad::Param<double>& 
     }
 }
 
-Consts consts_of(const Moments& mo, const SecondMomentLoss& s) {
+Consts consts_of(const Moments& mo, const SecondMomentLoss& s, std::size_t P) {
     Consts c;
+    c.offmask = Mat({P, P}, 1.0);
+    for (std::size_t k = 0; k < P; ++k) c.offmask(k, k) = 0.0;
     c.S11 = mo.S11;
     c.S22 = mo.S22;
     c.S12 = mo.S12;
@@ -153,7 +155,7 @@ void check_second_moment_loss(const SecondMomentLoss& s) {
 double second_moment_loss(const Moments& mo, const SecondMomentLoss& s, const Mat& W1, const Mat& W2) {
     check_second_moment_loss(s);
     check_encoders(mo, W1, W2);
-    const Consts c = consts_of(mo, s);
+    const Consts c = consts_of(mo, s, W1.shape()[0]);
     ad::Tape<double> tape;
     return loss_node(tape, c, s, tape.constant(W1), tape.constant(W2)).item();
 }
@@ -193,7 +195,7 @@ SecondMomentOptimum second_moment_optimum(const Moments& mo, int p, const Second
                                           std::uint64_t seed) {
     const CanonicalCandidate cand = canonical_candidate(mo, p, s);
     require(random_starts >= 0, "random_starts must be non-negative");
-    const Consts c = consts_of(mo, s);
+    const Consts c = consts_of(mo, s, static_cast<std::size_t>(p));
     const std::size_t P = static_cast<std::size_t>(p), d1 = mo.S11.shape()[0], d2 = mo.S22.shape()[0];
     ad::Param<double> w1("W1", P, d1), w2("W2", P, d2);
     const std::vector<ad::Param<double>*> params{&w1, &w2};
@@ -258,6 +260,39 @@ SecondMomentOptimum second_moment_optimum(const Moments& mo, int p, const Second
     o.method = "L-BFGS on the population loss in moment space from the canonical candidate and " + std::to_string(random_starts) +
                " random encoders; " + std::to_string(o.agreeing) + " of " + std::to_string(o.starts) +
                " runs ended within 1e-6 of the best" + (o.canonical ? "; the canonical candidate is optimal" : "; the canonical candidate is not optimal");
+    return o;
+}
+
+SecondMomentLocal second_moment_local(const Moments& mo, const SecondMomentLoss& s, const Mat& W1, const Mat& W2) {
+    check_second_moment_loss(s);
+    check_encoders(mo, W1, W2);
+    const Consts c = consts_of(mo, s, W1.shape()[0]);
+    ad::Param<double> w1("W1", W1.shape()[0], W1.shape()[1]), w2("W2", W2.shape()[0], W2.shape()[1]);
+    w1.value = W1;
+    w2.value = W2;
+    const std::vector<ad::Param<double>*> params{&w1, &w2};
+    const std::function<V(ad::Tape<double>&)> loss = [&](ad::Tape<double>& t) {
+        return loss_node(t, c, s, t.param(w1), t.param(w2));
+    };
+    SecondMomentLocal o;
+    ad::Tape<double> tape;
+    o.start = loss_node(tape, c, s, tape.constant(W1), tape.constant(W2)).item();
+    ad::LbfgsOptions lo;
+    lo.max_evals = 2000;
+    lo.first_step = 1e-4;
+    ad::lbfgs<double>(params, loss, lo);
+    if (s.name == "vicreg") kink_polish(c, s, w1, w2);
+    tape.reset();
+    const double v = loss_node(tape, c, s, tape.constant(w1.value), tape.constant(w2.value)).item();
+    if (std::isfinite(v) && v < o.start) {
+        o.W1 = w1.value;
+        o.W2 = w2.value;
+        o.value = v;
+    } else {
+        o.W1 = W1;
+        o.W2 = W2;
+        o.value = o.start;
+    }
     return o;
 }
 

@@ -58,4 +58,15 @@ struct SecondMomentOptimum {
 SecondMomentOptimum second_moment_optimum(const Moments& mo, int p, const SecondMomentLoss& s, int random_starts = 12,
                                           std::uint64_t seed = 0x5ec0d);
 
+// From (W1, W2), a local minimisation of the same loss: L-BFGS, then (VICReg) the coordinates
+// within 2% of the hinge's kink held on it exactly, as second_moment_optimum does to each of its
+// starts. Returns the better of the start and the end point, never worse than the start.
+// Used to finish a learned VICReg run, whose minibatch steps and L-BFGS polish can stall
+// next to the kink (sim/run/run.cpp).
+struct SecondMomentLocal {
+    Mat W1, W2;
+    double start = 0, value = 0;  // the loss at (W1, W2) given and at the end
+};
+SecondMomentLocal second_moment_local(const Moments& mo, const SecondMomentLoss& s, const Mat& W1, const Mat& W2);
+
 }  // namespace theory
