@@ -1945,3 +1945,53 @@ BOOST_AUTO_TEST_CASE(vicreg_and_barlow_optimum_is_a_minimum_by_monte_carlo) {
     }
     BOOST_TEST_MESSAGE("smallest relative rise of the Monte Carlo loss at a perturbed optimum: " << least_rise);
 }
+
+BOOST_AUTO_TEST_CASE(second_moment_losses_are_the_full_batch_losses) {
+    // On the centred sample moments of a set, with its size and column means, the moment-space
+    // VICReg and Barlow Twins losses equal the engine's losses on the whole set as one batch
+    // (what the certificate compares and the trainer's polish minimises), at random encoders and
+    // several weights; data with a non-zero mean, so the uncentred invariance term matters.
+    const theory::Model m = theory::make_model(make_spec(6, 5, 2, 2, 2, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0, 2));
+    auto [X1, X2] = draw_pairs(theory::moments(m), 300, 11);
+    for (std::size_t i = 0; i < 300; ++i) {
+        for (std::size_t j = 0; j < 6; ++j) X1(i, j) += 0.3 * double(j);
+        for (std::size_t j = 0; j < 5; ++j) X2(i, j) -= 0.2;
+    }
+    const theory::Moments mo = theory::sample_moments(X1, X2, Mat(), true);
+    Mat m1({6, 1}, 0.0), m2({5, 1}, 0.0);
+    for (std::size_t i = 0; i < 300; ++i) {
+        for (std::size_t j = 0; j < 6; ++j) m1(j, 0) += X1(i, j) / 300;
+        for (std::size_t j = 0; j < 5; ++j) m2(j, 0) += X2(i, j) / 300;
+    }
+    ad::Rng rng(5);
+    for (int k = 0; k < 4; ++k) {
+        const std::size_t p = 1 + k % 3;
+        Mat W1({p, 6}), W2({p, 5});
+        ad::fill_normal(W1, rng, 0.0, 0.2 + 0.4 * k);
+        ad::fill_normal(W2, rng, 0.0, 0.3 + 0.3 * k);
+        const Mat Z1 = la::mm(X1, W1, false, true), Z2 = la::mm(X2, W2, false, true);
+        ad::Tape<double> t;
+        theory::SecondMomentLoss v;
+        v.name = "vicreg";
+        v.invariance = 1.0 + k;
+        v.variance = 25;
+        v.covariance = 0.5 * k;
+        v.gamma = 0.5 + 0.5 * k;
+        v.n = 300;
+        v.mean1 = m1;
+        v.mean2 = m2;
+        const double engine_v = models::vicreg(t.constant(Z1), t.constant(Z2), v.invariance, v.variance, v.covariance, v.gamma).item();
+        BOOST_TEST(std::abs(theory::second_moment_loss(mo, v, W1, W2) - engine_v) < 1e-10 * std::max(1.0, std::abs(engine_v)), "vicreg " << k);
+        theory::SecondMomentLoss b;
+        b.name = "barlow_twins";
+        b.offdiag = k == 0 ? 5e-3 : 0.3 * k;
+        const double engine_b = models::barlow_twins(t.constant(Z1), t.constant(Z2), b.offdiag).item();
+        BOOST_TEST(std::abs(theory::second_moment_loss(mo, b, W1, W2) - engine_b) < 1e-10 * std::max(1.0, std::abs(engine_b)), "barlow " << k);
+    }
+    theory::SecondMomentLoss bad;
+    bad.name = "simclr";
+    BOOST_CHECK_THROW(theory::second_moment_loss(mo, bad, la::zeros(1, 6), la::zeros(1, 5)), std::invalid_argument);
+    bad.name = "vicreg";
+    bad.gamma = 0;
+    BOOST_CHECK_THROW(theory::second_moment_loss(mo, bad, la::zeros(1, 6), la::zeros(1, 5)), std::invalid_argument);
+}
