@@ -164,7 +164,11 @@ ad::Var<T> mse(ad::Var<T> pred, ad::Var<T> target) {
 }
 
 template <class T>
-AlignmentLoss<T>::AlignmentLoss(Settings s) : s_(std::move(s)) {
+AlignmentLoss<T>::AlignmentLoss(Settings s)
+    : s_(std::move(s)), entry_(&alignment_loss(s_.name)), build_(entry_->builder<T>()),
+      centred_(entry_->centred(s_.spectral_centering)) {
+    if (entry_->centring == Centring::by_option && s_.spectral_centering != "none" && s_.spectral_centering != "batch")
+        throw std::invalid_argument("unknown spectral centering '" + s_.spectral_centering + "' (expected none or batch)");
     if (s_.name == "siglip") {
         if (!(s_.siglip_temperature > T(0)) || !std::isfinite(double(s_.siglip_temperature)) ||
             !std::isfinite(double(s_.siglip_bias)))
@@ -193,42 +197,28 @@ typename AlignmentLoss<T>::Settings AlignmentLoss<T>::current_settings() const {
 }
 
 template <class T>
-ad::Var<T> AlignmentLoss<T>::operator()(ad::Var<T> z1, ad::Var<T> z2) {
-    const std::string& name = s_.name;
-    if (name == "infonce") {
-        const std::size_t n = z1.rows();
-        if (arange_.size() != n) {  // allocates only when the batch size changes
-            arange_.resize(n);
-            for (std::size_t i = 0; i < n; ++i) arange_[i] = static_cast<int>(i);
-        }
-        return infonce(z1, z2, s_.temperature, s_.cosine, arange_);
+const ad::Mat<T>& AlignmentLoss<T>::signs(std::size_t n) {
+    if (signs_n_ != n) {  // allocates only when the batch size changes
+        signs_n_ = n;
+        signs_ = ad::Mat<T>({n, n}, T(-1));
+        for (std::size_t i = 0; i < n; ++i) signs_(i, i) = T(1);
     }
-    if (name == "regression") return regression_alignment(z1, z2);
-    if (name == "cca") return cca_alignment(z1, z2, s_.cca_penalty);
-    if (name == "spectral") {
-        if (s_.spectral_centering == "none") return spectral_contrastive(z1, z2);
-        if (s_.spectral_centering == "batch") return spectral_contrastive_centered(z1, z2);
-        throw std::invalid_argument("unknown spectral centering '" + s_.spectral_centering +
-                                    "' (expected none or batch)");
+    return signs_;
+}
+
+template <class T>
+const std::vector<int>& AlignmentLoss<T>::arange(std::size_t n) {
+    if (arange_.size() != n) {  // allocates only when the batch size changes
+        arange_.resize(n);
+        for (std::size_t i = 0; i < n; ++i) arange_[i] = static_cast<int>(i);
     }
-    if (name == "vicreg")
-        return vicreg(z1, z2, s_.vicreg_invariance, s_.vicreg_variance, s_.vicreg_covariance, s_.vicreg_gamma);
-    if (name == "barlow_twins") return barlow_twins(z1, z2, s_.barlow_offdiag);
-    if (name == "siglip") {
-        const std::size_t n = z1.rows();
-        if (signs_n_ != n) {  // allocates only when the batch size changes
-            signs_n_ = n;
-            signs_ = ad::Mat<T>({n, n}, T(-1));
-            for (std::size_t i = 0; i < n; ++i) signs_(i, i) = T(1);
-        }
-        return siglip(z1, z2, z1.tape->param(log_t_), z1.tape->param(bias_), signs_);
-    }
-    if (name == "none") {
-        if (zero_.size() != 1) zero_ = ad::Mat<T>({1, 1}, T(0));
-        return z1.tape->constant(zero_);
-    }
-    throw std::invalid_argument("unknown alignment loss '" + name +
-                                "' (expected infonce, regression, cca, spectral, vicreg, barlow_twins, siglip or none)");
+    return arange_;
+}
+
+template <class T>
+ad::Var<T> AlignmentLoss<T>::zero(ad::Tape<T>& tape) {
+    if (zero_.size() != 1) zero_ = ad::Mat<T>({1, 1}, T(0));
+    return tape.constant(zero_);
 }
 
 #define MODELS_LOSSES(T)                                                                        \

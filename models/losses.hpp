@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "autodiff/tape.hpp"
+#include "models/registry.hpp"
 
 namespace models {
 
@@ -68,26 +69,45 @@ ad::Var<T> siglip(ad::Var<T> z1, ad::Var<T> z2, ad::Var<T> log_t, ad::Var<T> b, 
 template <class T>
 ad::Var<T> mse(ad::Var<T> pred, ad::Var<T> target);
 
+// The settings of an alignment loss (objective.* keys); each loss reads the ones it needs.
+template <class T>
+struct AlignmentSettings {
+    std::string name = "infonce";  // an entry of alignment_losses() (models/registry.cpp)
+    T temperature = T(0.1);
+    bool cosine = true;
+    T cca_penalty = T(1);
+    std::string spectral_centering = "none";  // spectral: "none" (HaoChen et al.) | "batch"
+    T vicreg_invariance = T(25), vicreg_variance = T(25), vicreg_covariance = T(1), vicreg_gamma = T(1);
+    T barlow_offdiag = T(5e-3);
+    T siglip_temperature = T(10), siglip_bias = T(-10);  // initial t (> 0) and b, both learned
+};
+
 // A named alignment loss with its settings and persistent buffers (zero allocation per step).
+// The name is resolved in the registry once, here: an unknown name (or spectral centering)
+// throws std::invalid_argument from the constructor.
 template <class T>
 class AlignmentLoss {
 public:
-    struct Settings {
-        std::string name = "infonce";  // infonce | regression | cca | spectral | vicreg | barlow_twins | siglip | none
-        T temperature = T(0.1);
-        bool cosine = true;
-        T cca_penalty = T(1);
-        std::string spectral_centering = "none";  // spectral: "none" (HaoChen et al.) | "batch"
-        T vicreg_invariance = T(25), vicreg_variance = T(25), vicreg_covariance = T(1), vicreg_gamma = T(1);
-        T barlow_offdiag = T(5e-3);
-        T siglip_temperature = T(10), siglip_bias = T(-10);  // initial t (> 0) and b, both learned
-    };
+    using Settings = AlignmentSettings<T>;
     // siglip: the learned log t and b start at log(siglip_temperature) and siglip_bias.
     explicit AlignmentLoss(Settings s);
-    // For "regression", z2 is the frozen target encoder's output. Returns a 1x1 node; for
-    // "none", a constant 0.
-    ad::Var<T> operator()(ad::Var<T> z1, ad::Var<T> z2);
+    // For a loss with a frozen target (regression), z2 is the frozen target encoder's output.
+    // Returns a 1x1 node; for "none", a constant 0.
+    ad::Var<T> operator()(ad::Var<T> z1, ad::Var<T> z2) { return build_(*this, z1, z2); }
     const Settings& settings() const { return s_; }
+    const AlignmentLossEntry& entry() const { return *entry_; }
+    bool has_term() const { return entry_->has_term(); }
+    // Whether the loss centres the batch (its entry's centring with these settings).
+    bool centred() const { return centred_; }
+
+    // Buffers for the builders: 0..n-1 (reallocated only when n changes) and a 1x1 zero.
+    const std::vector<int>& arange(std::size_t n);
+    ad::Var<T> zero(ad::Tape<T>& tape);
+    // siglip: the B x B signs (+1 on the diagonal, -1 elsewhere; reallocated only when n
+    // changes) and the learned log t and b.
+    const ad::Mat<T>& signs(std::size_t n);
+    ad::Param<T>& log_t() { return log_t_; }
+    ad::Param<T>& bias() { return bias_; }
     // The loss's own learned parameters (siglip: log t and b, 1 x 1 each; none for the others),
     // to be trained with the encoders.
     std::vector<ad::Param<T>*> params();
@@ -97,8 +117,11 @@ public:
 
 private:
     Settings s_;
+    const AlignmentLossEntry* entry_;
+    AlignmentFn<T> build_;
+    bool centred_;
     ad::Param<T> log_t_, bias_;  // siglip
-    ad::Mat<T> signs_;           // siglip: +1 on the diagonal, -1 elsewhere (batch x batch)
+    ad::Mat<T> signs_;           // siglip
     std::size_t signs_n_ = 0;    // the batch signs_ is for (0: none yet)
     std::vector<int> arange_;
     ad::Mat<T> zero_;

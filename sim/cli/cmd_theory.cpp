@@ -23,8 +23,6 @@ namespace {
 
 using nlohmann::json;
 
-const char* const kBlocks[] = {"s", "u1", "u2"};
-
 std::string fmt(double x, int prec = 4) {
     if (!std::isfinite(x)) return x > 0 ? "inf" : "nan";
     std::ostringstream os;
@@ -67,7 +65,7 @@ void print_table(const Config& cfg, const json& j) {
     o << "\n" << pad("I (nats)", 12);
     for (const auto& c : cols) o << lpad(c, 21);
     o << "\n";
-    for (const char* b : kBlocks) {
+    for (const char* b : theory::kBlockNames) {
         o << pad(b, 12);
         for (const auto& c : cols) o << lpad(fmt(info[c][b].get<double>()), 21);
         o << "\n";

@@ -32,8 +32,6 @@ namespace sim {
 
 namespace {
 
-const char* const kBlocks[3] = {"s", "u1", "u2"};
-
 template <class T>
 ad::Mat<T> convert(const Mat& a) {
     ad::Mat<T> out(a.shape());
@@ -52,7 +50,8 @@ struct Problem {
     DataModel dm;
     Samples smp;
     bool linear_data = true;
-    std::string alignment, task;
+    const models::AlignmentLossEntry* loss = nullptr;  // objective.alignment's registry entry
+    std::string task;
     int task_index = -1;
     std::size_t p = 0;
     bool frozen2 = false;       // z2 is a frozen encoder's output (regression alignment)
@@ -84,7 +83,7 @@ std::map<std::string, double> by_name(const std::vector<double>& r2, const Split
     for (int b = 0; b < 3; ++b) {
         double acc = 0;
         for (std::size_t j = 0; j < sizes[b]; ++j) acc += r2[c++];
-        out[kBlocks[b]] = acc / static_cast<double>(sizes[b]);
+        out[theory::kBlockNames[b]] = acc / static_cast<double>(sizes[b]);
     }
     return out;
 }
@@ -125,7 +124,9 @@ Mat column_means(const Mat& X) {
 
 Certificate certificate_of(const Problem& pb, const Config& cfg) {
     Certificate c;
-    c.spec.alignment = pb.alignment;
+    c.spec.form = pb.loss->closed_form;
+    c.spec.loss = pb.loss->name;
+    c.spec.loss_title = pb.loss->title;
     c.spec.task = pb.task_index;
     c.spec.lambda = cfg.f("objective.lambda");
     c.spec.cca_penalty = cfg.f("objective.cca_penalty");
@@ -144,7 +145,7 @@ Certificate certificate_of(const Problem& pb, const Config& cfg) {
     if (!c.reason.empty()) return c;
     try {
         c.mo = theory::sample_moments(pb.smp.train.x1, pb.smp.train.x2, pb.smp.train.y, theory::objective_is_centred(c.spec));
-        if (c.spec.alignment == "vicreg") {  // its invariance term is uncentred, its variances unbiased
+        if (c.spec.form == theory::ClosedForm::vicreg) {  // its invariance term is uncentred, its variances unbiased
             c.spec.second_moment.n = static_cast<double>(pb.smp.train.x1.shape()[0]);
             c.spec.second_moment.mean1 = column_means(pb.smp.train.x1);
             c.spec.second_moment.mean2 = column_means(pb.smp.train.x2);
@@ -174,7 +175,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     models::TrainerSpec<T> ts = trainer_spec<T>(cfg);
     ts.frozen_targets = pb.frozen2;
     ts.task = pb.task_index >= 0;
-    const bool has_align = pb.alignment != "none";
+    const bool has_align = pb.loss->has_term();
     if (ts.task && has_align) ts.warmup_steps = std::lround(cfg.f("train.warmup") * static_cast<double>(steps));
 
     // --- data in the training precision
@@ -267,7 +268,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             res.polish_evals = pr.evals;
             // VICReg: L-BFGS creeps along the variance hinge's kink, where its optimum sits; the
             // last stretch holds the coordinates next to the kink on it (theory/second_moment.hpp)
-            if (pb.alignment == "vicreg" && !(theory::relative_gap(objective_now(), cert.optimum) <= tol / 10)) {
+            if (pb.loss->closed_form == theory::ClosedForm::vicreg && !(theory::relative_gap(objective_now(), cert.optimum) <= tol / 10)) {
                 const theory::SecondMomentLocal loc = theory::second_moment_local(
                     cert.mo, cert.spec.second_moment, to_double(*f1->linear_weight()), to_double(*f2->linear_weight()));
                 f1->params()[0]->value = convert<T>(loc.W1);
@@ -303,7 +304,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     auto nan_all = [&]() {
         const double q = std::numeric_limits<double>::quiet_NaN();
         for (int t = 0; t < theory::kNumTargets; ++t) res.learned_r2[theory::kTargetNames[t]] = {q, q};
-        for (const char* b : kBlocks) res.learned_r2[b] = {q, q};
+        for (const char* b : theory::kBlockNames) res.learned_r2[b] = {q, q};
         if (nl_probe) res.learned_r2_nonlinear = res.learned_r2;
         res.cka = res.alignment_loss = q;
     };
@@ -336,7 +337,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             res.cka = linear_cka(z1_te, z2_te);
             // alignment loss on the test set: mean over consecutive batches of train.batch rows
             if (has_align) res.alignment_loss = test_alignment_loss<T>(trainer->alignment().current_settings(), z1_te, z2_te, B);
-            if (pb.alignment == "siglip") {
+            if (trainer->alignment().settings().name == "siglip") {
                 const auto cur = trainer->alignment().current_settings();
                 res.siglip_temperature = static_cast<double>(cur.siglip_temperature);
                 res.siglip_bias = static_cast<double>(cur.siglip_bias);
@@ -375,11 +376,11 @@ RunResult run(const Config& cfg, const RunOptions& opt) {
     pb.cfg = &cfg;
     pb.dm = make_data_model(cfg);
     pb.linear_data = pb.dm.kind == "linear";
-    pb.alignment = cfg.s("objective.alignment");
+    pb.loss = &models::alignment_loss(cfg.s("objective.alignment"));
     pb.task = cfg.s("objective.task");
     pb.task_index = pb.task == "none" ? -1 : theory::target_index(pb.task);
     pb.p = static_cast<std::size_t>(cfg.i("model.dim"));
-    pb.frozen2 = pb.alignment == "regression";
+    pb.frozen2 = pb.loss->frozen_target;
     if (pb.linear_data) {
         pb.mo = theory::moments(pb.dm.linear);
         pb.have_moments = true;

@@ -8,6 +8,7 @@
 #include "autodiff/tape.hpp"
 #include "models/encoder.hpp"
 #include "models/losses.hpp"
+#include "models/registry.hpp"
 #include "models/trainer.hpp"
 #include "sim/config/config.hpp"
 
@@ -40,7 +41,7 @@ models::TrainerSpec<T> trainer_spec(const Config& cfg) {
     ts.alignment.barlow_offdiag = static_cast<T>(cfg.f("objective.barlow_offdiag"));
     ts.alignment.siglip_temperature = static_cast<T>(cfg.f("objective.siglip_temperature"));
     ts.alignment.siglip_bias = static_cast<T>(cfg.f("objective.siglip_bias"));
-    ts.frozen_targets = ts.alignment.name == "regression";
+    ts.frozen_targets = models::alignment_loss(ts.alignment.name).frozen_target;
     ts.lambda = static_cast<T>(cfg.f("objective.lambda"));
     ts.optimizer = cfg.s("train.optimizer");
     ts.lr = static_cast<T>(cfg.f("train.lr"));
