@@ -71,7 +71,9 @@ const std::vector<AlignmentLossEntry>& alignment_losses() {
         {"spectral", "spectral contrastive", ALIGNSIM_BUILDER(spectral_term), ClosedForm::spectral, ClosedForm::spectral,
          Centring::by_option, false, {"#d62728", "spectral"}},
         // numerical optima in moment space (theory/second_moment.hpp)
-        {"vicreg", "VICReg", ALIGNSIM_BUILDER(vicreg_term), ClosedForm::vicreg, ClosedForm::vicreg, Centring::always, false,
+        // (VICReg's invariance term is not centred: a shift of one code changes it; its certificate
+        // takes the centred moments with the set's means, theory/objective.cpp)
+        {"vicreg", "VICReg", ALIGNSIM_BUILDER(vicreg_term), ClosedForm::vicreg, ClosedForm::vicreg, Centring::never, false,
          {"#9467bd", "vicreg"}},
         {"barlow_twins", "Barlow Twins", ALIGNSIM_BUILDER(barlow_twins_term), ClosedForm::barlow_twins,
          ClosedForm::barlow_twins, Centring::always, false, {"#8c564b", "barlow twins"}},
