@@ -35,6 +35,22 @@ ad::Var<T> spectral_term(AlignmentLoss<T>& L, ad::Var<T> z1, ad::Var<T> z2) {
 }
 
 template <class T>
+ad::Var<T> vicreg_term(AlignmentLoss<T>& L, ad::Var<T> z1, ad::Var<T> z2) {
+    const auto& s = L.settings();
+    return vicreg(z1, z2, s.vicreg_invariance, s.vicreg_variance, s.vicreg_covariance, s.vicreg_gamma);
+}
+
+template <class T>
+ad::Var<T> barlow_twins_term(AlignmentLoss<T>& L, ad::Var<T> z1, ad::Var<T> z2) {
+    return barlow_twins(z1, z2, L.settings().barlow_offdiag);
+}
+
+template <class T>
+ad::Var<T> siglip_term(AlignmentLoss<T>& L, ad::Var<T> z1, ad::Var<T> z2) {
+    return siglip(z1, z2, z1.tape->param(L.log_t()), z1.tape->param(L.bias()), L.signs(z1.rows()));
+}
+
+template <class T>
 ad::Var<T> no_term(AlignmentLoss<T>& L, ad::Var<T> z1, ad::Var<T>) {
     return L.zero(*z1.tape);
 }
@@ -55,6 +71,15 @@ const std::vector<AlignmentLossEntry>& alignment_losses() {
          {"#2ca02c", "cca"}},
         {"spectral", "spectral contrastive", ALIGNSIM_BUILDER(spectral_term), ClosedForm::spectral, ClosedForm::spectral,
          Centring::by_option, false, {"#d62728", "spectral"}},
+        // numerical optima in moment space (theory/second_moment.hpp)
+        // (VICReg's invariance term is not centred: a shift of one code changes it; its certificate
+        // takes the centred moments with the set's means, theory/objective.cpp)
+        {"vicreg", "VICReg", ALIGNSIM_BUILDER(vicreg_term), ClosedForm::vicreg, ClosedForm::vicreg, Centring::never, false,
+         {"#9467bd", "vicreg"}},
+        {"barlow_twins", "Barlow Twins", ALIGNSIM_BUILDER(barlow_twins_term), ClosedForm::barlow_twins,
+         ClosedForm::barlow_twins, Centring::always, false, {"#8c564b", "barlow twins"}},
+        {"siglip", "SigLIP", ALIGNSIM_BUILDER(siglip_term), ClosedForm::none, ClosedForm::cca, Centring::never, false,
+         {"#17becf", "siglip"}},
         {"none", "none", ALIGNSIM_BUILDER(no_term), ClosedForm::no_alignment, ClosedForm::no_alignment, Centring::never,
          false, {"#7f7f7f", "none"}},
     };

@@ -99,7 +99,7 @@ const std::vector<KeySpec>& schema() {
         {"model.cnn_strides", Kind::IntList, IL{1, 1}, "cnn: stride of each convolution layer", {}},
         {"model.cnn_pooling", Kind::String, std::string("max"), "cnn: 2 x 2 pooling of stride 2 after each convolution layer while the image is at least 2 x 2: max, avg or none", {"max", "avg", "none"}},
         // objective: alignment + task
-        {"objective.alignment", Kind::String, std::string("infonce"), "alignment loss", models::alignment_loss_names()},
+        {"objective.alignment", Kind::String, std::string("infonce"), "alignment loss: infonce (CLIP), regression (to a frozen encoder), cca, spectral, vicreg, barlow_twins, siglip, or none", models::alignment_loss_names()},
         {"objective.temperature", Kind::Float, 0.1, "InfoNCE temperature tau", {}},
         {"objective.similarity", Kind::String, std::string("cosine"), "InfoNCE similarity", {"cosine", "dot"}},
         {"objective.target_encoder", Kind::String, std::string("cca"), "frozen W2 of regression alignment and of the trade-off", {"cca", "random"}},
@@ -107,6 +107,13 @@ const std::vector<KeySpec>& schema() {
         {"objective.lambda", Kind::Float, 1.0, "weight of the alignment loss: task + lambda * alignment", {}},
         {"objective.cca_penalty", Kind::Float, 1.0, "weight of the whitening penalty of the cca loss (the batch covariance's distance to I)", {}},
         {"objective.spectral_centering", Kind::String, std::string("none"), "spectral loss on raw codes (none: HaoChen et al.; with a bias the constant takes one of the p dimensions) or on batch-centred codes (batch)", {"none", "batch"}},
+        {"objective.vicreg_invariance", Kind::Float, 25.0, "VICReg: weight of the invariance term (mean squared difference of the codes)", {}},
+        {"objective.vicreg_variance", Kind::Float, 25.0, "VICReg: weight of the variance hinge (mean of relu(gamma - std) per code coordinate)", {}},
+        {"objective.vicreg_covariance", Kind::Float, 1.0, "VICReg: weight of the covariance term (squared off-diagonal batch covariances / p)", {}},
+        {"objective.vicreg_gamma", Kind::Float, 1.0, "VICReg: target standard deviation gamma of the variance hinge", {}},
+        {"objective.barlow_offdiag", Kind::Float, 5e-3, "Barlow Twins: weight of the off-diagonal cross-correlations (the diagonal is pushed to 1 with weight 1)", {}},
+        {"objective.siglip_temperature", Kind::Float, 10.0, "SigLIP: initial temperature t of the logits t cos(z1_i, z2_j) + b (learned, as log t)", {}},
+        {"objective.siglip_bias", Kind::Float, -10.0, "SigLIP: initial bias b of the logits (learned)", {}},
         // train
         {"train.optimizer", Kind::String, std::string("adam"), "optimiser", {"sgd", "adam", "adamw"}},
         {"train.lr", Kind::Float, 0.01, "learning rate", {}},
@@ -525,6 +532,12 @@ void Config::validate() const {
     num_range("objective.temperature", 0, inf, true);
     num_range("objective.lambda", 0, inf, false);
     num_range("objective.cca_penalty", 0, inf, false);
+    num_range("objective.vicreg_invariance", 0, inf, false);
+    num_range("objective.vicreg_variance", 0, inf, false);
+    num_range("objective.vicreg_covariance", 0, inf, false);
+    num_range("objective.vicreg_gamma", 0, inf, true);
+    num_range("objective.barlow_offdiag", 0, inf, false);
+    num_range("objective.siglip_temperature", 0, inf, true);
     num_range("train.lr", 0, inf, true);
     pos_int("train.steps", 0);
     pos_int("train.batch", 2);

@@ -343,7 +343,7 @@ RunResult train_and_evaluate(const Config& cfg, const FashionSample& s, const Ru
             for (int t = 0; t < theory::kNumTargets; ++t) res.learned_accuracy_knn[theory::kTargetNames[t]] = {k1[t], k2[t]};
             res.cka = linear_cka(z1_te, z2_te);
             // alignment loss on the test set: mean over consecutive batches
-            if (has_align) res.alignment_loss = test_alignment_loss<T>(ts.alignment, z1_te, z2_te, ts.batch);
+            if (has_align) res.alignment_loss = test_alignment_loss<T>(trainer->alignment().current_settings(), z1_te, z2_te, ts.batch);
         }
     }
     if (cfg.b("eval.baselines")) {

@@ -45,6 +45,13 @@ models::TrainerSpec<T> trainer_spec(const Config& cfg) {
     ts.alignment.cosine = cfg.s("objective.similarity") == "cosine";
     ts.alignment.cca_penalty = static_cast<T>(cfg.f("objective.cca_penalty"));
     ts.alignment.spectral_centering = cfg.s("objective.spectral_centering");
+    ts.alignment.vicreg_invariance = static_cast<T>(cfg.f("objective.vicreg_invariance"));
+    ts.alignment.vicreg_variance = static_cast<T>(cfg.f("objective.vicreg_variance"));
+    ts.alignment.vicreg_covariance = static_cast<T>(cfg.f("objective.vicreg_covariance"));
+    ts.alignment.vicreg_gamma = static_cast<T>(cfg.f("objective.vicreg_gamma"));
+    ts.alignment.barlow_offdiag = static_cast<T>(cfg.f("objective.barlow_offdiag"));
+    ts.alignment.siglip_temperature = static_cast<T>(cfg.f("objective.siglip_temperature"));
+    ts.alignment.siglip_bias = static_cast<T>(cfg.f("objective.siglip_bias"));
     ts.frozen_targets = models::alignment_loss(ts.alignment.name).frozen_target;
     ts.lambda = static_cast<T>(cfg.f("objective.lambda"));
     ts.optimizer = cfg.s("train.optimizer");
