@@ -9,6 +9,7 @@
 #include "autodiff/blas.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/io/meta.hpp"
+#include "sim/io/owned_dir.hpp"
 #include "sim/plot/plot.hpp"
 #include "sim/run/analytic.hpp"
 #include "sim/run/bench.hpp"
@@ -175,6 +176,9 @@ int main(int argc, char** argv) {
         return 128 + e.signal;
     } catch (const sim::ConfigError& e) {
         std::fprintf(stderr, "alignsim: error: %s\n", e.what());
+        return 2;
+    } catch (const sim::BadInput& e) {
+        std::fprintf(stderr, "alignsim: error: %s\n", sim::printable(e.what(), 4000).c_str());
         return 2;
     } catch (const std::bad_alloc&) {
         std::fprintf(stderr,

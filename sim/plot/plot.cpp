@@ -5,6 +5,13 @@
 #include <map>
 #include <stdexcept>
 
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/io/files.hpp"
+#include "sim/io/meta.hpp"
+#include "sim/io/owned_dir.hpp"
 #include "sim/plot/figure.hpp"
 #include "figure_list.hpp"  // generated from the list in sim/plot/meson.build (ALIGNSIM_FIGURES)
 
@@ -44,6 +51,24 @@ const std::vector<std::string>& image_formats() {
 }
 
 namespace {
+
+// In a figure folder without a figures manifest (one of an alignsim before kinds): false when
+// name is a file plot would write (NAME.dat, .gp, .svg, .png, .pdf, gnuplot.log) that an alignsim
+// plot did not write (no NAME.gp saying "written by alignsim plot" beside it).
+bool ours_or_other(const std::string& fig_dir, const std::string& name) {
+    std::string n = name;
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) n.resize(n.size() - 4);
+    if (n == "gnuplot.log") return true;
+    const auto dot = n.rfind('.');
+    if (dot == std::string::npos) return true;
+    const std::string ext = n.substr(dot + 1);
+    if (ext != "dat" && ext != "gp" && ext != "svg" && ext != "png" && ext != "pdf") return true;  // not plot's
+    std::ifstream in(fig_dir + "/" + n.substr(0, dot) + ".gp");
+    std::string head(400, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    return head.find("written by alignsim plot") != std::string::npos;
+}
 
 std::string join(const std::vector<std::string>& v) {
     std::string s;
@@ -167,12 +192,34 @@ PlotReport make_figures(const std::string& dir, const std::string& fig_dir, cons
         }
     }
 
-    std::error_code ec;
-    fs::create_directories(fig_dir, ec);
-    if (fs::exists(fig_dir) && !fs::is_directory(fig_dir))
-        throw ConfigError("cannot create figure directory '" + fig_dir + "': it is a file");
-    if (ec || !fs::is_directory(fig_dir))
-        throw std::runtime_error("cannot create figure directory '" + fig_dir + "': " + (ec ? ec.message() : "not a directory"));
+    // the figure folder is plot's or new, and locked while plot writes it (sim/io/owned_dir.hpp)
+    ClaimedDir claimed;
+    try {
+        claimed = claim_dir(fig_dir, kKindFigures, "plot", [&](const std::string& n) { return !ours_or_other(fig_dir, n); });
+    } catch (const BadInput& e) {
+        throw ConfigError(e.what());
+    }
+    const std::string fman = fig_dir + "/manifest.json";
+    nlohmann::json fm = {{"kind", kKindFigures}, {"source", dir}, {"formats", formats}, {"figures", nlohmann::json::array()},
+                         {"complete", false}, {"meta", run_metadata()}};
+    if (claimed.kind == kKindFigures) {  // figures of an earlier plot stay listed
+        try {
+            const nlohmann::json old = read_json_object(fman);
+            if (old.contains("figures") && old["figures"].is_array())
+                for (const auto& n : old["figures"])
+                    if (n.is_string()) fm["figures"].push_back(n);
+        } catch (const BadInput& e) {
+            throw ConfigError(e.what());
+        }
+    }
+    auto write_manifest = [&] {
+        try {
+            write_file_atomic(fman, fm.dump(2) + "\n");
+        } catch (const WriteError& e) {
+            throw std::runtime_error(std::string(e.what()) + "; the results in '" + dir + "' are untouched");
+        }
+    };
+    write_manifest();
     if (present < d.cells.size())
         rep.notes.insert(rep.notes.begin(), "the sweep is incomplete (" + std::to_string(present) + " of " +
                                                 std::to_string(d.cells.size()) + " cells): figures show what is there");
@@ -204,7 +251,10 @@ PlotReport make_figures(const std::string& dir, const std::string& fig_dir, cons
             throw std::runtime_error(std::string(err.what()) + "; " + std::to_string(before) +
                                      " figure(s) written before it, the results in '" + dir + "' are untouched");
         }
+        if (std::find(fm["figures"].begin(), fm["figures"].end(), f.name) == fm["figures"].end()) fm["figures"].push_back(f.name);
     }
+    fm["complete"] = true;
+    write_manifest();
     return rep;
 }
 

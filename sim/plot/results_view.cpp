@@ -18,6 +18,8 @@
 #include "theory/closed_forms.hpp"
 #include "theory/model.hpp"
 #include "sim/io/files.hpp"
+#include "sim/io/owned_dir.hpp"
+#include "sim/sweep/manifest.hpp"
 
 namespace sim::figures {
 
@@ -34,14 +36,16 @@ int slot_of(const std::string& name, bool z2) {
 Data load(const std::string& dir) {
     const std::string mpath = dir + "/" + kManifestFile, rpath = dir + "/" + kResultsFile;
     if (!fs::exists(mpath)) throw ConfigError("'" + dir + "' is not a sweep results directory (no manifest.json)");
-    if (!fs::exists(rpath)) throw ConfigError("'" + dir + "' has no results.csv");
-    nlohmann::json m;
+    std::string kind;
     try {
-        std::ifstream in(mpath);
-        in >> m;
-    } catch (const std::exception& e) {
-        throw ConfigError("cannot read '" + mpath + "': " + e.what());
+        kind = dir_kind(dir);
+    } catch (const BadInput& e) {
+        throw ConfigError(e.what());
     }
+    if (kind != kKindSweep)
+        throw ConfigError("'" + printable(dir, 100) + "' is " + kind_phrase(kind) + " (its manifest.json says so), not a sweep results directory");
+    const nlohmann::json m = read_sweep_manifest(mpath);  // every field checked first
+    if (!fs::exists(rpath)) throw ConfigError("'" + dir + "' has no results.csv");
     Data d;
     try {
         d.spec = sweep_spec_from_definition(m);
@@ -49,6 +53,9 @@ Data load(const std::string& dir) {
     } catch (const std::exception& e) {
         throw ConfigError("cannot read the sweep definition in '" + mpath + "': " + e.what());
     }
+    if (m.contains("cells") && m["cells"] != d.cells.size())
+        throw ConfigError("'" + mpath + "': key 'cells' is " + printable(m["cells"].dump(), 40) + " but its grid has " +
+                          std::to_string(d.cells.size()) + " cells (the manifest was altered)");
     d.keys = result_keys(d.spec);
     const std::size_t n = d.cells.size();
     d.present.assign(n, 0);
