@@ -8,6 +8,7 @@
 
 #include "sim/cli/commands.hpp"
 #include "sim/io/meta.hpp"
+#include "sim/run/estimate.hpp"
 #include "sim/run/run.hpp"
 #include "sim/run/stop.hpp"
 
@@ -26,6 +27,7 @@ std::string num(double v, const char* fmt = "%8.4f") {
 
 int cmd_train(const ConfigArgs& a) {
     const Config cfg = load_config(a);
+    check_fits_in_memory(cfg, "train");  // before any work: refused, not killed half-way
     install_stop_handlers();  // SIGINT / SIGTERM end the run at its next step (exit 130 / 143)
     RunOptions opt;
     opt.progress = !a.json;

@@ -216,7 +216,8 @@ PlotReport make_figures(const std::string& dir, const std::string& fig_dir, cons
         try {
             write_file_atomic(fman, fm.dump(2) + "\n");
         } catch (const WriteError& e) {
-            throw std::runtime_error(std::string(e.what()) + "; the results in '" + dir + "' are untouched");
+            throw std::runtime_error(std::string(e.what()) + "; " + std::to_string(rep.drawn.size()) +
+                                     " figure(s) written before it, the results in '" + dir + "' are untouched");
         }
     };
     write_manifest();

@@ -27,6 +27,7 @@
 #include <tbb/task_arena.h>
 
 #include "sim/io/meta.hpp"
+#include "sim/run/estimate.hpp"
 #include "sim/run/stop.hpp"
 #include "sim/sweep/history.hpp"
 #include "sim/io/lock.hpp"
@@ -126,10 +127,13 @@ std::string first_difference(const nlohmann::json& had, const nlohmann::json& wa
 
 // The inputs cells read besides their config (the Fashion-MNIST files of each data.path), read
 // and checked once. Throws ConfigError (IdxError) naming the file.
-void check_inputs(const std::vector<Cell>& cells) {
+void check_inputs(const std::vector<Cell>& cells, const SweepSpec& spec, int threads) {
     std::set<std::string> paths;
-    for (const Cell& c : cells)
+    for (const Cell& c : cells) {
         if (c.config.s("data.kind") == "fashion_mnist") paths.insert(c.config.s("data.path"));
+        check_fits_in_memory(c.config, "grid cell " + std::to_string(c.id) + " (" + c.describe(spec) + ")",
+                             std::min<int>(threads, static_cast<int>(cells.size())));
+    }
     for (const auto& p : paths) (void)load_fashion_mnist(p);
 }
 
@@ -258,7 +262,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
         try {
             // every input the cells read is checked before the directory is made: a failed
             // start leaves nothing behind
-            check_inputs(cells);
+            check_inputs(cells, spec, opt.jobs > 0 ? opt.jobs : 1);
             // a path through a file is a bad --out (exit 2); anything else a failure (exit 1)
             try {
                 claimed = claim_dir(dir, kKindSweep, "sweep",
