@@ -1,6 +1,7 @@
 // alignsim: closed forms and learned encoders for multimodal alignment, side by side.
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -157,6 +158,10 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    if (*bench && !std::isfinite(bench_args.seconds)) {  // CLI11's Range lets nan through
+        std::fprintf(stderr, "alignsim: error: --seconds: must be a finite number of seconds in [0.01, 3600] (see alignsim --help)\n");
+        return 2;
+    }
     sweep_args.command = shell_line(argc, argv);
     auto dispatch = [&]() -> int {
         if (*config) return sim::cmd_config(config_args, config_markdown);

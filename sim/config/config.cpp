@@ -11,6 +11,8 @@
 
 #include "sim/config/toml_parse.hpp"
 #include "sim/io/files.hpp"
+#include "sim/io/owned_dir.hpp"
+#include <filesystem>
 
 namespace sim {
 
@@ -337,6 +339,18 @@ static bool plain_text(const std::string& s) {
     return true;
 }
 
+void read_config_text(const std::string& path, std::string& text) {
+    // a FIFO or a device would block or never end: only regular files are configs
+    const std::string why = not_a_regular_file(path);
+    if (!why.empty()) throw ConfigError("cannot read config file '" + printable(path, 100) + "': " + why);
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec && size > (std::uintmax_t(16) << 20))
+        throw ConfigError("config file '" + printable(path, 100) + "' is " + std::to_string(size) +
+                          " bytes, more than the 16 MiB a config can be");
+    if (!read_file(path, text)) throw ConfigError("cannot read config file '" + printable(path, 100) + "'");
+}
+
 Config::Config() {
     for (const auto& k : schema()) values_[k.key] = k.def;
 }
@@ -379,6 +393,9 @@ void Config::merge_toml(const std::string& text, const std::string& origin) {
     for (auto&& [sect_key, sect_node] : root) {
         const std::string sect(sect_key.str());
         const toml::table* tbl = sect_node.as_table();
+        if (!tbl && sect == "experiment")
+            throw ConfigError(origin + ": holds [[experiment]] tables, a sweep file: run it with alignsim sweep " +
+                              printable(origin, 100) + " --out DIR");
         if (!tbl) {
             throw ConfigError(origin + ": top-level key '" + sect +
                               "' is not a section; write keys inside [data], [model], [objective], [train], [eval], [theory] or [grid]");
@@ -425,7 +442,7 @@ void Config::merge_toml(const std::string& text, const std::string& origin) {
 
 Config Config::from_file(const std::string& path) {
     std::string text;
-    if (!read_file(path, text)) throw ConfigError("cannot read config file '" + path + "'");
+    read_config_text(path, text);
     Config c;
     c.merge_toml(text, path);
     return c;

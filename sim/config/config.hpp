@@ -97,6 +97,10 @@ private:
     std::vector<std::int64_t> seeds_;
 };
 
+// The text of a config file: a regular file of at most 16 MiB (a FIFO, a device or a directory is
+// refused, not waited on). Throws ConfigError.
+void read_config_text(const std::string& path, std::string& text);
+
 // The theory module's view of the data keys.
 theory::DataSpec data_spec(const Config& c);
 
