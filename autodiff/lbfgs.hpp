@@ -1,6 +1,9 @@
-// L-BFGS over Params: the full-batch polishing of models::Trainer (issue 8). Deterministic (no
-// randomness; the same evaluations give the same iterates), arithmetic in double whatever T.
+// L-BFGS: the one two-loop recursion of alignsim (LbfgsMemory, used by the logistic probe of
+// sim/run/probe_logistic.cpp with its own line search) and the minimiser over Params that polishes
+// models::Trainer's full-batch objective. Deterministic (no randomness; the same evaluations give
+// the same iterates), arithmetic in double whatever T.
 #pragma once
+#include <deque>
 #include <functional>
 #include <limits>
 #include <string>
@@ -9,6 +12,29 @@
 #include "autodiff/tape.hpp"
 
 namespace ad {
+
+double dot(const std::vector<double>& a, const std::vector<double>& b);
+
+// The memory of an L-BFGS: the last `capacity` curvature pairs (s, y) and the two-loop recursion
+// that applies the inverse-Hessian estimate they define to a gradient.
+class LbfgsMemory {
+public:
+    explicit LbfgsMemory(std::size_t capacity) : capacity_(capacity < 1 ? 1 : capacity) {}
+    bool empty() const { return S_.empty(); }
+    void clear();
+    // Keeps the pair (s, y) with sy = s.y > 0 (the caller's curvature test), dropping the oldest
+    // pair when full.
+    void push(std::vector<double> s, std::vector<double> y, double sy);
+    // d = -H g, H = the recursion over the pairs from H0 = gamma I, gamma = s.y / y.y of the newest
+    // pair, or gamma0 when there is none.
+    void direction(const std::vector<double>& g, double gamma0, std::vector<double>& d);
+
+private:
+    std::size_t capacity_;
+    std::deque<std::vector<double>> S_, Y_;
+    std::deque<double> rho_;
+    std::vector<double> alpha_;
+};
 
 struct LbfgsOptions {
     int memory = 10;            // curvature pairs kept

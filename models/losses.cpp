@@ -101,30 +101,26 @@ ad::Var<T> mse(ad::Var<T> pred, ad::Var<T> target) {
 }
 
 template <class T>
-ad::Var<T> AlignmentLoss<T>::operator()(ad::Var<T> z1, ad::Var<T> z2) {
-    const std::string& name = s_.name;
-    if (name == "infonce") {
-        const std::size_t n = z1.rows();
-        if (arange_.size() != n) {  // allocates only when the batch size changes
-            arange_.resize(n);
-            for (std::size_t i = 0; i < n; ++i) arange_[i] = static_cast<int>(i);
-        }
-        return infonce(z1, z2, s_.temperature, s_.cosine, arange_);
+AlignmentLoss<T>::AlignmentLoss(Settings s)
+    : s_(std::move(s)), entry_(&alignment_loss(s_.name)), build_(entry_->builder<T>()),
+      centred_(entry_->centred(s_.spectral_centering)) {
+    if (entry_->centring == Centring::by_option && s_.spectral_centering != "none" && s_.spectral_centering != "batch")
+        throw std::invalid_argument("unknown spectral centering '" + s_.spectral_centering + "' (expected none or batch)");
+}
+
+template <class T>
+const std::vector<int>& AlignmentLoss<T>::arange(std::size_t n) {
+    if (arange_.size() != n) {  // allocates only when the batch size changes
+        arange_.resize(n);
+        for (std::size_t i = 0; i < n; ++i) arange_[i] = static_cast<int>(i);
     }
-    if (name == "regression") return regression_alignment(z1, z2);
-    if (name == "cca") return cca_alignment(z1, z2, s_.cca_penalty);
-    if (name == "spectral") {
-        if (s_.spectral_centering == "none") return spectral_contrastive(z1, z2);
-        if (s_.spectral_centering == "batch") return spectral_contrastive_centered(z1, z2);
-        throw std::invalid_argument("unknown spectral centering '" + s_.spectral_centering +
-                                    "' (expected none or batch)");
-    }
-    if (name == "none") {
-        if (zero_.size() != 1) zero_ = ad::Mat<T>({1, 1}, T(0));
-        return z1.tape->constant(zero_);
-    }
-    throw std::invalid_argument("unknown alignment loss '" + name +
-                                "' (expected infonce, regression, cca, spectral or none)");
+    return arange_;
+}
+
+template <class T>
+ad::Var<T> AlignmentLoss<T>::zero(ad::Tape<T>& tape) {
+    if (zero_.size() != 1) zero_ = ad::Mat<T>({1, 1}, T(0));
+    return tape.constant(zero_);
 }
 
 #define MODELS_LOSSES(T)                                                                        \

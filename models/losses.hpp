@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "autodiff/tape.hpp"
+#include "models/registry.hpp"
 
 namespace models {
 
@@ -44,25 +45,42 @@ ad::Var<T> spectral_contrastive_centered(ad::Var<T> z1, ad::Var<T> z2);
 template <class T>
 ad::Var<T> mse(ad::Var<T> pred, ad::Var<T> target);
 
+// The settings of an alignment loss (objective.* keys); each loss reads the ones it needs.
+template <class T>
+struct AlignmentSettings {
+    std::string name = "infonce";  // an entry of alignment_losses() (models/registry.cpp)
+    T temperature = T(0.1);
+    bool cosine = true;
+    T cca_penalty = T(1);
+    std::string spectral_centering = "none";  // spectral: "none" (HaoChen et al.) | "batch"
+};
+
 // A named alignment loss with its settings and persistent buffers (zero allocation per step).
+// The name is resolved in the registry once, here: an unknown name (or spectral centering)
+// throws std::invalid_argument from the constructor.
 template <class T>
 class AlignmentLoss {
 public:
-    struct Settings {
-        std::string name = "infonce";  // infonce | regression | cca | spectral | none
-        T temperature = T(0.1);
-        bool cosine = true;
-        T cca_penalty = T(1);
-        std::string spectral_centering = "none";  // spectral: "none" (HaoChen et al.) | "batch"
-    };
-    explicit AlignmentLoss(Settings s) : s_(std::move(s)) {}
-    // For "regression", z2 is the frozen target encoder's output. Returns a 1x1 node; for
-    // "none", a constant 0.
-    ad::Var<T> operator()(ad::Var<T> z1, ad::Var<T> z2);
+    using Settings = AlignmentSettings<T>;
+    explicit AlignmentLoss(Settings s);
+    // For a loss with a frozen target (regression), z2 is the frozen target encoder's output.
+    // Returns a 1x1 node; for "none", a constant 0.
+    ad::Var<T> operator()(ad::Var<T> z1, ad::Var<T> z2) { return build_(*this, z1, z2); }
     const Settings& settings() const { return s_; }
+    const AlignmentLossEntry& entry() const { return *entry_; }
+    bool has_term() const { return entry_->has_term(); }
+    // Whether the loss centres the batch (its entry's centring with these settings).
+    bool centred() const { return centred_; }
+
+    // Buffers for the builders: 0..n-1 (reallocated only when n changes) and a 1x1 zero.
+    const std::vector<int>& arange(std::size_t n);
+    ad::Var<T> zero(ad::Tape<T>& tape);
 
 private:
     Settings s_;
+    const AlignmentLossEntry* entry_;
+    AlignmentFn<T> build_;
+    bool centred_;
     std::vector<int> arange_;
     ad::Mat<T> zero_;
 };

@@ -166,7 +166,7 @@ template <class T>
 Trainer<T>::Trainer(const TrainerSpec<T>& spec, const TrainData<T>& data)
     : spec_(spec), data_(data), head_("head", spec.enc1.out_dim, 1), align_(spec.alignment),
       batch_rng_(ad::derive_seed(spec.seed, "batches")) {
-    const bool has_align = spec_.alignment.name != "none";
+    const bool has_align = align_.has_term();
     n_ = rows_of(data_.x1, "x1", true);
     const bool classify = spec_.task && spec_.task_classes > 0;
     if (classify && spec_.task_classes < 2)
@@ -276,7 +276,7 @@ void Trainer<T>::forward2() {
 template <class T>
 ad::Var<T> Trainer<T>::loss_from(ad::Tape<T>& tape, ad::Var<T> z1, ad::Var<T> z2, const ad::Mat<T>* y,
                                  const std::vector<int>* labels, bool with_task) {
-    const bool has_align = spec_.alignment.name != "none";
+    const bool has_align = align_.has_term();
     ad::Var<T> loss;
     if (has_align) loss = align_(z1, z2);
     if (with_task) {
@@ -298,7 +298,7 @@ ad::Var<T> Trainer<T>::batch_loss(ad::Tape<T>& tape, const ad::Mat<T>& x1, const
                                   const ad::Mat<T>* y, const std::vector<int>* labels, bool with_task) {
     ad::Var<T> z1 = e1_->forward(tape, tape.constant(x1));
     ad::Var<T> zz;
-    if (spec_.alignment.name != "none")
+    if (align_.has_term())
         zz = spec_.frozen_targets ? tape.constant(*z2) : e2_->forward(tape, tape.constant(*x2));
     return loss_from(tape, z1, zz, y, labels, with_task);
 }
@@ -307,7 +307,7 @@ template <class T>
 T Trainer<T>::step() {
     const long k = step_index_++;
     // during the warm-up (spec.warmup_steps), the alignment alone
-    const bool with_task = spec_.task && (spec_.alignment.name == "none" || k >= spec_.warmup_steps);
+    const bool with_task = spec_.task && (!align_.has_term() || k >= spec_.warmup_steps);
     if (helper_) {
         // Encoder 2 on the helper thread, encoder 1 here, each on its own tape; then the loss
         // on tape_ from copies of z1 and z2 (leaves whose gradients seed the two backwards).
@@ -376,7 +376,7 @@ template <class T>
 FitReport Trainer<T>::fit(long steps, const std::function<void(long, double)>& on_step) {
     FitReport rep;
     rep.initial_loss = rep.final_loss = std::nan("");
-    const bool has_align = spec_.alignment.name != "none";
+    const bool has_align = align_.has_term();
     if (!has_align && !spec_.task) return rep;  // nothing to learn
     const bool warm = spec_.task && has_align && spec_.warmup_steps > 0;
     const long tail = std::max<long>(1, steps / 20);

@@ -17,6 +17,7 @@ PKGS=(
   gnuplot-nox                                       # figures
   openmpi-bin libopenmpi-dev                        # optional: multi-process sweeps
   python3 python3-numpy                             # tests: JSON checks, numpy reads the exports
+  pybind11-dev python3-dev python3-pytest           # the alignsim Python module (python/) and its tests
 )
 CI_PKGS=(
   clang-14 libclang-rt-14-dev llvm-14               # .ci/fuzz.sh: libFuzzer; llvm-symbolizer for sanitizer reports

@@ -79,6 +79,8 @@ mkres empty_csv; : >"$T/empty_csv/results.csv"
 mkres orphan_csv; rm "$T/orphan_csv/manifest.json"
 mkres other_cols; edit other_cols 'import sys; p=sys.argv[1]+"/results.csv"; t=open(p).read(); open(p,"w").write(t.replace("cka,","ckb,",1))'
 echo "not a directory" >"$T/a_file"
+"$A" export --set data.n_train=40 --set data.n_test=10 --set train.batch=10 --out "$T/exp" >/dev/null || { echo "FAIL: fixture export"; exit 1; }
+"$A" export --set data.n_train=10 --set data.n_test=10 --set train.batch=10 --out "$T/exp2" >/dev/null || { echo "FAIL: fixture export"; exit 1; }
 # directories of one kind of writer, and manifests damaged field by field
 "$A" export --set data.n_train=50 --set data.n_test=20 --set train.batch=16 --out "$T/an_export" >/dev/null || { echo "FAIL: fixture export"; exit 1; }
 mkdir -p "$T/user_files"; : >"$T/user_files/train_x1.npy"; : >"$T/user_files/results.csv"
@@ -238,6 +240,14 @@ not a directory | sweep "$T/good.toml" --out "$T/a_file"
 a_file | export --out "$T/a_file"
 data.bogus | export --set data.bogus=1 --out "$T/o4"
 orthogonal | export --set data.d1=3 --out "$T/o4"
+# evaluate --weights: encoders as .npy
+--weights | evaluate
+W1 must be p x data.d1 = 2 x 16 | evaluate --weights "$T/exp/train_x1.npy"
+W2 must be p x data.d2 = 10 x 16 (p = model.dim), got 40 x 16 | evaluate --weights "$T/exp2/train_x1.npy" "$T/exp/train_x2.npy" --set model.dim=10
+2-D array | evaluate --weights "$T/exp/train_y_mix.npy"
+not a readable .npy | evaluate --weights "$T/binary.toml"
+data.kind = nonlinear has no closed forms | evaluate --weights "$T/exp/A1.npy" --set data.kind=nonlinear
+--weights | evaluate --weights "$T/exp/A1.npy" "$T/exp/A2.npy" "$T/exp/B1.npy"
 # a directory belongs to one kind of writer; no command replaces a file it did not write
 sweep results directory | export --out "$T/res"
 sweep results directory | plot "$T/res" --out "$T/res"

@@ -4,6 +4,7 @@
 // Budget: a few seconds.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include "models/trainer.hpp"
 #include "models/encoder.hpp"
 #include "models/losses.hpp"
+#include "models/registry.hpp"
 
 // ---- A counting global allocator (only counts while armed) --------------------------------
 namespace {
@@ -97,7 +99,52 @@ double infonce_direct(const M& z1, const M& z2, double tau, bool cosine) {
 
 }  // namespace
 
+// Every alignment loss of the registry with a term, and spectral with batch centring too
+// ("spectral/batch"): the tests below cover a new entry without being edited.
+static std::vector<std::string> loss_variants() {
+    std::vector<std::string> out;
+    for (const auto& e : models::alignment_losses()) {
+        if (!e.has_term()) continue;
+        out.push_back(e.name);
+        if (e.centring == models::Centring::by_option) out.push_back(std::string(e.name) + "/batch");
+    }
+    return out;
+}
+template <class T>
+typename models::AlignmentLoss<T>::Settings settings_of(const std::string& variant) {
+    typename models::AlignmentLoss<T>::Settings s;
+    const auto slash = variant.find('/');
+    s.name = variant.substr(0, slash);
+    if (slash != std::string::npos) s.spectral_centering = variant.substr(slash + 1);
+    return s;
+}
+
 BOOST_AUTO_TEST_SUITE(models_suite)
+
+BOOST_AUTO_TEST_CASE(registry_centring_is_shift_invariance) {
+    // An entry says it is centred exactly when its loss ignores a shift of either code (a
+    // function of the batch covariances); the loss resolved from a name is that entry's.
+    const std::size_t n = 12, p = 3;
+    const M z1 = rnd(n, p, 40), z2 = rnd(n, p, 41);
+    M s1 = z1, s2 = z2;
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < p; ++j) s1(i, j) += 0.7 + 0.3 * double(j), s2(i, j) -= 1.1;
+    for (const std::string& name : loss_variants()) {
+        models::AlignmentLoss<double> loss(settings_of<double>(name));
+        BOOST_TEST(std::string(loss.entry().name) == name.substr(0, name.find('/')));
+        Tape<double> t;
+        const double base = loss(t.constant(z1), t.constant(z2)).item();
+        const double shifted = loss(t.constant(s1), t.constant(s2)).item();
+        BOOST_TEST(loss.centred() == loss.entry().centred(loss.settings().spectral_centering), name);
+        BOOST_TEST((std::abs(shifted - base) < 1e-10 * (1 + std::abs(base))) == loss.centred(), name << ": " << base << " vs " << shifted);
+    }
+    // the names are unique and each has a colour
+    const auto names = models::alignment_loss_names();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        BOOST_TEST(std::count(names.begin(), names.end(), names[i]) == 1);
+        BOOST_TEST(std::string(models::alignment_loss(names[i]).style.colour).size() == 7u);
+    }
+}
 
 BOOST_AUTO_TEST_CASE(every_loss_through_gradcheck) {
     static std::vector<int> ar = {0, 1, 2, 3, 4, 5};
@@ -114,14 +161,8 @@ BOOST_AUTO_TEST_CASE(every_loss_through_gradcheck) {
     check("spectral centred", [](Tape<double>&, const Vars& v) { return models::spectral_contrastive_centered(v[0], v[1]); },
           {z1, z2});
     check("mse", [](Tape<double>&, const Vars& v) { return models::mse(v[0], v[1]); }, {rnd(6, 1, 3), rnd(6, 1, 4)});
-    for (const char* name : {"infonce", "regression", "cca", "spectral", "spectral/batch"}) {
-        models::AlignmentLoss<double>::Settings s;
-        s.name = name;
-        if (s.name == "spectral/batch") {
-            s.name = "spectral";
-            s.spectral_centering = "batch";
-        }
-        auto loss = std::make_shared<models::AlignmentLoss<double>>(s);
+    for (const std::string& name : loss_variants()) {
+        auto loss = std::make_shared<models::AlignmentLoss<double>>(settings_of<double>(name));
         check(std::string("AlignmentLoss ") + name, [loss](Tape<double>&, const Vars& v) { return (*loss)(v[0], v[1]); }, {z1, z2});
     }
 }
@@ -317,7 +358,7 @@ BOOST_AUTO_TEST_CASE(infonce_matches_the_two_cross_entropies) {
 BOOST_AUTO_TEST_CASE(losses_float32_match_float64) {
     const std::size_t n = 16, p = 4;
     const M z1 = rnd(n, p, 30), z2 = rnd(n, p, 31);
-    for (const char* name : {"infonce", "regression", "cca", "spectral", "spectral/batch"}) {
+    for (const std::string& name : loss_variants()) {
         auto run = [&](auto tag) {
             using T = decltype(tag);
             Mat<T> a({n, p}), b({n, p});
@@ -325,13 +366,7 @@ BOOST_AUTO_TEST_CASE(losses_float32_match_float64) {
                 a.data()[i] = T(z1.data()[i]);
                 b.data()[i] = T(z2.data()[i]);
             }
-            typename models::AlignmentLoss<T>::Settings s;
-            s.name = name;
-            if (s.name == "spectral/batch") {
-                s.name = "spectral";
-                s.spectral_centering = "batch";
-            }
-            models::AlignmentLoss<T> loss(s);
+            models::AlignmentLoss<T> loss(settings_of<T>(name));
             Tape<T> t;
             return double(loss(t.constant(a), t.constant(b)).item());
         };
@@ -350,13 +385,13 @@ BOOST_AUTO_TEST_CASE(alignment_loss_none_and_errors) {
     BOOST_TEST(l.rows() == 1u);
     BOOST_TEST(l.cols() == 1u);
     BOOST_TEST(!l.requires_grad());
+    // names are resolved once, when the loss is made
     s.name = "nope";
-    models::AlignmentLoss<double> bad(s);
-    BOOST_CHECK_THROW(bad(t.param(z), t.param(z)), std::invalid_argument);
+    BOOST_CHECK_THROW(models::AlignmentLoss<double>{s}, std::invalid_argument);
+    BOOST_CHECK(models::find_alignment_loss("nope") == nullptr);
     s.name = "spectral";
     s.spectral_centering = "mean";
-    models::AlignmentLoss<double> bad_centering(s);
-    BOOST_CHECK_THROW(bad_centering(t.param(z), t.param(z)), std::invalid_argument);
+    BOOST_CHECK_THROW(models::AlignmentLoss<double>{s}, std::invalid_argument);
     BOOST_CHECK_THROW(models::spectral_contrastive_centered(t.param(z), t.constant(M({4, 3}, 0.0))),
                       std::invalid_argument);
     BOOST_CHECK_THROW(models::spectral_contrastive_centered(t.constant(M({1, 2}, 0.0)), t.constant(M({1, 2}, 0.0))),

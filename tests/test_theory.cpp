@@ -26,6 +26,7 @@
 #include "sim/run/probe.hpp"
 #include "sim/run/probe_nonlinear.hpp"
 #include "models/losses.hpp"
+#include "models/registry.hpp"
 #include "theory/closed_forms.hpp"
 #include "theory/linalg.hpp"
 #include "theory/mehler.hpp"
@@ -36,6 +37,12 @@ using theory::Mat;
 namespace la = theory::la;
 
 namespace {
+
+// The alignment loss of an objective, as a run sets it: its registry entry's closed form.
+void set_loss(theory::ObjectiveSpec& s, const std::string& name) {
+    const models::AlignmentLossEntry& e = models::alignment_loss(name);
+    s.form = e.closed_form, s.loss = e.name, s.loss_title = e.title;
+}
 
 constexpr int kYShared = 0, kY1 = 1, kY2 = 2, kYMix = 3;
 const Mat kOracle;  // the empty encoder: W = I
@@ -1461,12 +1468,12 @@ BOOST_AUTO_TEST_CASE(sample_moments_make_plugin_objectives_the_full_batch_losses
     s.W2 = W2;
     const theory::ObjectiveParams x{W1, W2, v};
     // regression alignment (W2 frozen)
-    s.alignment = "regression";
+    set_loss(s, "regression");
     const double reg = models::regression_alignment(z1, z2).item();
     BOOST_TEST(rel(theory::objective_value(D.mo, s, x), reg) < 1e-12, theory::objective_value(D.mo, s, x) << " vs " << reg);
     BOOST_TEST(!theory::objective_is_centred(s));
     // cca with its whitening penalty: a function of the batch covariances, so of the centred moments
-    s.alignment = "cca";
+    set_loss(s, "cca");
     BOOST_TEST(theory::objective_is_centred(s));
     const double cca = models::cca_alignment(z1, z2, c).item();
     BOOST_TEST(rel(theory::objective_value(D.cov, s, x), cca) < 1e-12, theory::objective_value(D.cov, s, x) << " vs " << cca);
@@ -1475,7 +1482,7 @@ BOOST_AUTO_TEST_CASE(sample_moments_make_plugin_objectives_the_full_batch_losses
     // spectral: the plug-in value is the all-pairs (V-statistic) form -2 mean_i z1_i.z2_i +
     // mean_{i,j} (z1_i.z2_j)^2, by hand; the in-batch loss leaves out i = j and exceeds it by
     // (mean_{i,j} (z1_i.z2_j)^2 - mean_i (z1_i.z2_i)^2) / (n - 1)
-    s.alignment = "spectral";
+    set_loss(s, "spectral");
     double pos = 0, all = 0, diag = 0;
     for (std::size_t i = 0; i < n; ++i) {
         double dii = 0;
@@ -1521,12 +1528,12 @@ BOOST_AUTO_TEST_CASE(sample_moments_make_plugin_objectives_the_full_batch_losses
         BOOST_CHECK_THROW(theory::no_closed_form_reason(sc), std::invalid_argument);
     }
     // task y_mix + lambda * regression alignment, and the task alone
-    s.alignment = "regression";
+    set_loss(s, "regression");
     s.task = kYMix;
     V pred = ad::matmul(z1, t.constant(v));
     const double task = models::mse(pred, t.constant(y)).item();
     BOOST_TEST(rel(theory::objective_value(D.mo, s, x), task + lambda * reg) < 1e-12);
-    s.alignment = "none";
+    set_loss(s, "none");
     BOOST_TEST(rel(theory::objective_value(D.mo, s, x), task) < 1e-12);
 
     // for regression centred moments would not do: the sample mean is not zero, and the loss
@@ -1720,7 +1727,7 @@ BOOST_AUTO_TEST_CASE(objective_optima_against_minimisation) {
         {"none", kYMix, 2, 1, 1, ""}};
     for (const C& k : cases) {
         theory::ObjectiveSpec s;
-        s.alignment = k.alignment, s.task = k.task, s.p = k.p, s.lambda = k.lambda, s.cca_penalty = k.cca_penalty;
+        set_loss(s, k.alignment), s.task = k.task, s.p = k.p, s.lambda = k.lambda, s.cca_penalty = k.cca_penalty;
         s.spectral_centering = k.centering;
         // the moments the certificate uses: centred for the losses of batch covariances
         const theory::Moments& mo = theory::objective_is_centred(s) ? D.cov : D.mo;
@@ -1778,12 +1785,13 @@ BOOST_AUTO_TEST_CASE(objective_optima_against_minimisation) {
     theory::ObjectiveSpec s;
     s.p = 2;
     for (const auto& [a, task] : std::vector<std::pair<std::string, int>>{{"infonce", -1}, {"cca", kYMix}, {"spectral", kY1}, {"none", -1}}) {
-        s.alignment = a, s.task = task;
+        set_loss(s, a), s.task = task;
         BOOST_TEST(!theory::no_closed_form_reason(s).empty(), a);
         BOOST_CHECK_THROW(theory::objective_optimum(mo, s), std::invalid_argument);
     }
-    s.alignment = "bogus";
-    BOOST_CHECK_THROW(theory::no_closed_form_reason(s), std::invalid_argument);
+    // a loss the registry gives no closed form is answered, never an error
+    s.form = theory::ClosedForm::none, s.loss = s.loss_title = "toy", s.task = -1;
+    BOOST_TEST(theory::no_closed_form_reason(s) == "the toy loss has no closed-form optimum");
     // the relative gap: relative to |optimum|, absolute near 0
     BOOST_TEST(theory::relative_gap(-0.99, -1.0) == 0.01, boost::test_tools::tolerance(1e-12));
     BOOST_TEST(theory::relative_gap(1e-13, 0.0) == 0.1, boost::test_tools::tolerance(1e-12));

@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/registry.hpp"
 #include "sim/data/samples.hpp"
 #include "sim/run/analytic.hpp"
 #include "sim/run/run.hpp"
@@ -339,7 +340,8 @@ BOOST_AUTO_TEST_CASE(the_certificate_of_a_run) {
         const sim::DataModel dm = sim::make_data_model(c);
         const sim::Samples smp = sim::make_samples(c, dm);
         theory::ObjectiveSpec spec;
-        spec.alignment = alignment;
+        const models::AlignmentLossEntry& loss = models::alignment_loss(alignment);
+        spec.form = loss.closed_form, spec.loss = loss.name, spec.loss_title = loss.title;
         spec.task = c.s("objective.task") == "none" ? -1 : theory::target_index(c.s("objective.task"));
         spec.lambda = c.f("objective.lambda");
         spec.cca_penalty = c.f("objective.cca_penalty");

@@ -15,6 +15,9 @@ using Mat = ad::Mat<double>;
 inline constexpr int kNumTargets = 4;
 inline constexpr const char* kTargetNames[kNumTargets] = {"y_shared", "y1", "y2", "y_mix"};
 int target_index(const std::string& name);  // throws std::invalid_argument
+// Latent blocks, in this order everywhere: shared s, then u1 and u2 specific to each modality.
+inline constexpr int kNumBlocks = 3;
+inline constexpr const char* kBlockNames[kNumBlocks] = {"s", "u1", "u2"};
 
 struct Model {
     DataSpec spec;

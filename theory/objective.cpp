@@ -68,11 +68,14 @@ double task_loss(const Moments& mo, int t, const Mat& W1, const Mat& v) {
 }
 
 double alignment_value(const Moments& mo, const ObjectiveSpec& s, const ObjectiveParams& x) {
-    if (s.alignment == "regression") return alignment_loss(mo, "regression", x.W1, s.W2);
-    if (s.alignment == "cca") return cca_penalised_loss(mo, x.W1, x.W2, s.cca_penalty);
-    if (s.alignment == "spectral") return alignment_loss(mo, "spectral", x.W1, x.W2);
-    if (s.alignment == "none") return 0.0;
-    throw std::invalid_argument("theory: no value for alignment '" + s.alignment + "' from moments");
+    switch (s.form) {
+        case ClosedForm::regression: return alignment_loss(mo, "regression", x.W1, s.W2);
+        case ClosedForm::cca: return cca_penalised_loss(mo, x.W1, x.W2, s.cca_penalty);
+        case ClosedForm::spectral: return alignment_loss(mo, "spectral", x.W1, x.W2);
+        case ClosedForm::no_alignment: return 0.0;
+        case ClosedForm::none: break;
+    }
+    throw std::invalid_argument("theory: the " + s.loss_title + " loss has no value from moments");
 }
 
 }  // namespace
@@ -209,20 +212,17 @@ CcaPenalisedOptimum cca_penalised_optimum(const Moments& mo, int p, double penal
 // ------------------------------------------------------------------ one run's objective
 
 std::string no_closed_form_reason(const ObjectiveSpec& s) {
-    const std::string& a = s.alignment;
-    if (a != "regression" && a != "cca" && a != "spectral" && a != "infonce" && a != "none")
-        throw std::invalid_argument("theory: unknown alignment '" + a + "' (expected regression, cca, spectral, infonce or none)");
-    if (a == "spectral" && s.spectral_centering != "none" && s.spectral_centering != "batch")
+    if (s.form == ClosedForm::spectral && s.spectral_centering != "none" && s.spectral_centering != "batch")
         throw std::invalid_argument("theory: unknown spectral centering '" + s.spectral_centering + "' (expected none or batch)");
-    if (a == "infonce") return "the InfoNCE loss has no closed-form optimum";
-    if (s.task >= 0 && (a == "cca" || a == "spectral"))
-        return "a task added to " + a + " alignment has no closed-form optimum (only the regression trade-off has one)";
-    if (a == "none" && s.task < 0) return "nothing is trained (no alignment and no task)";
+    if (s.form == ClosedForm::none) return "the " + s.loss_title + " loss has no closed-form optimum";
+    if (s.task >= 0 && (s.form == ClosedForm::cca || s.form == ClosedForm::spectral))
+        return "a task added to " + s.loss + " alignment has no closed-form optimum (only the regression trade-off has one)";
+    if (s.form == ClosedForm::no_alignment && s.task < 0) return "nothing is trained (no alignment and no task)";
     return "";
 }
 
 bool objective_is_centred(const ObjectiveSpec& s) {
-    return s.alignment == "cca" || (s.alignment == "spectral" && s.spectral_centering == "batch");
+    return s.form == ClosedForm::cca || (s.form == ClosedForm::spectral && s.spectral_centering == "batch");
 }
 
 double objective_value(const Moments& mo, const ObjectiveSpec& s, const ObjectiveParams& x) {
@@ -231,15 +231,14 @@ double objective_value(const Moments& mo, const ObjectiveSpec& s, const Objectiv
     const double align = alignment_value(mo, s, x);
     if (s.task < 0) return align;
     const double task = task_loss(mo, s.task, x.W1, x.v);
-    return s.alignment == "none" ? task : task + s.lambda * align;
+    return s.form == ClosedForm::no_alignment ? task : task + s.lambda * align;
 }
 
 ObjectiveOptimum objective_optimum(const Moments& mo, const ObjectiveSpec& s) {
     const std::string why = no_closed_form_reason(s);
     if (!why.empty()) throw std::invalid_argument("theory: " + why);
     ObjectiveOptimum o;
-    const std::string& a = s.alignment;
-    if (a == "regression") {
+    if (s.form == ClosedForm::regression) {
         require(s.W2.shape()[0] == static_cast<std::size_t>(s.p) && s.W2.shape()[1] == mo.S22.shape()[0],
                 "regression alignment needs the frozen target encoder W2 (p x d2), got " + shape_of(s.W2));
         o.at.W2 = s.W2;
@@ -256,20 +255,20 @@ ObjectiveOptimum objective_optimum(const Moments& mo, const ObjectiveSpec& s) {
         return o;
     }
     check_p(mo, s.p);
-    if (a == "cca") {
+    if (s.form == ClosedForm::cca) {
         const CcaPenalisedOptimum c = cca_penalised_optimum(mo, s.p, s.cca_penalty);
         o.at.W1 = c.W1;
         o.at.W2 = c.W2;
         o.value = c.value;
         return o;
     }
-    if (a == "spectral") {
+    if (s.form == ClosedForm::spectral) {
         o.at.W1 = aligned_encoder(mo, s.p, "spectral", Mat());
         o.at.W2 = aligned_encoder_2(mo, s.p, "spectral");
         o.value = spectral_optimum_loss(mo, s.p);
         return o;
     }
-    // a == "none" with a task: least squares of y_t on x1 through any one row of W1
+    // no alignment, with a task: least squares of y_t on x1 through any one row of W1
     require(s.task < static_cast<int>(mo.Syy.shape()[0]), "task target index " + std::to_string(s.task) + " out of range");
     const Mat b = la::cols(mo.S1y, s.task, s.task + 1);
     const Mat beta = la::solve_spd(mo.S11, b);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "theory/forms.hpp"
 #include "theory/model.hpp"
 
 namespace theory {
@@ -60,7 +61,11 @@ CcaPenalisedOptimum cca_penalised_optimum(const Moments& mo, int p, double penal
 
 // --- one run's objective ---
 struct ObjectiveSpec {
-    std::string alignment = "none";  // regression | cca | spectral | infonce | none
+    // The alignment loss: its closed form (from the registry of losses, models/registry.cpp),
+    // and its name and title for the messages (no_closed_form_reason).
+    ClosedForm form = ClosedForm::no_alignment;
+    std::string loss = "none";
+    std::string loss_title = "none";
     int task = -1;                   // target column of the task term (kTargetNames order), -1: none
     double lambda = 1;               // task + lambda * alignment (used when there is a task)
     double cca_penalty = 1;          // c of the cca loss
@@ -73,7 +78,8 @@ struct ObjectiveSpec {
 struct ObjectiveParams {
     Mat W1, W2, v;
 };
-// "" when the objective has a closed-form optimum, otherwise why not (a sentence).
+// "" when the objective has a closed-form optimum, otherwise why not (a sentence): a loss whose
+// form is ClosedForm::none has none (never an error).
 std::string no_closed_form_reason(const ObjectiveSpec& spec);
 // Whether the objective as trained is a function of batch covariances (cca; spectral with
 // centring "batch"): then objective_value and objective_optimum take the centred sample moments

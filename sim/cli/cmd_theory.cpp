@@ -73,8 +73,6 @@ std::string model_text(const Config& cfg) {
 }
 
 
-const char* const kBlocks[] = {"s", "u1", "u2"};
-
 std::string fmt(double x, int prec = 4) {
     if (!std::isfinite(x)) return x > 0 ? "inf" : "nan";
     std::ostringstream os;
@@ -117,7 +115,7 @@ void print_table(const Config& cfg, const json& j) {
     o << "\n" << pad("I (nats)", 12);
     for (const auto& c : cols) o << lpad(c, 21);
     o << "\n";
-    for (const char* b : kBlocks) {
+    for (const char* b : theory::kBlockNames) {
         o << pad(b, 12);
         for (const auto& c : cols) o << lpad(fmt(info[c][b].get<double>()), 21);
         o << "\n";
@@ -229,9 +227,7 @@ int cmd_theory(const TheoryArgs& a) {
         throw ConfigError("--json and --format csv contradict each other (--curve prints JSON lines by default)");
     }
     const Config cfg = load_config(a.cfg);
-    if (cfg.s("data.kind") == "fashion_mnist")
-        throw ConfigError("alignsim theory: data.kind = fashion_mnist (real images) has no closed forms; docs/real_data.md "
-                          "gives the best possible score of each target, and `alignsim train` measures them");
+    require_closed_forms(cfg);
     if (!a.curve.empty()) return theory_curve(a, cfg);
     json j;
     {

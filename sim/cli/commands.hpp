@@ -41,6 +41,7 @@ struct BenchArgs {
 int cmd_config(const ConfigArgs& a, bool markdown);
 int cmd_theory(const TheoryArgs& a);
 int cmd_train(const ConfigArgs& a);
+int cmd_evaluate(const ConfigArgs& a, const std::vector<std::string>& weights);
 int cmd_export(const ConfigArgs& a, const std::string& out_dir);
 int cmd_sweep(const SweepArgs& a);
 int cmd_plot(const PlotArgs& a);

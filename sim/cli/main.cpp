@@ -88,6 +88,16 @@ int main(int argc, char** argv) {
     auto* train = app.add_subcommand("train", "train encoders on samples and compare with the theory");
     add_config_options(train, train_args);
 
+    sim::ConfigArgs evaluate_args;
+    std::vector<std::string> evaluate_weights;
+    auto* evaluate = app.add_subcommand("evaluate", "closed-form R^2, information and objective gaps of given linear encoders");
+    add_config_options(evaluate, evaluate_args);
+    evaluate->add_option("--weights", evaluate_weights, "W1.npy (p x d1) and optionally W2.npy (p x d2): z_i = W_i x_i")
+        ->required()
+        ->expected(1, 2)
+        ->check(CLI::ExistingFile)
+        ->type_name("W1.npy [W2.npy]");
+
     std::string export_dir;
     auto* exp = app.add_subcommand("export", "write samples and model parameters as .npy files");
     add_config_options(exp, export_args, false);
@@ -167,6 +177,7 @@ int main(int argc, char** argv) {
         if (*config) return sim::cmd_config(config_args, config_markdown);
         if (*theory) return sim::cmd_theory(theory_args);
         if (*train) return sim::cmd_train(train_args);
+        if (*evaluate) return sim::cmd_evaluate(evaluate_args, evaluate_weights);
         if (*exp) return sim::cmd_export(export_args, export_dir);
         if (*sweep) return sim::cmd_sweep(sweep_args);
         if (*plot) return sim::cmd_plot(plot_args);

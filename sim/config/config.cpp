@@ -10,16 +10,23 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/config/toml_parse.hpp"
+#include "models/registry.hpp"
 #include "sim/io/files.hpp"
 #include "sim/io/owned_dir.hpp"
 #include <filesystem>
+#include "theory/model.hpp"
 
 namespace sim {
 
 namespace {
 using I = std::int64_t;
 using IL = std::vector<std::int64_t>;
-const std::vector<std::string> kTargets{"y_shared", "y1", "y2", "y_mix"};
+// objective.task: "none" or a target (theory/model.hpp).
+std::vector<std::string> task_choices() {
+    std::vector<std::string> c{"none"};
+    for (const char* t : theory::kTargetNames) c.push_back(t);
+    return c;
+}
 // The keys of the generative model that data.kind = "fashion_mnist" has no use for (its
 // modalities are fixed sensor views of real images): they must keep their defaults.
 const std::vector<std::string> kModelOnlyKeys{"data.d1",     "data.d2",     "data.k_shared", "data.k1",
@@ -154,11 +161,11 @@ const std::vector<KeySpec>& schema() {
         {"model.hidden", Kind::IntList, IL{64, 64}, "MLP hidden widths", {}},
         {"model.activation", Kind::String, std::string("relu"), "MLP activation", {"relu", "leaky_relu", "tanh", "sigmoid", "softplus"}},
         // objective: alignment + task
-        {"objective.alignment", Kind::String, std::string("infonce"), "alignment loss", {"infonce", "regression", "cca", "spectral", "none"}},
+        {"objective.alignment", Kind::String, std::string("infonce"), "alignment loss", models::alignment_loss_names()},
         {"objective.temperature", Kind::Float, 0.1, "InfoNCE temperature tau", {}},
         {"objective.similarity", Kind::String, std::string("cosine"), "InfoNCE similarity", {"cosine", "dot"}},
         {"objective.target_encoder", Kind::String, std::string("cca"), "frozen W2 of regression alignment and of the trade-off", {"cca", "random"}},
-        {"objective.task", Kind::String, std::string("none"), "supervised target of the task head on z1", {"none", "y_shared", "y1", "y2", "y_mix"}},
+        {"objective.task", Kind::String, std::string("none"), "supervised target of the task head on z1", task_choices()},
         {"objective.lambda", Kind::Float, 1.0, "weight of the alignment loss: task + lambda * alignment", {}},
         {"objective.cca_penalty", Kind::Float, 1.0, "weight of the whitening penalty of the cca loss (the batch covariance's distance to I)", {}},
         {"objective.spectral_centering", Kind::String, std::string("none"), "spectral loss on raw codes (none: HaoChen et al.; with a bias the constant takes one of the p dimensions) or on batch-centred codes (batch)", {"none", "batch"}},

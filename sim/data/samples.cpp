@@ -4,6 +4,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <future>
 #include <list>
@@ -155,6 +156,77 @@ Samples make_samples(const Config& cfg, const DataModel& dm) {
     Samples s;
     s.train = draw(dm, static_cast<std::size_t>(cfg.i("data.n_train")), rtrain);
     s.test = draw(dm, static_cast<std::size_t>(cfg.i("data.n_test")), rtest);
+    return s;
+}
+
+namespace {
+
+// Every data.* value, exactly (doubles to 17 digits), and the sample seed.
+std::string samples_key(const Config& cfg) {
+    std::string key;
+    for (const auto& [name, v] : cfg.values()) {
+        if (name.rfind("data.", 0) != 0) continue;
+        key += name;
+        key += '=';
+        if (const double* d = std::get_if<double>(&v)) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.17g", *d);
+            key += buf;
+        } else if (const std::string* s = std::get_if<std::string>(&v)) {
+            key += std::to_string(s->size()) + ':' + *s;
+        } else {
+            key += value_to_string(v);
+        }
+        key += '\n';
+    }
+    return key + "sample_seed=" + std::to_string(sample_seed(cfg));
+}
+
+constexpr std::size_t kSampleBytes = std::size_t(256) << 20;
+
+struct SamplesCache {
+    std::mutex mu;
+    struct Entry {
+        std::string key;
+        std::shared_ptr<const Samples> samples;
+        std::size_t bytes = 0;
+    };
+    std::list<Entry> entries;  // most recently used first
+};
+
+std::size_t bytes_of(const Samples& s) {
+    std::size_t n = 0;
+    for (const Split* sp : {&s.train, &s.test})
+        for (const Mat* m : {&sp->x1, &sp->x2, &sp->s, &sp->u1, &sp->u2, &sp->y}) n += m->size() * sizeof(double);
+    return n;
+}
+
+}  // namespace
+
+std::shared_ptr<const Samples> shared_samples(const Config& cfg, const DataModel& dm) {
+    static SamplesCache c;
+    const std::string key = samples_key(cfg);
+    {
+        std::lock_guard<std::mutex> lk(c.mu);
+        for (auto it = c.entries.begin(); it != c.entries.end(); ++it)
+            if (it->key == key) {
+                c.entries.splice(c.entries.begin(), c.entries, it);
+                return it->samples;
+            }
+    }
+    // Drawn outside the lock: another thread asking for the same key meanwhile draws the same
+    // numbers (deterministic), and the first one stored is kept.
+    auto s = std::make_shared<const Samples>(make_samples(cfg, dm));
+    std::lock_guard<std::mutex> lk(c.mu);
+    for (const auto& e : c.entries)
+        if (e.key == key) return e.samples;
+    c.entries.push_front({key, s, bytes_of(*s)});
+    std::size_t total = 0;
+    for (auto e = c.entries.begin(); e != c.entries.end();) {
+        total += e->bytes;
+        if (total > kSampleBytes && e != c.entries.begin()) e = c.entries.erase(e);
+        else ++e;
+    }
     return s;
 }
 

@@ -39,6 +39,11 @@ Split draw(const DataModel& dm, std::size_t n, ad::Rng& rng);
 // data.n_train + data.n_test samples from the sample seed (data.sample_seed, or derived).
 // Linear and nonlinear data only (fashion_mnist: fashion_sample).
 Samples make_samples(const Config& cfg, const DataModel& dm);
+// The same samples, drawn once per process for each distinct data setting and sample seed (every
+// data.* value and sample_seed(cfg): all that make_data_model and make_samples read) and shared,
+// read-only, by the cells of a sweep that use them: the same numbers as make_samples, bit for bit.
+// The least recently used sets beyond about 256 MB are dropped (their users keep their copies).
+std::shared_ptr<const Samples> shared_samples(const Config& cfg, const DataModel& dm);
 // The sample seed: data.sample_seed if >= 0, else derived from data.seed and train.seed.
 // Train and test draw from the sub-streams "train" and "test" of it.
 std::uint64_t sample_seed(const Config& cfg);

@@ -10,6 +10,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "models/registry.hpp"
 #include "sim/io/files.hpp"
 #include "sim/plot/figure.hpp"
 
@@ -17,10 +18,12 @@ namespace sim::figures {
 
 namespace fs = std::filesystem;
 
+// An alignment loss has its registry entry's colour (models/registry.cpp); blocks and targets
+// theirs here.
 std::string color_of(const std::string& what) {
+    if (const models::AlignmentLossEntry* e = models::find_alignment_loss(what)) return e->style.colour;
     static const std::map<std::string, std::string> c{
-        {"infonce", "#1f77b4"}, {"regression", "#ff7f0e"}, {"cca", "#2ca02c"},  {"spectral", "#d62728"},
-        {"none", "#7f7f7f"},    {"s", "#2ca02c"},          {"u1", "#d62728"},   {"u2", "#9467bd"},
+        {"s", "#2ca02c"},          {"u1", "#d62728"},   {"u2", "#9467bd"},
         {"y_shared", "#1f77b4"}, {"y1", "#ff7f0e"},        {"y2", "#8c564b"},   {"y_mix", "#000000"}};
     auto it = c.find(what);
     return it == c.end() ? "#17becf" : it->second;

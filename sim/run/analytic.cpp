@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autodiff/random.hpp"
+#include "models/registry.hpp"
 #include "sim/io/csv.hpp"
 #include "theory/mehler.hpp"
 
@@ -19,8 +20,6 @@ namespace {
 
 using theory::Mat;
 using nlohmann::json;
-
-const char* const kBlocks[3] = {"s", "u1", "u2"};
 
 theory::Model model_of(const Config& cfg) {
     try {
@@ -60,19 +59,19 @@ std::map<std::string, R2Pair> population_r2(const theory::Model& m, const theory
     std::map<std::string, R2Pair> r2;
     for (int t = 0; t < theory::kNumTargets; ++t)
         r2[theory::kTargetNames[t]] = {theory::r2_target(m, mo, 1, W1, t), theory::r2_target(m, mo, 2, W2, t)};
-    for (const char* b : kBlocks) r2[b] = {theory::r2_block(m, mo, 1, W1, b), theory::r2_block(m, mo, 2, W2, b)};
+    for (const char* b : theory::kBlockNames) r2[b] = {theory::r2_block(m, mo, 1, W1, b), theory::r2_block(m, mo, 2, W2, b)};
     return r2;
 }
 
 AnalyticOptimum analytic_optimum(const Config& cfg, const theory::Model& m, const theory::Moments& mo,
                                  const Mat& W2target) {
     AnalyticOptimum a;
-    const std::string alignment = cfg.s("objective.alignment");
-    if (cfg.s("data.kind") != "linear" || alignment == "none") return a;
+    const models::AlignmentLossEntry& loss = models::alignment_loss(cfg.s("objective.alignment"));
+    if (cfg.s("data.kind") != "linear" || loss.analytic == theory::ClosedForm::no_alignment) return a;
     const int p = static_cast<int>(cfg.i("model.dim"));
     const std::string task = cfg.s("objective.task");
     const bool mlp = cfg.s("model.encoder") == "mlp";
-    if (alignment == "regression") {
+    if (loss.analytic == theory::ClosedForm::regression) {
         // The optimum over all encoders is linear too (E[W2 x2 | x1], and with a task a pointwise
         // quadratic in f(x1) whose coefficients are linear in x1): one closed form for both.
         a.W2 = W2target;
@@ -83,10 +82,11 @@ AnalyticOptimum analytic_optimum(const Config& cfg, const theory::Model& m, cons
             a.kind = "aligned";
             a.W1 = theory::aligned_encoder(mo, p, "regression", W2target);
         }
-    } else if (mlp && task == "none" && (alignment == "cca" || alignment == "spectral")) {
-        // MLP encoders: the optimum over all encoders (Mehler's expansion, theory/mehler.hpp).
-        // cca's whitening is centred; spectral is centred or not as configured.
-        const std::string centering = alignment == "cca" ? "batch" : cfg.s("objective.spectral_centering");
+    } else if (mlp && task == "none" &&
+               (loss.closed_form == theory::ClosedForm::cca || loss.closed_form == theory::ClosedForm::spectral)) {
+        // MLP encoders: the optimum over all encoders (Mehler's expansion, theory/mehler.hpp),
+        // of the centred codes when the loss centres them (cca's whitening; spectral as configured).
+        const std::string centering = loss.centred(cfg.s("objective.spectral_centering")) ? "batch" : "none";
         const theory::UnconstrainedOptimum u = theory::unconstrained_optimum(m, mo, p, centering);
         // With a tie among degree-1 functions, which variates are kept depends on the optimum
         // reached: the R^2 of single targets is then not a prediction.
@@ -95,10 +95,10 @@ AnalyticOptimum analytic_optimum(const Config& cfg, const theory::Model& m, cons
         for (const auto& [name, v] : u.z1.nonlinear) a.r2_nonlinear[name] = {v, u.z2.nonlinear.at(name)};
         return a;
     } else {
-        // cca / spectral have closed forms; infonce is compared with the cca optimum (spec 3).
-        // With a task added there is no closed form: the alignment-only optimum is reported,
-        // labelled "aligned".
-        const std::string obj = alignment == "infonce" ? "cca" : alignment;
+        // The loss's population optimum (cca, spectral; infonce is compared with the cca optimum,
+        // its registry entry's analytic form). With a task added there is no closed form: the
+        // alignment-only optimum is reported, labelled "aligned".
+        const std::string obj = theory::closed_form_name(loss.analytic);
         a.kind = "aligned";
         a.W1 = theory::aligned_encoder(mo, p, obj, Mat());
         a.W2 = theory::aligned_encoder_2(mo, p, obj);
@@ -113,12 +113,18 @@ ClosedFormPoint closed_form_point(const Config& cfg) {
     if (cfg.s("data.kind") != "linear") return pt;
     const theory::Model m = model_of(cfg);
     const theory::Moments mo = theory::moments(m);
-    const Mat W2t = cfg.s("objective.alignment") == "regression" ? target_encoder_of(cfg, mo) : Mat();
+    const Mat W2t = models::alignment_loss(cfg.s("objective.alignment")).frozen_target ? target_encoder_of(cfg, mo) : Mat();
     const AnalyticOptimum a = analytic_optimum(cfg, m, mo, W2t);
     pt.kind = a.kind;
     pt.analytic = a.r2;
     pt.oracle = population_r2(m, mo, Mat(), Mat());
     return pt;
+}
+
+void require_closed_forms(const Config& cfg) {
+    if (cfg.s("data.kind") == "fashion_mnist")
+        throw ConfigError("alignsim theory: data.kind = fashion_mnist (real images) has no closed forms; docs/real_data.md "
+                          "gives the best possible score of each target, and `alignsim train` measures them");
 }
 
 json theory_report(const Config& cfg) {
@@ -168,7 +174,7 @@ json theory_report(const Config& cfg) {
     for (int t = 0; t < theory::kNumTargets; ++t)
         for (const auto& rep : reps) r2[theory::kTargetNames[t]][rep.name] = theory::r2_target(m, mo, rep.modality, rep.W, t);
     for (const auto& rep : reps)
-        for (const char* b : kBlocks) {
+        for (const char* b : theory::kBlockNames) {
             info[rep.name][b] = theory::info_block(m, mo, rep.modality, rep.W, b);
             r2b[rep.name][b] = theory::r2_block(m, mo, rep.modality, rep.W, b);
         }
@@ -183,7 +189,7 @@ json theory_report(const Config& cfg) {
     for (const auto& [name, W] : objs) {
         json o;
         for (int t = 0; t < theory::kNumTargets; ++t) o["r2_x1"][theory::kTargetNames[t]] = theory::r2_target(m, mo, 1, *W, t);
-        for (const char* b : kBlocks) o["info_nats_x1"][b] = theory::info_block(m, mo, 1, *W, b);
+        for (const char* b : theory::kBlockNames) o["info_nats_x1"][b] = theory::info_block(m, mo, 1, *W, b);
         o["principal_angles_to_cca"] = theory::principal_angles(*W, W1_cca);
         by[name] = o;
     }

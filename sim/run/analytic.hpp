@@ -51,6 +51,9 @@ struct ClosedFormPoint {
 };
 ClosedFormPoint closed_form_point(const Config& cfg);  // throws ConfigError if the model cannot be drawn
 
+// Throws the ConfigError of `alignsim theory` for a config without closed forms (fashion_mnist).
+void require_closed_forms(const Config& cfg);
+
 // Every closed form of cfg: the object `alignsim theory --json` prints, without "config" and
 // "meta". Throws ConfigError if the model cannot be drawn.
 nlohmann::json theory_report(const Config& cfg);

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "autodiff/blas.hpp"
+#include "autodiff/linalg.hpp"
 
 namespace sim {
 
@@ -36,48 +37,19 @@ void subtract(Mat& a, const std::vector<double>& m) {
         for (std::size_t j = 0; j < a.shape()[1]; ++j) a(r, j) -= m[j];
 }
 
-// Solves (S + lam I) W = R in place of R (S p x p SPD after the shift) by Cholesky; adds a tiny
-// jitter when S is singular (a collapsed representation).
+// W = (S + lam I)^{-1} R (S p x p SPD after the shift) by Cholesky (autodiff/linalg.hpp); adds a
+// tiny jitter when S is singular (a collapsed representation).
 Mat solve_ridge(const Mat& S, double lam, const Mat& R) {
     const std::size_t p = S.shape()[0], q = R.shape()[1];
     double tr = 0;
     for (std::size_t i = 0; i < p; ++i) tr += S(i, i);
     const double base = tr > 0 ? tr / static_cast<double>(p) : 1.0;
-    for (double jitter : {0.0, 1e-12, 1e-10, 1e-8, 1e-6}) {
-        Mat L = S;
-        for (std::size_t i = 0; i < p; ++i) L(i, i) += lam + jitter * base;
-        bool ok = true;
-        for (std::size_t j = 0; j < p && ok; ++j) {
-            double d = L(j, j);
-            for (std::size_t k = 0; k < j; ++k) d -= L(j, k) * L(j, k);
-            if (!(d > 1e-300) || !std::isfinite(d)) {
-                ok = false;
-                break;
-            }
-            d = std::sqrt(d);
-            L(j, j) = d;
-            for (std::size_t i = j + 1; i < p; ++i) {
-                double v = L(i, j);
-                for (std::size_t k = 0; k < j; ++k) v -= L(i, k) * L(j, k);
-                L(i, j) = v / d;
-            }
-        }
-        if (!ok) continue;
-        Mat W = R;
-        for (std::size_t c = 0; c < q; ++c) {
-            for (std::size_t i = 0; i < p; ++i) {
-                double v = W(i, c);
-                for (std::size_t k = 0; k < i; ++k) v -= L(i, k) * W(k, c);
-                W(i, c) = v / L(i, i);
-            }
-            for (std::size_t ii = p; ii-- > 0;) {
-                double v = W(ii, c);
-                for (std::size_t k = ii + 1; k < p; ++k) v -= L(k, ii) * W(k, c);
-                W(ii, c) = v / L(ii, ii);
-            }
-        }
+    Mat A = S;
+    for (std::size_t i = 0; i < p; ++i) A(i, i) += lam;
+    Mat W({p, q});
+    std::vector<double> work;
+    if (ad::la::solve_spd_jittered(A.data(), p, p, R.data(), q, q, W.data(), base, {0.0, 1e-12, 1e-10, 1e-8, 1e-6}, work))
         return W;
-    }
     return Mat({p, q}, 0.0);  // degenerate: predict the mean
 }
 

@@ -9,6 +9,7 @@
 
 #include "autodiff/blas.hpp"
 #include "autodiff/kernels.hpp"
+#include "autodiff/lbfgs.hpp"
 #include "sim/run/stop.hpp"
 
 #include <xtensor-blas/xlinalg.hpp>
@@ -232,50 +233,29 @@ struct LbfgsResult {
     int iterations = 0;
 };
 
-// Minimises a smooth convex f from x (in place): two-loop recursion, backtracking line search
-// with quadratic interpolation (Armijo), stops at |g| <= tol (2-norm), when the line search cannot
-// decrease f any more (the floating-point floor), or after max_iter iterations.
+// Minimises a smooth convex f from x (in place): the two-loop recursion of autodiff/lbfgs.hpp and
+// a backtracking line search with quadratic interpolation (Armijo); stops at |g| <= tol (2-norm),
+// when the line search cannot decrease f any more (the floating-point floor), or after max_iter
+// iterations.
 template <class F>
 LbfgsResult lbfgs(F& f, Vec& x, int max_iter, double tol, int memory) {
     const std::size_t n = x.size();
-    Vec g(n), xn(n), gn(n), dir(n), alpha(static_cast<std::size_t>(memory));
-    std::vector<Vec> S, Y;
-    Vec rho;
-    std::size_t head = 0;  // ring buffer of correction pairs
+    Vec g(n), xn(n), gn(n), dir(n);
+    ad::LbfgsMemory mem(static_cast<std::size_t>(memory));
     LbfgsResult r;
     double fx = f(x, g);
     int flat = 0;
     for (r.iterations = 0; r.iterations < max_iter; ++r.iterations) {
         throw_if_stopped();  // SIGINT / SIGTERM, a stopping sweep (sim/run/stop.hpp)
         if (!(std::sqrt(dot(g, g)) > tol)) break;
-        // dir = -H g
-        for (std::size_t i = 0; i < n; ++i) dir[i] = -g[i];
-        const std::size_t m = S.size();
-        for (std::size_t k = 0; k < m; ++k) {
-            const std::size_t j = (head + m - 1 - k) % m;
-            alpha[k] = rho[j] * dot(S[j], dir);
-            for (std::size_t i = 0; i < n; ++i) dir[i] -= alpha[k] * Y[j][i];
-        }
-        if (m) {
-            const std::size_t last = (head + m - 1) % m;
-            const double gamma = dot(S[last], Y[last]) / dot(Y[last], Y[last]);
-            for (double& v : dir) v *= gamma;
-        }
-        for (std::size_t k = m; k-- > 0;) {
-            const std::size_t j = (head + m - 1 - k) % m;
-            const double beta = rho[j] * dot(Y[j], dir);
-            for (std::size_t i = 0; i < n; ++i) dir[i] += (alpha[k] - beta) * S[j][i];
-        }
+        mem.direction(g, 1.0, dir);  // dir = -H g (-g itself while the memory is empty)
         double gd = dot(g, dir);
         if (!(gd < 0)) {  // not a descent direction (numerical trouble): restart from -g
-            S.clear();
-            Y.clear();
-            rho.clear();
-            head = 0;
+            mem.clear();
             for (std::size_t i = 0; i < n; ++i) dir[i] = -g[i];
             gd = dot(g, dir);
         }
-        double step = S.empty() ? std::min(1.0, 1.0 / std::sqrt(-gd)) : 1.0;
+        double step = mem.empty() ? std::min(1.0, 1.0 / std::sqrt(-gd)) : 1.0;
         double fn = 0;
         bool ok = false;
         for (int ls = 0; ls < 40; ++ls) {
@@ -302,19 +282,7 @@ LbfgsResult lbfgs(F& f, Vec& x, int max_iter, double tol, int memory) {
             yv[i] = gn[i] - g[i];
         }
         const double sy = dot(s, yv);
-        if (sy > 1e-12 * dot(yv, yv)) {
-            if (S.size() < static_cast<std::size_t>(memory)) {
-                S.push_back(std::move(s));
-                Y.push_back(std::move(yv));
-                rho.push_back(1.0 / sy);
-                head = 0;
-            } else {
-                S[head] = std::move(s);
-                Y[head] = std::move(yv);
-                rho[head] = 1.0 / sy;
-                head = (head + 1) % S.size();
-            }
-        }
+        if (sy > 1e-12 * dot(yv, yv)) mem.push(std::move(s), std::move(yv), sy);
         x.swap(xn);
         g.swap(gn);
         fx = fn;

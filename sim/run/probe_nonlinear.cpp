@@ -9,7 +9,6 @@
 #include <stdexcept>
 #include <string>
 
-#include <xtensor-blas/xlinalg.hpp>
 // xsimd 8.1's AVX-512 code trips a spurious -Wuninitialized in GCC's own intrinsics header.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -17,6 +16,7 @@
 #pragma GCC diagnostic pop
 
 #include "autodiff/blas.hpp"
+#include "autodiff/linalg.hpp"
 #include "autodiff/random.hpp"
 
 namespace sim {
@@ -49,14 +49,14 @@ Whitening whitening_of(const Mat& Z) {
     ad::blas::gemm(Zc, true, Zc, false, S, 1.0 / static_cast<double>(n), 0.0);
     for (std::size_t i = 0; i < p; ++i)
         for (std::size_t j = 0; j < i; ++j) S(i, j) = S(j, i) = 0.5 * (S(i, j) + S(j, i));
-    auto ev = xt::linalg::eigh(S);
-    const auto& lam = std::get<0>(ev);
-    const auto& V = std::get<1>(ev);
+    const ad::la::Eig ev = ad::la::eigh(S);
+    const std::vector<double>& lam = ev.w;
+    const Mat& V = ev.V;
     double top = 0;
-    for (std::size_t i = 0; i < p; ++i) top = std::max(top, lam(i));
+    for (std::size_t i = 0; i < p; ++i) top = std::max(top, lam[i]);
     std::vector<std::size_t> keep;
     for (std::size_t i = p; i-- > 0;)  // descending
-        if (top > 0 && lam(i) > 1e-10 * top && std::isfinite(lam(i))) keep.push_back(i);
+        if (top > 0 && lam[i] > 1e-10 * top && std::isfinite(lam[i])) keep.push_back(i);
     w.q = keep.size();
     w.W = Mat({w.q, p});
     for (std::size_t a = 0; a < w.q; ++a) {
@@ -65,7 +65,7 @@ Whitening whitening_of(const Mat& Z) {
         for (std::size_t j = 1; j < p; ++j)
             if (std::abs(V(j, i)) > std::abs(V(big, i))) big = j;
         const double sign = V(big, i) < 0 ? -1.0 : 1.0;
-        const double s = sign / std::sqrt(lam(i));
+        const double s = sign / std::sqrt(lam[i]);
         for (std::size_t j = 0; j < p; ++j) w.W(a, j) = s * V(j, i);
     }
     return w;
@@ -144,88 +144,72 @@ void gaussianise(const Mat& Zt, const Marginals& m, Mat& out) {
     }
 }
 
+// cos x for the random features, faster than xsimd::cos (which also serves sin and a wider range):
+// x - 2 pi k with k the nearest integer to x / (2 pi) (two-part 2 pi, exact to about 1e-16 for
+// |k| < 2^20; the arguments here are tens of radians at most), then the Taylor series of cos to
+// degree 28 in r in [-pi, pi] (the next term is below 4e-18). Absolute error below 1e-15.
+template <class B>
+B cos_reduced(B x) {
+    const B k = xsimd::nearbyint(x * B(0.15915494309189535));       // 1 / (2 pi)
+    B r = xsimd::fnma(k, B(6.283185307179586), x);                   // the double nearest 2 pi
+    r = xsimd::fnma(k, B(2.4492935982947064e-16), r);                // 2 pi minus that double
+    const B u = r * r;
+    static constexpr double c[] = {1.0, -0.5, 0.041666666666666664, -0.001388888888888889, 2.48015873015873e-05,
+                                   -2.755731922398589e-07, 2.08767569878681e-09, -1.1470745597729725e-11,
+                                   4.779477332387385e-14, -1.5619206968586225e-16, 4.110317623312165e-19,
+                                   -8.896791392450574e-22, 1.6117375710961184e-24, -2.4795962632247976e-27,
+                                   3.279889237069838e-30};  // (-1)^n / (2n)!
+    B p(c[14]);
+    for (int n = 13; n >= 0; --n) p = xsimd::fma(p, u, B(c[n]));
+    return p;
+}
+
 // The feature rows [1, z~, sqrt(2/D) cos(g Omega + b)] into F (n x M), M = 1 + q + D, with z~
 // the whitened rows (Zt), g their marginally Gaussianised version (Zg), Omega = Omega0 / length.
-void features(const Mat& Zt, const Mat& Zg, const Mat& Omega0, const std::vector<double>& phase, double length, Mat& F) {
+void features(const Mat& Zt, const Mat& Zg, const Mat& Omega0, const std::vector<double>& phase, double length, double* F) {
     const std::size_t n = Zt.shape()[0], q = Zt.shape()[1], D = phase.size(), M = 1 + q + D;
     for (std::size_t r = 0; r < n; ++r) {
-        double* f = F.data() + r * M;
+        double* f = F + r * M;
         f[0] = 1.0;
         for (std::size_t j = 0; j < q; ++j) f[1 + j] = Zt(r, j);
     }
     if (D == 0 || q == 0) return;
-    ad::blas::gemm_raw(false, false, n, D, q, 1.0 / length, Zg.data(), q, Omega0.data(), D, 0.0, F.data() + 1 + q, M);
+    ad::blas::gemm_raw(false, false, n, D, q, 1.0 / length, Zg.data(), q, Omega0.data(), D, 0.0, F + 1 + q, M);
     const double amp = std::sqrt(2.0 / static_cast<double>(D));
     using B = xsimd::batch<double>;
     constexpr std::size_t W = B::size;
     const B va(amp);
     for (std::size_t r = 0; r < n; ++r) {
-        double* f = F.data() + r * M + 1 + q;
+        double* f = F + r * M + 1 + q;
         std::size_t j = 0;
         for (; j + W <= D; j += W)
-            (va * xsimd::cos(B::load_unaligned(f + j) + B::load_unaligned(phase.data() + j))).store_unaligned(f + j);
-        for (; j < D; ++j) f[j] = amp * std::cos(f[j] + phase[j]);
+            (va * cos_reduced(B::load_unaligned(f + j) + B::load_unaligned(phase.data() + j))).store_unaligned(f + j);
+        if (j < D) {  // the tail through one padded batch (the same arithmetic as the full ones)
+            alignas(64) double t[W] = {};
+            for (std::size_t i = j; i < D; ++i) t[i - j] = f[i] + phase[i];
+            (va * cos_reduced(B::load_unaligned(t))).store_unaligned(t);
+            for (std::size_t i = j; i < D; ++i) f[i] = t[i - j];
+        }
     }
 }
 
-// X = A^{-1} B for A m x m symmetric positive (semi-)definite, by Cholesky of A (overwritten),
-// with a small jitter if it is numerically singular. Only the leading m x m block of A and the
-// first m rows of B are used (A has leading dimension lda, B and X ldb).
-void chol_solve(double* A, std::size_t m, std::size_t lda, const double* B, std::size_t k, std::size_t ldb, double* X) {
-    double tr = 0;
-    for (std::size_t i = 0; i < m; ++i) tr += A[i * lda + i];
-    const double base = tr > 0 ? tr / static_cast<double>(m) : 1.0;
-    std::vector<double> L(m * m);
-    for (double jitter : {0.0, 1e-12, 1e-10, 1e-8, 1e-6, 1e-4}) {
-        bool ok = true;
-        for (std::size_t j = 0; j < m && ok; ++j) {
-            double d = A[j * lda + j] + jitter * base;
-            for (std::size_t k2 = 0; k2 < j; ++k2) d -= L[j * m + k2] * L[j * m + k2];
-            if (!(d > 1e-300) || !std::isfinite(d)) {
-                ok = false;
-                break;
-            }
-            d = std::sqrt(d);
-            L[j * m + j] = d;
-            for (std::size_t i = j + 1; i < m; ++i) {
-                double v = A[i * lda + j];
-                const double* li = &L[i * m];
-                const double* lj = &L[j * m];
-                for (std::size_t k2 = 0; k2 < j; ++k2) v -= li[k2] * lj[k2];
-                L[i * m + j] = v / d;
-            }
-        }
-        if (!ok) continue;
-        std::vector<double> y(m);
-        for (std::size_t c = 0; c < k; ++c) {
-            for (std::size_t i = 0; i < m; ++i) {
-                double v = B[i * ldb + c];
-                for (std::size_t k2 = 0; k2 < i; ++k2) v -= L[i * m + k2] * y[k2];
-                y[i] = v / L[i * m + i];
-            }
-            for (std::size_t i = m; i-- > 0;) {
-                double v = y[i];
-                for (std::size_t k2 = i + 1; k2 < m; ++k2) v -= L[k2 * m + i] * y[k2];
-                y[i] = v / L[i * m + i];
-            }
-            for (std::size_t i = 0; i < m; ++i) X[i * ldb + c] = y[i];
-        }
-        return;
-    }
-    for (std::size_t i = 0; i < m; ++i)  // hopeless: no fit (the intercept alone is never singular)
-        for (std::size_t c = 0; c < k; ++c) X[i * ldb + c] = 0.0;
-}
-
-// theta (M x k) for penalty lam on the Fourier block (columns 1 + q ..): (G + lam P) theta = R.
-// lam = inf: the affine block alone, the Fourier coefficients zero.
-void solve_penalised(const Mat& G, const Mat& R, std::size_t q, double lam, Mat& A, Mat& theta) {
+// theta (M x k) for penalty lam on the Fourier block (columns 1 + q ..): (G + lam P) theta = R,
+// by a Cholesky solve (autodiff/linalg.hpp) with a small jitter if it is numerically singular.
+// lam = inf: the affine block alone, the Fourier coefficients zero. A is scratch (M x M).
+void solve_penalised(const Mat& G, const Mat& R, std::size_t q, double lam, Mat& A, Mat& theta,
+                     std::vector<double>& work) {
     const std::size_t M = G.shape()[0], k = R.shape()[1];
     const std::size_t m = std::isfinite(lam) ? M : 1 + q;
     std::copy(G.begin(), G.end(), A.begin());
     if (std::isfinite(lam))
         for (std::size_t i = 1 + q; i < M; ++i) A(i, i) += lam;
     std::fill(theta.begin(), theta.end(), 0.0);
-    chol_solve(A.data(), m, M, R.data(), k, k, theta.data());
+    double tr = 0;
+    for (std::size_t i = 0; i < m; ++i) tr += A(i, i);
+    const double base = tr > 0 ? tr / static_cast<double>(m) : 1.0;
+    // hopeless: no fit, theta stays zero (the intercept alone is never singular)
+    ad::la::solve_spd_jittered(A.data(), m, M, R.data(), k, k, theta.data(), base, {0.0, 1e-12, 1e-10, 1e-8, 1e-6, 1e-4},
+                               work);
 }
 
 // Penalty scale: the mean diagonal of the Fourier block of G (its mean second moment x rows).
@@ -255,6 +239,21 @@ bool finite(const Mat& a) {
     for (double x : a)
         if (!std::isfinite(x)) return false;
     return true;
+}
+
+// The large buffers of one thread's probes, kept between calls: the feature rows (n x M, about
+// 20 MB for the paper's 10,000 rows) would otherwise be allocated, and page-faulted in, anew for
+// every representation read. Grown, never shrunk; every entry used is written before it is read.
+struct Workspace {
+    std::vector<double> F, Ft, solve;
+};
+Workspace& workspace() {
+    thread_local Workspace w;
+    return w;
+}
+double* grown(std::vector<double>& v, std::size_t size) {
+    if (v.size() < size) v.resize(size);
+    return v.data();
 }
 
 }  // namespace
@@ -299,7 +298,9 @@ NonlinearProbeResult nonlinear_probe(const Mat& Z_train, const Mat& Y_train, con
     for (double& b : phase) b = kTwoPi * ad::uniform01(rng);
 
     // preallocated storage, reused for every bandwidth and penalty
-    Mat F({n, M}), G({M, M}), Gv({M, M}), R({M, k}), Rv({M, k}), A({M, M}), theta({M, k});
+    Workspace& ws = workspace();
+    double* F = grown(ws.F, n * M);
+    Mat G({M, M}), Gv({M, M}), R({M, k}), Rv({M, k}), A({M, M}), theta({M, k});
     Mat P({std::max(n_val, nt), k});
     const std::size_t nb = opt.bandwidths.size();
     std::vector<Mat> G_all(nb), R_all(nb);
@@ -313,15 +314,15 @@ NonlinearProbeResult nonlinear_probe(const Mat& Z_train, const Mat& Y_train, con
     const double* Yv = Y_train.data() + n_fit * k;
     for (std::size_t bi = 0; bi < nb; ++bi) {
         features(Zt, Zgt, Omega0, phase, opt.bandwidths[bi] * sqrt_q, F);
-        const double* Ff = F.data();
-        const double* Fv = F.data() + n_fit * M;
-        ad::blas::gemm_raw(true, false, M, M, n_fit, 1.0, Ff, M, Ff, M, 0.0, G.data(), M);
+        const double* Ff = F;
+        const double* Fv = F + n_fit * M;
+        ad::la::syrk_tn(M, n_fit, 1.0, Ff, M, 0.0, G.data(), M);
         ad::blas::gemm_raw(true, false, M, k, n_fit, 1.0, Ff, M, Y_train.data(), k, 0.0, R.data(), k);
-        ad::blas::gemm_raw(true, false, M, M, n_val, 1.0, Fv, M, Fv, M, 0.0, Gv.data(), M);
+        ad::la::syrk_tn(M, n_val, 1.0, Fv, M, 0.0, Gv.data(), M);
         ad::blas::gemm_raw(true, false, M, k, n_val, 1.0, Fv, M, Yv, k, 0.0, Rv.data(), k);
         const double scale = fourier_scale(G, q);
         for (double g : opt.grid) {
-            solve_penalised(G, R, q, g * scale, A, theta);
+            solve_penalised(G, R, q, g * scale, A, theta, ws.solve);
             ad::blas::gemm_raw(false, false, n_val, k, M, 1.0, Fv, M, theta.data(), k, 0.0, P.data(), k);
             for (std::size_t c = 0; c < k; ++c) {
                 const double r2 = r2_col(P.data(), Yv, n_val, k, c);
@@ -340,7 +341,7 @@ NonlinearProbeResult nonlinear_probe(const Mat& Z_train, const Mat& Y_train, con
     }
 
     // refit on every training row with each column's choice, score on the test rows
-    Mat Ft({nt, M});
+    double* Ft = grown(ws.Ft, nt * M);
     for (std::size_t bi = 0; bi < nb; ++bi) {
         bool used = false;
         for (std::size_t c = 0; c < k; ++c) used = used || best_b[c] == bi;
@@ -351,8 +352,8 @@ NonlinearProbeResult nonlinear_probe(const Mat& Z_train, const Mat& Y_train, con
             bool any = false;
             for (std::size_t c = 0; c < k; ++c) any = any || (best_b[c] == bi && res.lambda[c] == g);
             if (!any) continue;
-            solve_penalised(G_all[bi], R_all[bi], q, g * scale, A, theta);
-            ad::blas::gemm_raw(false, false, nt, k, M, 1.0, Ft.data(), M, theta.data(), k, 0.0, P.data(), k);
+            solve_penalised(G_all[bi], R_all[bi], q, g * scale, A, theta, ws.solve);
+            ad::blas::gemm_raw(false, false, nt, k, M, 1.0, Ft, M, theta.data(), k, 0.0, P.data(), k);
             for (std::size_t c = 0; c < k; ++c)
                 if (best_b[c] == bi && res.lambda[c] == g) res.r2[c] = r2_col(P.data(), Y_test.data(), nt, k, c);
         }

@@ -1,5 +1,6 @@
 // One training run and its evaluation (sim/run/run.hpp).
 #include "sim/run/run.hpp"
+#include "sim/run/evaluate.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -32,8 +33,6 @@ namespace sim {
 
 namespace {
 
-const char* const kBlocks[3] = {"s", "u1", "u2"};
-
 template <class T>
 ad::Mat<T> convert(const Mat& a) {
     ad::Mat<T> out(a.shape());
@@ -50,9 +49,10 @@ Mat to_double(const ad::Mat<T>& a) {
 struct Problem {
     const Config* cfg;
     DataModel dm;
-    Samples smp;
+    std::shared_ptr<const Samples> smp;  // shared with the other cells of the same data (shared_samples)
     bool linear_data = true;
-    std::string alignment, task;
+    const models::AlignmentLossEntry* loss = nullptr;  // objective.alignment's registry entry
+    std::string task;
     int task_index = -1;
     std::size_t p = 0;
     bool frozen2 = false;       // z2 is a frozen encoder's output (regression alignment)
@@ -84,7 +84,7 @@ std::map<std::string, double> by_name(const std::vector<double>& r2, const Split
     for (int b = 0; b < 3; ++b) {
         double acc = 0;
         for (std::size_t j = 0; j < sizes[b]; ++j) acc += r2[c++];
-        out[kBlocks[b]] = acc / static_cast<double>(sizes[b]);
+        out[theory::kBlockNames[b]] = acc / static_cast<double>(sizes[b]);
     }
     return out;
 }
@@ -115,7 +115,9 @@ struct Certificate {
 
 Certificate certificate_of(const Problem& pb, const Config& cfg) {
     Certificate c;
-    c.spec.alignment = pb.alignment;
+    c.spec.form = pb.loss->closed_form;
+    c.spec.loss = pb.loss->name;
+    c.spec.loss_title = pb.loss->title;
     c.spec.task = pb.task_index;
     c.spec.lambda = cfg.f("objective.lambda");
     c.spec.cca_penalty = cfg.f("objective.cca_penalty");
@@ -132,7 +134,7 @@ Certificate certificate_of(const Problem& pb, const Config& cfg) {
         c.reason = theory::no_closed_form_reason(c.spec);
     if (!c.reason.empty()) return c;
     try {
-        c.mo = theory::sample_moments(pb.smp.train.x1, pb.smp.train.x2, pb.smp.train.y, theory::objective_is_centred(c.spec));
+        c.mo = theory::sample_moments(pb.smp->train.x1, pb.smp->train.x2, pb.smp->train.y, theory::objective_is_centred(c.spec));
         c.optimum = theory::objective_optimum(c.mo, c.spec).value;
         c.on = std::isfinite(c.optimum);
         if (!c.on) c.reason = "the optimum is not finite";
@@ -148,7 +150,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     const auto t0 = std::chrono::steady_clock::now();
     RunResult res;
     const auto train_seed = static_cast<std::uint64_t>(cfg.i("train.seed"));
-    const std::size_t n = pb.smp.train.size();
+    const std::size_t n = pb.smp->train.size();
     const std::size_t B = static_cast<std::size_t>(cfg.i("train.batch"));
     const long steps = static_cast<long>(cfg.i("train.steps"));
 
@@ -156,15 +158,15 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     models::TrainerSpec<T> ts = trainer_spec<T>(cfg);
     ts.frozen_targets = pb.frozen2;
     ts.task = pb.task_index >= 0;
-    const bool has_align = pb.alignment != "none";
+    const bool has_align = pb.loss->has_term();
     if (ts.task && has_align) ts.warmup_steps = std::lround(cfg.f("train.warmup") * static_cast<double>(steps));
 
     // --- data in the training precision
-    const ad::Mat<T> X1 = convert<T>(pb.smp.train.x1), X2 = convert<T>(pb.smp.train.x2);
+    const ad::Mat<T> X1 = convert<T>(pb.smp->train.x1), X2 = convert<T>(pb.smp->train.x2);
     ad::Mat<T> Y;  // task column
     if (ts.task) {
         Y = ad::Mat<T>({n, std::size_t(1)});
-        for (std::size_t r = 0; r < n; ++r) Y(r, 0) = static_cast<T>(pb.smp.train.y(r, static_cast<std::size_t>(pb.task_index)));
+        for (std::size_t r = 0; r < n; ++r) Y(r, 0) = static_cast<T>(pb.smp->train.y(r, static_cast<std::size_t>(pb.task_index)));
     }
     // frozen targets z2 = W2 x2 (linear data) or the output of a frozen random encoder (nonlinear
     // data), drawn from the seed the trainer would use for a second encoder
@@ -174,14 +176,14 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     if (pb.frozen2) {
         if (pb.linear_data) {
             z2_train_frozen = Mat({n, pb.p});
-            z2_test_frozen = Mat({pb.smp.test.size(), pb.p});
-            ad::blas::gemm(pb.smp.train.x2, false, pb.W2, true, z2_train_frozen);
-            ad::blas::gemm(pb.smp.test.x2, false, pb.W2, true, z2_test_frozen);
+            z2_test_frozen = Mat({pb.smp->test.size(), pb.p});
+            ad::blas::gemm(pb.smp->train.x2, false, pb.W2, true, z2_train_frozen);
+            ad::blas::gemm(pb.smp->test.x2, false, pb.W2, true, z2_test_frozen);
         } else {
             ad::Rng rinit2(ad::derive_seed(train_seed, "init_f2"));
             frozen_f2 = models::make_encoder<T>(ts.enc2, rinit2);
             z2_train_frozen = encode(*frozen_f2, X2);
-            z2_test_frozen = encode(*frozen_f2, pb.smp.test.x2);
+            z2_test_frozen = encode(*frozen_f2, pb.smp->test.x2);
         }
         Z2frozen = convert<T>(z2_train_frozen);
     }
@@ -260,6 +262,19 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             res.reason = buf;
         }
     }
+    if (opt.weights && res.status != "diverged") {
+        auto put = [&](const std::string& name, const Mat& W) {
+            opt.weights->push_back({name, {W.shape()[0], W.shape()[1]}, std::vector<double>(W.begin(), W.end())});
+        };
+        auto put_all = [&](models::Encoder<T>& f, const std::string& prefix, const std::string& linear_name) {
+            if (const ad::Mat<T>* w = f.linear_weight()) return put(linear_name, to_double(*w));
+            for (ad::Param<T>* q : f.params()) put(prefix + "." + q->name, to_double(q->value));
+        };
+        put_all(*f1, "encoder1", "W1");
+        if (pb.frozen2 && pb.linear_data) put("W2", pb.W2);
+        else if (f2) put_all(*f2, "encoder2", "W2");
+        else if (frozen_f2) put_all(*frozen_f2, "encoder2", "W2");
+    }
     // --- evaluation on the test set
     AnalyticOptimum an;
     try {
@@ -275,34 +290,34 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     auto nan_all = [&]() {
         const double q = std::numeric_limits<double>::quiet_NaN();
         for (int t = 0; t < theory::kNumTargets; ++t) res.learned_r2[theory::kTargetNames[t]] = {q, q};
-        for (const char* b : kBlocks) res.learned_r2[b] = {q, q};
+        for (const char* b : theory::kBlockNames) res.learned_r2[b] = {q, q};
         if (nl_probe) res.learned_r2_nonlinear = res.learned_r2;
         res.cka = res.alignment_loss = q;
     };
     if (res.status == "diverged") {
         nan_all();
     } else {
-        const Mat z1_tr = encode(*f1, X1), z1_te = encode(*f1, pb.smp.test.x1);
+        const Mat z1_tr = encode(*f1, X1), z1_te = encode(*f1, pb.smp->test.x1);
         Mat z2_tr, z2_te;
         if (pb.frozen2) {
             z2_tr = z2_train_frozen;
             z2_te = z2_test_frozen;
         } else {
             z2_tr = encode(*f2, X2);
-            z2_te = encode(*f2, pb.smp.test.x2);
+            z2_te = encode(*f2, pb.smp->test.x2);
         }
         if (!all_finite(z1_tr) || !all_finite(z1_te) || !all_finite(z2_tr) || !all_finite(z2_te)) {
             res.status = "diverged";
             res.reason = "representation is not finite after training";
             nan_all();
         } else {
-            const auto l1 = probe_all(z1_tr, z1_te, pb.smp.train, pb.smp.test);
-            const auto l2 = probe_all(z2_tr, z2_te, pb.smp.train, pb.smp.test);
+            const auto l1 = probe_all(z1_tr, z1_te, pb.smp->train, pb.smp->test);
+            const auto l2 = probe_all(z2_tr, z2_te, pb.smp->train, pb.smp->test);
             for (const auto& [k, v] : l1) res.learned_r2[k] = {v, l2.at(k)};
             if (nl_probe) {
                 const std::uint64_t ps = ad::derive_seed(train_seed, "nonlinear_probe");
-                const auto n1 = probe_all_nonlinear(z1_tr, z1_te, pb.smp.train, pb.smp.test, ps);
-                const auto n2 = probe_all_nonlinear(z2_tr, z2_te, pb.smp.train, pb.smp.test, ps);
+                const auto n1 = probe_all_nonlinear(z1_tr, z1_te, pb.smp->train, pb.smp->test, ps);
+                const auto n2 = probe_all_nonlinear(z2_tr, z2_te, pb.smp->train, pb.smp->test, ps);
                 for (const auto& [k, v] : n1) res.learned_r2_nonlinear[k] = {v, n2.at(k)};
             }
             res.cka = linear_cka(z1_te, z2_te);
@@ -329,6 +344,49 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
 
 }  // namespace
 
+nlohmann::json probe_representations(const Config& cfg, const Mat& z1_tr, const Mat& z2_tr, const Split& tr,
+                                     const Mat& z1_te, const Mat& z2_te, const Split& te) {
+    const bool two = z2_tr.size() > 0 || z2_te.size() > 0;
+    auto check = [&](const char* name, const Mat& z, const Split& s, const Mat& like) {
+        if (z.shape()[0] != s.size())
+            throw ConfigError(std::string(name) + " has " + std::to_string(z.shape()[0]) + " rows, the latents " +
+                              std::to_string(s.size()));
+        if (z.shape()[1] == 0 || z.shape()[1] != like.shape()[1])
+            throw ConfigError(std::string(name) + ": train and test rows must have the same number of columns (at least 1)");
+        if (!all_finite(z)) throw ConfigError(std::string(name) + " has a value that is not finite");
+    };
+    check("z1", z1_tr, tr, z1_te);
+    check("z1", z1_te, te, z1_tr);
+    if (two) {
+        check("z2", z2_tr, tr, z2_te);
+        check("z2", z2_te, te, z2_tr);
+    }
+    if (tr.size() < 10 || te.size() < 2) throw ConfigError("too few samples to probe: at least 10 train and 2 test rows");
+    const std::uint64_t ps = ad::derive_seed(static_cast<std::uint64_t>(cfg.i("train.seed")), "nonlinear_probe");
+    auto table = [&](const std::map<std::string, double>& a, const std::map<std::string, double>* b) {
+        nlohmann::json t = nlohmann::json::object();
+        for (const auto& [k, v] : a) {
+            t[k]["z1"] = v;
+            if (b) t[k]["z2"] = b->at(k);
+        }
+        return t;
+    };
+    nlohmann::json j;
+    const auto l1 = probe_all(z1_tr, z1_te, tr, te);
+    const auto n1 = probe_all_nonlinear(z1_tr, z1_te, tr, te, ps);
+    if (two) {
+        const auto l2 = probe_all(z2_tr, z2_te, tr, te);
+        const auto n2 = probe_all_nonlinear(z2_tr, z2_te, tr, te, ps);
+        j["r2"] = table(l1, &l2);
+        j["r2_nonlinear"] = table(n1, &n2);
+        j["cka"] = linear_cka(z1_te, z2_te);
+    } else {
+        j["r2"] = table(l1, nullptr);
+        j["r2_nonlinear"] = table(n1, nullptr);
+    }
+    return j;
+}
+
 RunResult run(const Config& cfg, const RunOptions& opt) {
     cfg.validate();
     if (cfg.s("data.kind") == "fashion_mnist") return run_fashion(cfg, opt);
@@ -336,18 +394,18 @@ RunResult run(const Config& cfg, const RunOptions& opt) {
     pb.cfg = &cfg;
     pb.dm = make_data_model(cfg);
     pb.linear_data = pb.dm.kind == "linear";
-    pb.alignment = cfg.s("objective.alignment");
+    pb.loss = &models::alignment_loss(cfg.s("objective.alignment"));
     pb.task = cfg.s("objective.task");
     pb.task_index = pb.task == "none" ? -1 : theory::target_index(pb.task);
     pb.p = static_cast<std::size_t>(cfg.i("model.dim"));
-    pb.frozen2 = pb.alignment == "regression";
+    pb.frozen2 = pb.loss->frozen_target;
     if (pb.linear_data) {
         pb.mo = theory::moments(pb.dm.linear);
         pb.have_moments = true;
         if (pb.frozen2)
             pb.W2 = target_encoder_of(cfg, pb.mo);
     }
-    pb.smp = make_samples(cfg, pb.dm);
+    pb.smp = shared_samples(cfg, pb.dm);
     throw_if_stopped();
     if (training_dtype(cfg) == "float32") return train_and_evaluate<float>(pb, opt);
     return train_and_evaluate<double>(pb, opt);

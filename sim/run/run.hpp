@@ -115,8 +115,18 @@ struct RowValues {
 };
 RowValues row_values(const RunResult& r, const RowKey& k);
 
+// One learned parameter array (row-major): RunOptions::weights.
+struct LearnedArray {
+    std::string name;  // linear encoders: "W1", "W2" (regression: the frozen target encoder); MLPs: "encoder1.<param>", "encoder2.<param>"
+    std::vector<std::size_t> shape;
+    std::vector<double> data;
+};
+
 struct RunOptions {
     bool progress = false;  // print progress to stderr
+    // When set, filled with the learned parameters of a run on linear or nonlinear data that did
+    // not diverge (alignsim.train of python/); untouched for fashion_mnist.
+    std::vector<LearnedArray>* weights = nullptr;
     // Threads the run may use. 1 in a sweep cell (parallelism is across cells). alignsim train
     // passes the cores for data.kind = fashion_mnist: the trainer's two encoders on two threads
     // (TrainerSpec::threads) and BLAS threads for the evaluation and baselines; BLAS is back to

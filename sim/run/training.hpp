@@ -8,6 +8,7 @@
 #include "autodiff/tape.hpp"
 #include "models/encoder.hpp"
 #include "models/losses.hpp"
+#include "models/registry.hpp"
 #include "models/trainer.hpp"
 #include "sim/config/config.hpp"
 
@@ -33,7 +34,7 @@ models::TrainerSpec<T> trainer_spec(const Config& cfg) {
     ts.alignment.cosine = cfg.s("objective.similarity") == "cosine";
     ts.alignment.cca_penalty = static_cast<T>(cfg.f("objective.cca_penalty"));
     ts.alignment.spectral_centering = cfg.s("objective.spectral_centering");
-    ts.frozen_targets = ts.alignment.name == "regression";
+    ts.frozen_targets = models::alignment_loss(ts.alignment.name).frozen_target;
     ts.lambda = static_cast<T>(cfg.f("objective.lambda"));
     ts.optimizer = cfg.s("train.optimizer");
     ts.lr = static_cast<T>(cfg.f("train.lr"));

@@ -1,4 +1,4 @@
-#include "theory/linalg.hpp"
+#include "autodiff/linalg.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,14 +9,14 @@
 
 #include "autodiff/blas.hpp"
 
-namespace theory::la {
+namespace ad::la {
 
 Mat mm(const Mat& A, const Mat& B, bool ta, bool tb) {
     const std::size_t m = ta ? A.shape()[1] : A.shape()[0];
     const std::size_t ka = ta ? A.shape()[0] : A.shape()[1];
     const std::size_t kb = tb ? B.shape()[1] : B.shape()[0];
     const std::size_t n = tb ? B.shape()[0] : B.shape()[1];
-    if (ka != kb) throw std::invalid_argument("theory::la::mm: inner dimensions differ");
+    if (ka != kb) throw std::invalid_argument("ad::la::mm: inner dimensions differ");
     Mat C = xt::zeros<double>({m, n});
     if (m == 0 || n == 0 || ka == 0) return C;
     ad::blas::gemm(A, ta, B, tb, C);
@@ -90,7 +90,7 @@ Mat cols(const Mat& A, std::size_t c0, std::size_t c1) {
 }
 
 Mat hcat(const Mat& A, const Mat& B) {
-    if (A.shape()[0] != B.shape()[0]) throw std::invalid_argument("theory::la::hcat: row counts differ");
+    if (A.shape()[0] != B.shape()[0]) throw std::invalid_argument("ad::la::hcat: row counts differ");
     Mat C = xt::zeros<double>({A.shape()[0], A.shape()[1] + B.shape()[1]});
     xt::view(C, xt::all(), xt::range(0, A.shape()[1])) = A;
     xt::view(C, xt::all(), xt::range(A.shape()[1], A.shape()[1] + B.shape()[1])) = B;
@@ -98,7 +98,7 @@ Mat hcat(const Mat& A, const Mat& B) {
 }
 
 Mat vcat(const Mat& A, const Mat& B) {
-    if (A.shape()[1] != B.shape()[1]) throw std::invalid_argument("theory::la::vcat: column counts differ");
+    if (A.shape()[1] != B.shape()[1]) throw std::invalid_argument("ad::la::vcat: column counts differ");
     Mat C = xt::zeros<double>({A.shape()[0] + B.shape()[0], A.shape()[1]});
     xt::view(C, xt::range(0, A.shape()[0]), xt::all()) = A;
     xt::view(C, xt::range(A.shape()[0], A.shape()[0] + B.shape()[0]), xt::all()) = B;
@@ -114,7 +114,7 @@ Eig eigh(const Mat& S) {
     Eig e;
     const std::size_t n = S.shape()[0];
     if (n == 0) return e;
-    if (S.shape()[1] != n) throw std::invalid_argument("theory::la::eigh: matrix is not square");
+    if (S.shape()[1] != n) throw std::invalid_argument("ad::la::eigh: matrix is not square");
     Mat Ssym = symmetrize(S);
     auto res = xt::linalg::eigh(Ssym);
     const auto& w = std::get<0>(res);
@@ -195,4 +195,4 @@ Mat row_basis(const Mat& A, double rtol) {
     return transpose(rows(s.Vt, 0, r));
 }
 
-}  // namespace theory::la
+}  // namespace ad::la
