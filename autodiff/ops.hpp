@@ -63,6 +63,38 @@ template <class T> Var<T> symmetric_cross_entropy(Var<T> logits, const std::vect
 // the backward goes straight to da and db. The InfoNCE loss of models/losses.cpp.
 template <class T> Var<T> symmetric_cross_entropy_ab(Var<T> a, Var<T> b, const std::vector<int>& labels);
 
+// Images. A node of B rows holds B images, each row height x width x channels with the channels
+// last (HWC): a pixel's channels are contiguous, so im2col copies runs and the convolution is one
+// GEMM per block of images. The ops check that the node's width is the image's size.
+struct ImageShape {
+    std::size_t height = 0, width = 0, channels = 0;
+    std::size_t size() const { return height * width * channels; }
+};
+// The output image of conv2d (out_channels filters of kernel x kernel, zero padding on every
+// side, floor((in + 2 padding - kernel) / stride) + 1 per side) and of a pooling window.
+// Throw std::invalid_argument when nothing fits.
+ImageShape conv2d_shape(ImageShape in, std::size_t out_channels, std::size_t kernel, std::size_t stride,
+                        std::size_t padding);
+ImageShape pool2d_shape(ImageShape in, std::size_t kernel, std::size_t stride);
+
+// 2-D convolution (cross-correlation, as in every deep-learning library) of the images of x with
+// the filters w, out_channels x (kernel * kernel * in_channels) ordered (row, column, channel),
+// plus the bias b (1 x out_channels); relu = true applies a ReLU in place (one node, the backward
+// masks once). im2col + GEMM by blocks of images into the node's buffers, recomputed by the
+// backward (blocks stay in cache; see autodiff/op_conv.cpp). Output: B x conv2d_shape(...).size().
+template <class T> Var<T> conv2d(Var<T> x, ImageShape in, Var<T> w, Var<T> b, std::size_t kernel,
+                                 std::size_t stride = 1, std::size_t padding = 0, bool relu = false);
+// Images per im2col block of conv2d (blocks of about 512 KiB: elem_bytes * out_pixels * window
+// per image, window = kernel^2 * in_channels), at least 1 and at most batch.
+std::size_t conv2d_block_images(std::size_t batch, std::size_t out_pixels, std::size_t window, std::size_t elem_bytes);
+// Pooling over kernel x kernel windows moved by stride (no padding), channel by channel: the
+// maximum (its gradient goes to the winner; the first in row-major order on ties) or the mean.
+template <class T> Var<T> max_pool2d(Var<T> x, ImageShape in, std::size_t kernel, std::size_t stride);
+template <class T> Var<T> avg_pool2d(Var<T> x, ImageShape in, std::size_t kernel, std::size_t stride);
+// The images as flat feature rows in channel-major order (channel, row, column: PyTorch's
+// flatten of an NCHW tensor), B x in.size().
+template <class T> Var<T> flatten(Var<T> x, ImageShape in);
+
 // Operator sugar for readable model code.
 template <class T> inline Var<T> operator+(Var<T> a, Var<T> b) { return add(a, b); }
 template <class T> inline Var<T> operator-(Var<T> a, Var<T> b) { return sub(a, b); }

@@ -5,6 +5,7 @@
 // gradients of its inputs. Between steps, reset() rewinds the tape but keeps every node's
 // buffers: a model of fixed shapes allocates on its first step only.
 #pragma once
+#include <cstdint>
 #include <deque>
 #include <initializer_list>
 #include <string>
@@ -34,6 +35,16 @@ struct Param {
 template <class T>
 using BackwardFn = void (*)(Tape<T>&, Node<T>&);
 
+// The geometry of an image op (autodiff/op_conv.cpp, autodiff/op_pool.cpp): every row of its
+// input and output is one image in height x width x channels order (channels last).
+struct ImageGeometry {
+    std::size_t batch = 0;
+    std::size_t in_h = 0, in_w = 0, in_c = 0;     // input image
+    std::size_t out_h = 0, out_w = 0, out_c = 0;  // output image
+    std::size_t kernel = 0, stride = 1, padding = 0;
+    std::size_t chunk = 0;  // conv2d: images per im2col block
+};
+
 template <class T>
 struct Node {
     Mat<T> own_value, own_grad;  // storage for intermediates, reused step after step
@@ -44,6 +55,11 @@ struct Node {
     T alpha = 0, beta = 0;  // op scalars (scale factor, slope, epsilon...)
     int iarg = 0;           // op integer flag (e.g. transposes of matmul)
     const std::vector<int>* labels = nullptr;
+    // Image ops: their geometry; conv2d's im2col block and its gradient (cached, reused every
+    // step); max pooling's winners (the input offset each output entry was taken from).
+    ImageGeometry image;
+    Mat<T> im2col, im2col_grad;
+    std::vector<std::uint32_t> pool_argmax;
     BackwardFn<T> backward = nullptr;
     // False from the node's creation until a backward function first writes its gradient: the
     // buffer is then garbage and is overwritten (BLAS beta = 0) instead of zero-filled and

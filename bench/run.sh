@@ -53,11 +53,13 @@ for shape in linear mlp mlp-big; do
   echo "bench: $shape (pytorch)" >&2
   "$py" bench/torch_bench.py --json --shape "$shape" --seconds "$seconds" >> "$tmp/torch.jsonl"
 done
+for shape in real cnn; do
 for n in $threads; do
-  echo "bench: real, $n thread(s) (alignsim)" >&2
-  "$alignsim" bench --json --shape real --threads "$n" --seconds "$seconds" >> "$tmp/alignsim.jsonl"
-  echo "bench: real, $n thread(s) (pytorch)" >&2
-  "$py" bench/torch_bench.py --json --shape real --threads "$n" --seconds "$seconds" >> "$tmp/torch.jsonl"
+  echo "bench: $shape, $n thread(s) (alignsim)" >&2
+  "$alignsim" bench --json --shape $shape --threads "$n" --seconds "$seconds" >> "$tmp/alignsim.jsonl"
+  echo "bench: $shape, $n thread(s) (pytorch)" >&2
+  "$py" bench/torch_bench.py --json --shape $shape --threads "$n" --seconds "$seconds" >> "$tmp/torch.jsonl"
+done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -78,7 +80,7 @@ try:
     ver = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 except OSError:
     ver = ""
-targets = {"linear": (3.0, None), "mlp": (1.5, 1.5), "mlp-big": (1.0, 1.5), "real": (1.3, 1.25)}
+targets = {"linear": (3.0, None), "mlp": (1.5, 1.5), "mlp-big": (1.0, 1.5), "real": (1.3, 1.25), "cnn": (1.0, 1.5)}
 lines = []
 lines.append("# Benchmark: one training step, alignsim against PyTorch\n")
 lines.append("Written by `bench/run.sh` (do not edit by hand). One full training step of two encoders "

@@ -6,6 +6,9 @@ temperature 0.1): forward both encoders, loss, backward, Adam. Single thread (or
 both intra-op and BLAS threads), same shapes and dtypes as `alignsim bench`; prints the same JSON
 lines (ms_per_step is the median step time: process CPU time on one thread, wall time on several).
 
+The shape `cnn` is the `real` step with convolutional encoders (alignsim's default
+model.encoder = "cnn" stack, see SHAPES); the minibatch rows are reshaped to 1 x 20 x 40 images.
+
 The shape `real` is the step of the real-data model (configs/real.toml): ReLU MLPs 800 -> 128 ->
 32, InfoNCE, plus a classification head on z1 (Linear 32 -> 10, cross-entropy to class labels,
 loss = CE + 1.0 x InfoNCE), float32, batch 512, each step's minibatch gathered from 4 batches of
@@ -32,6 +35,11 @@ SHAPES = {
     "mlp": dict(batch=512, dims=[64, 256, 256, 16], mlp=True),
     "mlp-big": dict(batch=1024, dims=[256, 1024, 1024, 64], mlp=True),
     "real": dict(batch=512, dims=[800, 128, 32], mlp=True, classes=10, dtypes=["float32"]),
+    # the real step with alignsim's default CNN encoders (model.encoder = "cnn"): a 20 x 40 image,
+    # Conv2d 1 -> 16 (5 x 5, padding 2) + ReLU + MaxPool 2, Conv2d 16 -> 32 (3 x 3, padding 1)
+    # + ReLU + MaxPool 2, flatten, Linear 1600 -> 32
+    "cnn": dict(batch=512, dims=[800, 32], mlp=True, classes=10, dtypes=["float32"],
+                cnn=dict(image=(20, 40), channels=[16, 32], kernels=[5, 3], strides=[1, 1])),
 }
 FALLBACK = {"Prescott", "Core2", "Katmai", "Nehalem", "Unknown", "unknown", "Generic", ""}
 
@@ -111,7 +119,19 @@ def main():
     core = core_name(lib)
     wall = a.threads > 1  # CPU time would add the threads up
 
-    def encoder(dims, mlp, dtype, gen):
+    def encoder(dims, mlp, dtype, gen, cnn=None):
+        if cnn is not None:
+            h, w = cnn["image"]
+            layers, c = [torch.nn.Unflatten(1, (1, h, w))], 1
+            for f, k, st in zip(cnn["channels"], cnn["kernels"], cnn["strides"]):
+                layers += [torch.nn.Conv2d(c, f, k, stride=st, padding=k // 2, dtype=dtype), torch.nn.ReLU()]
+                h, w = (h + 2 * (k // 2) - k) // st + 1, (w + 2 * (k // 2) - k) // st + 1
+                if h >= 2 and w >= 2:
+                    layers.append(torch.nn.MaxPool2d(2))
+                    h, w = h // 2, w // 2
+                c = f
+            layers += [torch.nn.Flatten(), torch.nn.Linear(c * h * w, dims[-1], dtype=dtype)]
+            return torch.nn.Sequential(*layers)
         layers = []
         for k, n in zip(dims[:-1], dims[1:]):
             lin = torch.nn.Linear(k, n, bias=mlp, dtype=dtype)
@@ -127,8 +147,8 @@ def main():
         s = SHAPES[shape]
         for dname in a.dtype or s.get("dtypes", ["float64", "float32"]):
             dtype = torch.float64 if dname == "float64" else torch.float32
-            e1 = encoder(s["dims"], s["mlp"], dtype, None)
-            e2 = encoder(s["dims"], s["mlp"], dtype, None)
+            e1 = encoder(s["dims"], s["mlp"], dtype, None, s.get("cnn"))
+            e2 = encoder(s["dims"], s["mlp"], dtype, None, s.get("cnn"))
             params = list(e1.parameters()) + list(e2.parameters())
             K = s.get("classes", 0)
             head = torch.nn.Linear(s["dims"][-1], K, dtype=dtype) if K else None

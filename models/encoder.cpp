@@ -1,4 +1,5 @@
 #include "models/encoder.hpp"
+#include "models/registry.hpp"
 
 #include <stdexcept>
 
@@ -100,18 +101,111 @@ private:
     std::vector<ad::Param<T>> w_, b_;
 };
 
+template <class T>
+class CnnEncoder final : public Encoder<T> {
+public:
+    CnnEncoder(const EncoderSpec& spec, ad::Rng& rng) {
+        auto bad = [](const std::string& m) { throw std::invalid_argument("cnn encoder: " + m); };
+        const std::size_t L = spec.cnn_channels.size();
+        if (L == 0) bad("no convolution layer (cnn_channels is empty)");
+        if (spec.cnn_kernels.size() != L || spec.cnn_strides.size() != L)
+            bad("cnn_channels, cnn_kernels and cnn_strides must have the same length");
+        if (spec.pooling != "max" && spec.pooling != "avg" && spec.pooling != "none")
+            bad("unknown pooling '" + spec.pooling + "' (expected max, avg or none)");
+        pool_ = spec.pooling == "max" ? 1 : spec.pooling == "avg" ? 2 : 0;
+        in_ = ad::ImageShape{spec.image_height, spec.image_width, spec.image_channels};
+        if (in_.size() == 0 || in_.size() != spec.in_dim)
+            bad("input rows of " + std::to_string(spec.in_dim) + " entries are not " + std::to_string(in_.height) +
+                " x " + std::to_string(in_.width) + " x " + std::to_string(in_.channels) + " images");
+        ad::ImageShape cur = in_;
+        w_.reserve(L + 1);
+        b_.reserve(L + 1);
+        for (std::size_t l = 0; l < L; ++l) {
+            Layer ly;
+            ly.in = cur;
+            ly.kernel = spec.cnn_kernels[l];
+            ly.stride = spec.cnn_strides[l];
+            ly.padding = ly.kernel / 2;
+            if (spec.cnn_channels[l] == 0 || ly.kernel == 0 || ly.stride == 0)
+                bad("channels, kernels and strides must be positive");
+            ly.conv = ad::conv2d_shape(cur, spec.cnn_channels[l], ly.kernel, ly.stride, ly.padding);
+            cur = ly.conv;
+            ly.pool = pool_ != 0 && cur.height >= 2 && cur.width >= 2;
+            if (ly.pool) cur = ad::pool2d_shape(cur, 2, 2);
+            layers_.push_back(ly);
+            w_.emplace_back("conv" + std::to_string(l) + ".W", spec.cnn_channels[l], ly.kernel * ly.kernel * ly.in.channels);
+            b_.emplace_back("conv" + std::to_string(l) + ".b", 1, spec.cnn_channels[l]);
+            ad::he_normal(w_.back().value, rng);
+        }
+        flat_ = cur;
+        w_.emplace_back("dense.W", spec.out_dim, cur.size());
+        b_.emplace_back("dense.b", 1, spec.out_dim);
+        ad::xavier_uniform(w_.back().value, rng);
+    }
+    ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x) override {
+        if (x.cols() != in_.size())
+            throw std::invalid_argument("cnn encoder: input has " + std::to_string(x.cols()) + " columns, expected " +
+                                        std::to_string(in_.size()));
+        ad::Var<T> h = x;
+        for (std::size_t l = 0; l < layers_.size(); ++l) {
+            const Layer& ly = layers_[l];
+            h = ad::conv2d(h, ly.in, tape.param(w_[l]), tape.param(b_[l]), ly.kernel, ly.stride, ly.padding, true);
+            if (ly.pool) h = pool_ == 1 ? ad::max_pool2d(h, ly.conv, 2, 2) : ad::avg_pool2d(h, ly.conv, 2, 2);
+        }
+        return ad::affine(ad::flatten(h, flat_), tape.param(w_.back()), tape.param(b_.back()));
+    }
+    std::vector<ad::Param<T>*> params() override {
+        std::vector<ad::Param<T>*> p;
+        for (std::size_t l = 0; l < w_.size(); ++l) {
+            p.push_back(&w_[l]);
+            p.push_back(&b_[l]);
+        }
+        return p;
+    }
+    std::size_t eval_block_rows() const override { return 512; }
+
+private:
+    struct Layer {
+        ad::ImageShape in, conv;  // the layer's input, and its convolution's output
+        std::size_t kernel = 0, stride = 1, padding = 0;
+        bool pool = false;
+    };
+    ad::ImageShape in_, flat_;
+    int pool_ = 0;  // 0 none, 1 max, 2 avg
+    std::vector<Layer> layers_;
+    std::vector<ad::Param<T>> w_, b_;  // the convolutions', then the dense layer's
+};
+
 }  // namespace
 
 template <class T>
 std::unique_ptr<Encoder<T>> make_encoder(const EncoderSpec& spec, ad::Rng& rng) {
     if (spec.in_dim == 0 || spec.out_dim == 0)
         throw std::invalid_argument("encoder: input and output dimensions must be positive");
-    if (spec.kind == "linear") return std::make_unique<LinearEncoder<T>>(spec.in_dim, spec.out_dim, rng);
-    if (spec.kind == "mlp") return std::make_unique<MlpEncoder<T>>(spec, rng);
-    throw std::invalid_argument("unknown encoder kind '" + spec.kind + "' (expected linear or mlp)");
+    return encoder(spec.kind).builder<T>()(spec, rng);
 }
 
-template std::unique_ptr<Encoder<double>> make_encoder<double>(const EncoderSpec&, ad::Rng&);
-template std::unique_ptr<Encoder<float>> make_encoder<float>(const EncoderSpec&, ad::Rng&);
+template <class T>
+std::unique_ptr<Encoder<T>> make_linear_encoder(const EncoderSpec& spec, ad::Rng& rng) {
+    return std::make_unique<LinearEncoder<T>>(spec.in_dim, spec.out_dim, rng);
+}
+
+template <class T>
+std::unique_ptr<Encoder<T>> make_mlp_encoder(const EncoderSpec& spec, ad::Rng& rng) {
+    return std::make_unique<MlpEncoder<T>>(spec, rng);
+}
+
+template <class T>
+std::unique_ptr<Encoder<T>> make_cnn_encoder(const EncoderSpec& spec, ad::Rng& rng) {
+    return std::make_unique<CnnEncoder<T>>(spec, rng);
+}
+
+#define MODELS_ENCODERS(T)                                                                  \
+    template std::unique_ptr<Encoder<T>> make_encoder<T>(const EncoderSpec&, ad::Rng&);        \
+    template std::unique_ptr<Encoder<T>> make_linear_encoder<T>(const EncoderSpec&, ad::Rng&); \
+    template std::unique_ptr<Encoder<T>> make_mlp_encoder<T>(const EncoderSpec&, ad::Rng&);    \
+    template std::unique_ptr<Encoder<T>> make_cnn_encoder<T>(const EncoderSpec&, ad::Rng&);
+MODELS_ENCODERS(double)
+MODELS_ENCODERS(float)
 
 }  // namespace models

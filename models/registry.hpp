@@ -4,9 +4,11 @@
 // tests; the config's choices (sim/config/config.cpp), the trainer, the closed forms (theory/
 // through ClosedForm) and the figures' colours (sim/plot/style.cpp) all read the entry.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "autodiff/random.hpp"
 #include "autodiff/tape.hpp"
 #include "theory/forms.hpp"
 
@@ -68,5 +70,34 @@ const AlignmentLossEntry* find_alignment_loss(const std::string& name);
 // The entry of a name; throws std::invalid_argument naming the choices when there is none.
 const AlignmentLossEntry& alignment_loss(const std::string& name);
 std::vector<std::string> alignment_loss_names();
+
+// ------------------------------------------------------------------------------- encoders
+
+struct EncoderSpec;
+template <class T>
+class Encoder;
+template <class T>
+using EncoderFn = std::unique_ptr<Encoder<T>> (*)(const EncoderSpec&, ad::Rng&);
+
+struct EncoderEntry {
+    const char* name;  // the value of model.encoder
+    EncoderFn<double> build64;
+    EncoderFn<float> build32;
+    bool linear;         // z = W x: the closed forms of the linear model apply to it
+    bool hidden_layers;  // reads model.hidden and model.activation
+    FigureStyle style;
+
+    template <class T>
+    EncoderFn<T> builder() const;
+};
+template <>
+inline EncoderFn<double> EncoderEntry::builder<double>() const { return build64; }
+template <>
+inline EncoderFn<float> EncoderEntry::builder<float>() const { return build32; }
+
+const std::vector<EncoderEntry>& encoders();
+const EncoderEntry* find_encoder(const std::string& name);
+const EncoderEntry& encoder(const std::string& name);  // throws std::invalid_argument
+std::vector<std::string> encoder_names();
 
 }  // namespace models

@@ -205,6 +205,7 @@ Trainer<T>::Trainer(const TrainerSpec<T>& spec, const TrainData<T>& data)
         for (auto* q : e2_->params()) params_.push_back(q);
     if (spec_.task) params_.push_back(&head_);
     if (classify) params_.push_back(&head_bias_);
+    for (auto* q : align_.params()) params_.push_back(q);  // siglip's t and b
     opt_ = ad::make_optimizer<T>(spec_.optimizer, params_, spec_.lr, spec_.weight_decay, spec_.momentum);
     if (spec_.schedule != "constant" && spec_.schedule != "hold_decay")
         throw std::invalid_argument("trainer: unknown schedule '" + spec_.schedule + "' (expected constant or hold_decay)");

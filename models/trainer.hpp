@@ -151,7 +151,10 @@ public:
     const ad::Param<T>& head() const { return head_; }
     const ad::Param<T>& head_bias() const { return head_bias_; }
     ad::Optimizer<T>& optimizer() { return *opt_; }
-    // Every learned parameter, in the optimiser's order: encoder 1, encoder 2, the head.
+    // The alignment loss, with its own learned parameters (siglip's t and b).
+    const AlignmentLoss<T>& alignment() const { return align_; }
+    // Every learned parameter, in the optimiser's order: encoder 1, encoder 2, the head, the
+    // alignment loss's own (siglip: log t, b).
     const std::vector<ad::Param<T>*>& params() { return params_; }
     const ad::Tape<T>& tape() const { return tape_; }
     const TrainerSpec<T>& spec() const { return spec_; }

@@ -77,6 +77,23 @@ mkres bad_number; edit bad_number 'import sys,csv; p=sys.argv[1]+"/results.csv";
 mkres open_quote; edit open_quote 'import sys; p=sys.argv[1]+"/results.csv"; l=open(p).read().splitlines(True); l[2]="\""+l[2]; open(p,"w").write("".join(l))'
 mkres empty_csv; : >"$T/empty_csv/results.csv"
 mkres orphan_csv; rm "$T/orphan_csv/manifest.json"
+setcol() {  # setcol DIR FILE LINE COLUMN VALUE: one field of a copy's results.csv or history.csv
+  mkres "$1"; /usr/bin/python3 - "$T/$1/$2" "$3" "$4" "$5" <<'PY'
+import csv, sys
+p, line, col, val = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+r = list(csv.reader(open(p, newline="")))
+r[line - 1][r[0].index(col)] = val
+csv.writer(open(p, "w", newline=""), lineterminator="\n").writerows(r)
+PY
+}
+setcol partial_number results.csv 3 cka 1x2
+setcol int_type results.csv 4 steps 60.5
+setcol neg_seed results.csv 2 seed -1
+setcol space_number results.csv 5 learned_r2 " 0.5"
+setcol hist_partial history.csv 3 loss 0.5e
+setcol hist_type history.csv 2 step ten
+mkres dup_col; edit dup_col 'import sys; p=sys.argv[1]+"/results.csv"; t=open(p).read(); open(p,"w").write(t.replace(",reason\n",",cka\n",1))'
+mkres hist_cols; edit hist_cols 'import sys; p=sys.argv[1]+"/history.csv"; t=open(p).read(); open(p,"w").write(t.replace(",gap\n",",gapp\n",1))'
 mkres other_cols; edit other_cols 'import sys; p=sys.argv[1]+"/results.csv"; t=open(p).read(); open(p,"w").write(t.replace("cka,","ckb,",1))'
 echo "not a directory" >"$T/a_file"
 "$A" export --set data.n_train=40 --set data.n_test=10 --set train.batch=10 --out "$T/exp" >/dev/null || { echo "FAIL: fixture export"; exit 1; }
@@ -174,6 +191,11 @@ data.d1 | theory --set data.d1=abc
 data.d1 | theory --set data.d1=
 train.lr | train --set train.lr=nan
 model.hidden | train --set 'model.hidden=[1,'
+model.encoder | train --set model.encoder=cnn
+model.cnn_kernels | train --set data.kind=fashion_mnist --set model.encoder=cnn --set 'model.cnn_kernels=[5]'
+model.cnn_strides | train --set data.kind=fashion_mnist --set model.encoder=cnn --set 'model.cnn_strides=[0,1]'
+model.cnn_channels | train --set data.kind=fashion_mnist --set model.encoder=cnn --set 'model.cnn_channels=[]' --set 'model.cnn_kernels=[]' --set 'model.cnn_strides=[]'
+model.cnn_pooling | train --set data.kind=fashion_mnist --set model.encoder=cnn --set model.cnn_pooling=min
 data.mixing | theory --set data.mixing=weird
 data.n_train | train --set data.n_train=-5
 data.d1 | theory --set $'data.d1=8\ndata.d2 = 3'
@@ -221,6 +243,14 @@ y_nope | plot "$T/bad_name"
 zero | plot "$T/bad_number"
 results.csv | plot "$T/open_quote"
 results.csv | plot "$T/empty_csv"
+results.csv:3: column 'cka': '1x2' is not a number | plot "$T/partial_number"
+results.csv:4: column 'steps' | plot "$T/int_type"
+results.csv:2: column 'seed' | plot "$T/neg_seed"
+results.csv:5: column 'learned_r2' | plot "$T/space_number"
+history.csv:3: column 'loss' | plot "$T/hist_partial"
+history.csv:2: column 'step' | plot "$T/hist_type"
+column 'cka' appears twice | plot "$T/dup_col"
+history.csv:1: other columns | plot "$T/hist_cols"
 # alignsim plot's options
 --only nope | plot "$T/res" --only nope --out "$T/f1"
 --format | plot "$T/res" --format gif --out "$T/f1"
@@ -234,6 +264,8 @@ manifest.json | sweep "$T/good.toml" --out "$T/not_json"
 manifest.json | sweep "$T/good.toml" --out "$T/json_array"
 without a manifest.json | sweep "$T/good.toml" --out "$T/orphan_csv"
 other columns | sweep "$T/good.toml" --out "$T/other_cols"
+results.csv:3: column 'cka' | sweep "$T/good.toml" --out "$T/partial_number"
+history.csv:2: column 'step' | sweep "$T/good.toml" --out "$T/hist_type"
 another config | sweep "$T/good.toml" --out "$T/res" --set train.steps=21
 not a directory | sweep "$T/good.toml" --out "$T/a_file"
 # exports

@@ -688,6 +688,196 @@ BOOST_AUTO_TEST_CASE(hand_derived_softmax_cross_entropy_gradient) {
     BOOST_TEST(loss.item() == want_loss / 5, boost::test_tools::tolerance(1e-12));
 }
 
+namespace {
+// Direct definition of the convolution (HWC images, filters ordered row, column, channel).
+M naive_conv(const M& x, ImageShape in, const M& w, const M& b, std::size_t k, std::size_t s, std::size_t p,
+             bool relu) {
+    const ImageShape o = conv2d_shape(in, w.shape()[0], k, s, p);
+    M y({x.shape()[0], o.size()});
+    for (std::size_t n = 0; n < x.shape()[0]; ++n)
+        for (std::size_t oy = 0; oy < o.height; ++oy)
+            for (std::size_t ox = 0; ox < o.width; ++ox)
+                for (std::size_t f = 0; f < o.channels; ++f) {
+                    double acc = b(0, f);
+                    for (std::size_t ky = 0; ky < k; ++ky)
+                        for (std::size_t kx = 0; kx < k; ++kx)
+                            for (std::size_t c = 0; c < in.channels; ++c) {
+                                const long iy = long(oy * s + ky) - long(p), ix = long(ox * s + kx) - long(p);
+                                if (iy < 0 || ix < 0 || iy >= long(in.height) || ix >= long(in.width)) continue;
+                                acc += w(f, (ky * k + kx) * in.channels + c) *
+                                       x(n, (std::size_t(iy) * in.width + std::size_t(ix)) * in.channels + c);
+                            }
+                    y(n, (oy * o.width + ox) * o.channels + f) = relu ? std::max(acc, 0.0) : acc;
+                }
+    return y;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(conv2d_stride_padding_gradcheck_and_values) {
+    struct Case { ImageShape in; std::size_t out, k, s, p; };
+    const std::vector<Case> cases = {
+        {{5, 6, 1}, 2, 3, 1, 0}, {{5, 6, 2}, 3, 3, 1, 1}, {{6, 7, 2}, 2, 3, 2, 1},
+        {{7, 5, 3}, 2, 2, 2, 0}, {{4, 4, 1}, 1, 4, 1, 2}, {{6, 6, 2}, 2, 5, 3, 2}};
+    for (const auto& cs : cases) {
+        const Case c = cs;
+        const std::string what = "conv2d " + std::to_string(c.in.height) + "x" + std::to_string(c.in.width) + "x" +
+                                 std::to_string(c.in.channels) + " k" + std::to_string(c.k) + " s" +
+                                 std::to_string(c.s) + " p" + std::to_string(c.p);
+        const M x = rnd(3, c.in.size(), 300 + c.k), w = rnd(c.out, c.k * c.k * c.in.channels, 301), b = rnd(1, c.out, 302);
+        for (bool relu : {false, true}) {
+            check(what + (relu ? " relu" : ""),
+                  [c, relu](Tape<double>&, const Vars& v) { return conv2d(v[0], c.in, v[1], v[2], c.k, c.s, c.p, relu); },
+                  {x, w, b});
+            Tape<double> t;
+            const M& y = conv2d(t.constant(x), c.in, t.constant(w), t.constant(b), c.k, c.s, c.p, relu).value();
+            const M want = naive_conv(x, c.in, w, b, c.k, c.s, c.p, relu);
+            BOOST_TEST_REQUIRE(y.shape()[1] == want.shape()[1]);
+            for (std::size_t i = 0; i < y.size(); ++i)
+                BOOST_TEST(std::abs(y.data()[i] - want.data()[i]) < 1e-12, what << " entry " << i);
+        }
+    }
+    Tape<double> t;
+    const M x = rnd(2, 20, 1);
+    BOOST_CHECK_THROW(conv2d(t.constant(x), ImageShape{4, 4, 1}, t.constant(rnd(2, 9, 2)), t.constant(rnd(1, 2, 3)), 3),
+                      std::invalid_argument);  // rows are not 4 x 4 x 1 images
+    BOOST_CHECK_THROW(conv2d(t.constant(x), ImageShape{4, 5, 1}, t.constant(rnd(2, 8, 2)), t.constant(rnd(1, 2, 3)), 3),
+                      std::invalid_argument);  // filters of the wrong width
+    BOOST_CHECK_THROW(conv2d(t.constant(x), ImageShape{4, 5, 1}, t.constant(rnd(2, 36, 2)), t.constant(rnd(1, 2, 3)), 6),
+                      std::invalid_argument);  // the kernel does not fit
+    BOOST_CHECK_THROW(conv2d_shape(ImageShape{4, 5, 1}, 2, 3, 0, 0), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(conv2d_blocks_of_images_equal_one_image_at_a_time) {
+    // Large images are convolved in several im2col blocks (one image each here: 16 x 16 x 16 with
+    // a 5 x 5 kernel is 800 KiB of im2col in float64); the batch's output and gradients equal
+    // those of the images taken one by one, and a warm tape allocates nothing.
+    const ImageShape in{16, 16, 16};
+    const std::size_t B = 3, k = 5, s = 1, p = 2, F = 4;
+    const M x = rnd(B, in.size(), 310), w = rnd(F, k * k * in.channels, 311, 0.1), b = rnd(1, F, 312), r = rnd(B, 16 * 16 * F, 313);
+    Param<double> px("x", B, in.size()), pw("w", F, k * k * in.channels), pb("b", 1, F);
+    px.value = x, pw.value = w, pb.value = b;
+    Tape<double> t;
+    std::size_t warm = 0;
+    for (int step = 0; step < 2; ++step) {
+        t.reset();
+        for (auto* q : {&px, &pw, &pb}) q->zero_grad();
+        auto y = conv2d(t.param(px), in, t.param(pw), t.param(pb), k, s, p, true);
+        t.backward(sum(mul(y, t.constant(r))));
+        if (step == 0) warm = t.buffer_allocations();
+        BOOST_TEST(t.buffer_allocations() == warm);
+    }
+    M gw({F, k * k * in.channels}), gb({1, F});
+    gw.fill(0), gb.fill(0);
+    for (std::size_t i = 0; i < B; ++i) {
+        Param<double> qx("x", 1, in.size()), qw("w", F, k * k * in.channels), qb("b", 1, F);
+        for (std::size_t j = 0; j < in.size(); ++j) qx.value(0, j) = x(i, j);
+        qw.value = w, qb.value = b;
+        M ri({1, r.shape()[1]});
+        for (std::size_t j = 0; j < r.shape()[1]; ++j) ri(0, j) = r(i, j);
+        Tape<double> ti;
+        auto yi = conv2d(ti.param(qx), in, ti.param(qw), ti.param(qb), k, s, p, true);
+        ti.backward(sum(mul(yi, ti.constant(ri))));
+        for (std::size_t j = 0; j < in.size(); ++j)
+            BOOST_TEST(std::abs(px.grad(i, j) - qx.grad(0, j)) < 1e-12);
+        gw += qw.grad;
+        gb += qb.grad;
+    }
+    for (std::size_t j = 0; j < gw.size(); ++j) BOOST_TEST(std::abs(pw.grad.data()[j] - gw.data()[j]) < 1e-10);
+    for (std::size_t j = 0; j < gb.size(); ++j) BOOST_TEST(std::abs(pb.grad.data()[j] - gb.data()[j]) < 1e-10);
+}
+
+BOOST_AUTO_TEST_CASE(pooling_and_flatten_gradcheck_and_values) {
+    struct Case { ImageShape in; std::size_t k, s; };
+    for (const Case c : {Case{{4, 6, 2}, 2, 2}, Case{{5, 5, 3}, 3, 1}, Case{{5, 7, 1}, 2, 3}, Case{{4, 4, 2}, 4, 4}}) {
+        const std::string what = std::to_string(c.in.height) + "x" + std::to_string(c.in.width) + "x" +
+                                 std::to_string(c.in.channels) + " k" + std::to_string(c.k) + " s" + std::to_string(c.s);
+        const M x = rnd(3, c.in.size(), 320 + c.k);  // distinct values: no ties in a max window
+        check("max_pool2d " + what, [c](Tape<double>&, const Vars& v) { return max_pool2d(v[0], c.in, c.k, c.s); }, {x});
+        check("avg_pool2d " + what, [c](Tape<double>&, const Vars& v) { return avg_pool2d(v[0], c.in, c.k, c.s); }, {x});
+        Tape<double> t;
+        const M& ymax = max_pool2d(t.constant(x), c.in, c.k, c.s).value();
+        const M& yavg = avg_pool2d(t.constant(x), c.in, c.k, c.s).value();
+        const ImageShape o = pool2d_shape(c.in, c.k, c.s);
+        for (std::size_t n = 0; n < 3; ++n)
+            for (std::size_t oy = 0; oy < o.height; ++oy)
+                for (std::size_t ox = 0; ox < o.width; ++ox)
+                    for (std::size_t ch = 0; ch < c.in.channels; ++ch) {
+                        double mx = -1e300, sm = 0;
+                        for (std::size_t ky = 0; ky < c.k; ++ky)
+                            for (std::size_t kx = 0; kx < c.k; ++kx) {
+                                const double v = x(n, ((oy * c.s + ky) * c.in.width + ox * c.s + kx) * c.in.channels + ch);
+                                mx = std::max(mx, v);
+                                sm += v;
+                            }
+                        const std::size_t j = (oy * o.width + ox) * c.in.channels + ch;
+                        BOOST_TEST(ymax(n, j) == mx);
+                        BOOST_TEST(std::abs(yavg(n, j) - sm / double(c.k * c.k)) < 1e-14);
+                    }
+        check("flatten " + what, [c](Tape<double>&, const Vars& v) { return flatten(v[0], c.in); }, {x});
+        const M& fl = flatten(t.constant(x), c.in).value();
+        for (std::size_t n = 0; n < 3; ++n)
+            for (std::size_t q = 0; q < c.in.height * c.in.width; ++q)
+                for (std::size_t ch = 0; ch < c.in.channels; ++ch)
+                    BOOST_TEST(fl(n, ch * c.in.height * c.in.width + q) == x(n, q * c.in.channels + ch));
+    }
+    // Max pooling's gradient goes to one winner per window: with ties, the first.
+    Tape<double> t;
+    Param<double> p("x", 1, 4);
+    p.value.fill(1.0);
+    t.backward(sum(max_pool2d(t.param(p), ImageShape{2, 2, 1}, 2, 2)));
+    BOOST_TEST(p.grad(0, 0) == 1.0);
+    BOOST_TEST(p.grad(0, 1) + p.grad(0, 2) + p.grad(0, 3) == 0.0);
+    BOOST_CHECK_THROW(max_pool2d(t.constant(rnd(1, 4, 1)), ImageShape{2, 2, 1}, 3, 1), std::invalid_argument);
+    BOOST_CHECK_THROW(avg_pool2d(t.constant(rnd(1, 5, 1)), ImageShape{2, 2, 1}, 2, 2), std::invalid_argument);
+    BOOST_CHECK_THROW(flatten(t.constant(rnd(1, 5, 1)), ImageShape{2, 2, 1}), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(image_ops_float32_match_float64) {
+    // A small CNN (conv + ReLU, max pool, conv, average pool, flatten, dense) in both precisions:
+    // loss and every gradient agree to float32 accuracy.
+    const ImageShape in{8, 10, 2};
+    const M x = rnd(4, in.size(), 330), w1 = rnd(4, 9 * 2, 331, 0.4), b1 = rnd(1, 4, 332, 0.1),
+            w2 = rnd(3, 9 * 4, 333, 0.3), b2 = rnd(1, 3, 334, 0.1), wd = rnd(2, 2 * 3 * 3, 335, 0.5),
+            bd = rnd(1, 2, 336);
+    auto run = [&](auto tag) {
+        using T = decltype(tag);
+        auto cast = [](const M& m) {
+            Mat<T> o(m.shape());
+            for (std::size_t i = 0; i < m.size(); ++i) o.data()[i] = T(m.data()[i]);
+            return o;
+        };
+        std::vector<Param<T>> ps;
+        for (const M* m : {&x, &w1, &b1, &w2, &b2, &wd, &bd}) {
+            ps.emplace_back("p", m->shape()[0], m->shape()[1]);
+            ps.back().value = cast(*m);
+        }
+        Tape<T> t;
+        std::vector<Var<T>> v;
+        for (auto& p : ps) v.push_back(t.param(p));
+        const ImageShape c1 = conv2d_shape(in, 4, 3, 1, 1);       // 8 x 10 x 4
+        auto h = conv2d(v[0], in, v[1], v[2], 3, 1, 1, true);
+        const ImageShape p1 = pool2d_shape(c1, 2, 2);             // 4 x 5 x 4
+        h = max_pool2d(h, c1, 2, 2);
+        const ImageShape c2 = conv2d_shape(p1, 3, 3, 1, 0);       // 2 x 3 x 3
+        h = conv2d(h, p1, v[3], v[4], 3, 1, 0, false);
+        const ImageShape p2 = pool2d_shape(c2, 1, 1);
+        h = avg_pool2d(h, c2, 1, 1);
+        (void)p2;
+        h = affine(flatten(h, c2), v[5], v[6]);
+        auto loss = mean(square(h));
+        t.backward(loss);
+        std::vector<double> out{double(loss.item())};
+        for (auto& p : ps)
+            for (T g : p.grad) out.push_back(double(g));
+        return out;
+    };
+    const auto d = run(double{});
+    const auto f = run(float{});
+    BOOST_TEST(rel(d[0], f[0]) < 1e-5);
+    double gmax = 0;
+    for (std::size_t i = 1; i < d.size(); ++i) gmax = std::max(gmax, std::abs(d[i]));
+    for (std::size_t i = 1; i < d.size(); ++i) BOOST_TEST(std::abs(d[i] - f[i]) < 1e-4 * gmax);
+}
 BOOST_AUTO_TEST_CASE(float32_matches_float64) {
     // A composite touching every kernel, in both precisions: values and gradients agree to
     // float32 accuracy.

@@ -398,6 +398,265 @@ BOOST_AUTO_TEST_CASE(alignment_loss_none_and_errors) {
                       std::invalid_argument);
 }
 
+// ---- VICReg, Barlow Twins, SigLIP -----------------------------------------------------------
+
+namespace {
+
+// Column means, centred copy, and covariance with a divisor, in plain loops.
+M centred(const M& z) {
+    M c = z;
+    const std::size_t n = z.shape()[0];
+    for (std::size_t k = 0; k < z.shape()[1]; ++k) {
+        double mu = 0;
+        for (std::size_t i = 0; i < n; ++i) mu += z(i, k) / double(n);
+        for (std::size_t i = 0; i < n; ++i) c(i, k) -= mu;
+    }
+    return c;
+}
+double col_dot(const M& a, std::size_t i, const M& b, std::size_t j) {
+    double s = 0;
+    for (std::size_t r = 0; r < a.shape()[0]; ++r) s += a(r, i) * b(r, j);
+    return s;
+}
+
+double vicreg_direct(const M& z1, const M& z2, double inv, double var, double cov, double gamma) {
+    const std::size_t n = z1.shape()[0], p = z1.shape()[1];
+    double mse = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t k = 0; k < p; ++k) mse += (z1(i, k) - z2(i, k)) * (z1(i, k) - z2(i, k)) / double(n * p);
+    double hinge = 0, off = 0;
+    for (const M* z : {&z1, &z2}) {
+        const M c = centred(*z);
+        for (std::size_t k = 0; k < p; ++k) {
+            const double sd = std::sqrt(col_dot(c, k, c, k) / double(n - 1) + 1e-4);
+            hinge += std::max(0.0, gamma - sd) / double(p) / 2;
+            for (std::size_t l = 0; l < p; ++l)
+                if (l != k) off += std::pow(col_dot(c, k, c, l) / double(n - 1), 2) / double(p);
+        }
+    }
+    return inv * mse + var * hinge + cov * off;
+}
+
+double barlow_direct(const M& z1, const M& z2, double w) {
+    const std::size_t p = z1.shape()[1];
+    const M c1 = centred(z1), c2 = centred(z2);
+    double loss = 0;
+    for (std::size_t i = 0; i < p; ++i)
+        for (std::size_t j = 0; j < p; ++j) {
+            const double r = col_dot(c1, i, c2, j) / std::sqrt(col_dot(c1, i, c1, i) * col_dot(c2, j, c2, j));
+            loss += i == j ? (1 - r) * (1 - r) : w * r * r;
+        }
+    return loss;
+}
+
+double siglip_direct(const M& z1, const M& z2, double t, double b) {
+    const std::size_t n = z1.shape()[0];
+    double loss = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            const double c = dot_rows(z1, i, z2, j) / std::sqrt(dot_rows(z1, i, z1, i) * dot_rows(z2, j, z2, j));
+            const double logit = t * c + b, s = i == j ? 1.0 : -1.0;
+            loss -= std::log(1 / (1 + std::exp(-s * logit)));
+        }
+    return loss / double(n);
+}
+
+M signs_of(std::size_t n) {
+    M s({n, n}, -1.0);
+    for (std::size_t i = 0; i < n; ++i) s(i, i) = 1.0;
+    return s;
+}
+
+M scalar(double v) { return M({1, 1}, v); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(new_losses_through_gradcheck) {
+    // On ordinary inputs and on awkward ones: a large common offset, a batch of two, p = 1, a
+    // constant column (VICReg: its hinge at sqrt(1e-4)), identical rows; gamma on both sides of
+    // the codes' scale so that the hinge is active and inactive; SigLIP's t and b as inputs too.
+    M offset = rnd(6, 3, 105);
+    for (std::size_t i = 0; i < 6; ++i) offset(i, 1) += 50.0;
+    M constant_col = rnd(6, 3, 106);
+    for (std::size_t i = 0; i < 6; ++i) constant_col(i, 2) = 1.5;
+    M same_rows({6, 3});
+    for (std::size_t i = 0; i < 6; ++i)
+        for (std::size_t k = 0; k < 3; ++k) same_rows(i, k) = 0.3 * double(k) - 0.2;
+    struct In {
+        std::string what;
+        M a, b;
+        bool barlow;  // defined for Barlow Twins (no constant coordinate)
+    };
+    const std::vector<In> inputs{
+        {"ordinary", rnd(6, 3, 101), rnd(6, 3, 102), true},        {"scaled", rnd(7, 4, 103, 3.0), rnd(7, 4, 104, 0.2), true},
+        {"offset 50", offset, rnd(6, 3, 107), true},               {"batch of two", rnd(2, 3, 108), rnd(2, 3, 109), true},
+        {"p = 1", rnd(5, 1, 110), rnd(5, 1, 111), true},           {"constant column", constant_col, rnd(6, 3, 112), false},
+        {"identical rows", same_rows, rnd(6, 3, 113), false},
+    };
+    GradcheckOptions loose;  // the offset of 50 costs digits in the central differences
+    loose.rtol = 1e-4;
+    loose.atol = 1e-5;
+    for (const auto& in : inputs) {
+        const GradcheckOptions o = in.what == "offset 50" ? loose : GradcheckOptions{};
+        for (double gamma : {0.3, 1.0, 4.0})
+            check("vicreg gamma " + std::to_string(gamma) + " " + in.what,
+                  [gamma](Tape<double>&, const Vars& v) { return models::vicreg(v[0], v[1], 25.0, 25.0, 1.0, gamma); },
+                  {in.a, in.b}, o);
+        if (in.barlow)
+            for (double w : {5e-3, 0.7})
+                check("barlow_twins " + std::to_string(w) + " " + in.what,
+                      [w](Tape<double>&, const Vars& v) { return models::barlow_twins(v[0], v[1], w); }, {in.a, in.b}, o);
+        if (in.what == "identical rows") continue;  // a zero row has no direction (cosine)
+        const std::size_t n = in.a.shape()[0];
+        auto signs = std::make_shared<M>(signs_of(n));
+        for (double logt : {std::log(10.0), 0.0})
+            for (double b : {-10.0, 1.5})
+                check("siglip " + in.what,
+                      [signs](Tape<double>&, const Vars& v) { return models::siglip(v[0], v[1], v[2], v[3], *signs); },
+                      {in.a, in.b, scalar(logt), scalar(b)}, o);
+    }
+    // through AlignmentLoss
+    const M z1 = rnd(6, 3, 120), z2 = rnd(6, 3, 121);
+    for (const char* name : {"vicreg", "barlow_twins"}) {
+        models::AlignmentLoss<double>::Settings s;
+        s.name = name;
+        auto loss = std::make_shared<models::AlignmentLoss<double>>(s);
+        check(std::string("AlignmentLoss ") + name, [loss](Tape<double>&, const Vars& v) { return (*loss)(v[0], v[1]); }, {z1, z2});
+    }
+}
+
+BOOST_AUTO_TEST_CASE(new_losses_against_direct_formulas) {
+    const std::size_t n = 9, p = 3;
+    const M z1 = rnd(n, p, 130), z2 = rnd(n, p, 131, 0.5);
+    Tape<double> t;
+    auto a = t.constant(z1), b = t.constant(z2);
+    for (double gamma : {0.2, 1.0, 3.0})
+        BOOST_TEST(rel(models::vicreg(a, b, 25.0, 25.0, 1.0, gamma).item(), vicreg_direct(z1, z2, 25, 25, 1, gamma)) < 1e-12);
+    BOOST_TEST(rel(models::vicreg(a, b, 2.0, 0.5, 7.0, 1.0).item(), vicreg_direct(z1, z2, 2, 0.5, 7, 1)) < 1e-12);
+    for (double w : {0.0, 5e-3, 1.0})
+        BOOST_TEST(rel(models::barlow_twins(a, b, w).item(), barlow_direct(z1, z2, w)) < 1e-12);
+    const M signs = signs_of(n);
+    for (double tt : {1.0, 10.0})
+        for (double bb : {-10.0, 0.5}) {
+            const M lt = scalar(std::log(tt)), bm = scalar(bb);
+            BOOST_TEST(rel(models::siglip(a, b, t.constant(lt), t.constant(bm), signs).item(), siglip_direct(z1, z2, tt, bb)) < 1e-12);
+        }
+    // Barlow Twins is invariant to the scale and shift of each code coordinate; VICReg is not
+    M s1 = z1;
+    for (std::size_t i = 0; i < n; ++i) {
+        s1(i, 0) = 3.0 * s1(i, 0) + 2.0;
+        s1(i, 2) *= 0.1;
+    }
+    BOOST_TEST(rel(models::barlow_twins(t.constant(s1), b, 0.3).item(), models::barlow_twins(a, b, 0.3).item()) < 1e-12);
+    BOOST_TEST(rel(models::vicreg(t.constant(s1), b, 25.0, 25.0, 1.0, 1.0).item(), models::vicreg(a, b, 25.0, 25.0, 1.0, 1.0).item()) > 1e-3);
+    // identical whitened codes: Barlow Twins 0; VICReg 0 when gamma is below their scale
+    M w({4, 2}, 0.0);
+    w(0, 0) = w(1, 1) = 2.0;
+    w(2, 0) = w(3, 1) = -2.0;
+    auto wv = t.constant(w);
+    BOOST_TEST(std::abs(models::barlow_twins(wv, wv, 0.5).item()) < 1e-13);
+    BOOST_TEST(std::abs(models::vicreg(wv, wv, 25.0, 25.0, 1.0, 1.0).item()) < 1e-13);
+    // the AlignmentLoss defaults are the official ones, and SigLIP's t, b are its parameters
+    models::AlignmentLoss<double>::Settings s;
+    s.name = "vicreg";
+    BOOST_TEST(rel(models::AlignmentLoss<double>(s)(a, b).item(), vicreg_direct(z1, z2, 25, 25, 1, 1)) < 1e-12);
+    s.name = "barlow_twins";
+    BOOST_TEST(rel(models::AlignmentLoss<double>(s)(a, b).item(), barlow_direct(z1, z2, 5e-3)) < 1e-12);
+    s.name = "siglip";
+    models::AlignmentLoss<double> sig(s);
+    BOOST_TEST(rel(sig(a, b).item(), siglip_direct(z1, z2, 10, -10)) < 1e-12);
+    BOOST_TEST(sig.params().size() == 2u);
+    BOOST_TEST(models::AlignmentLoss<double>(models::AlignmentLoss<double>::Settings{}).params().empty());
+    sig.params()[0]->value(0, 0) = std::log(3.0);
+    sig.params()[1]->value(0, 0) = 0.25;
+    t.reset();
+    a = t.constant(z1);
+    b = t.constant(z2);
+    BOOST_TEST(rel(sig(a, b).item(), siglip_direct(z1, z2, 3, 0.25)) < 1e-12);
+    models::AlignmentLoss<double> again(sig.current_settings());
+    BOOST_TEST(rel(again(a, b).item(), siglip_direct(z1, z2, 3, 0.25)) < 1e-12);
+    // errors: one line each
+    BOOST_CHECK_THROW(models::vicreg(t.constant(M({1, 2}, 0.0)), t.constant(M({1, 2}, 0.0)), 1.0, 1.0, 1.0, 1.0),
+                      std::invalid_argument);
+    BOOST_CHECK_THROW(models::barlow_twins(a, t.constant(M({n, 2}, 0.0)), 0.1), std::invalid_argument);
+    BOOST_CHECK_THROW(models::siglip(a, b, t.constant(scalar(0)), t.constant(scalar(0)), signs_of(n - 1)), std::invalid_argument);
+    s.siglip_temperature = 0;
+    BOOST_CHECK_THROW(models::AlignmentLoss<double>{s}, std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(new_losses_float32_match_float64) {
+    // values and gradients of the three losses in float32 against float64
+    const std::size_t n = 16, p = 4;
+    const M z1 = rnd(n, p, 140), z2 = rnd(n, p, 141);
+    for (const char* name : {"vicreg", "barlow_twins", "siglip"}) {
+        auto run = [&](auto tag, std::vector<double>& grad) {
+            using T = decltype(tag);
+            Param<T> a("a", n, p), b("b", n, p);
+            for (std::size_t i = 0; i < z1.size(); ++i) {
+                a.value.data()[i] = T(z1.data()[i]);
+                b.value.data()[i] = T(z2.data()[i]);
+            }
+            typename models::AlignmentLoss<T>::Settings s;
+            s.name = name;
+            models::AlignmentLoss<T> loss(s);
+            Tape<T> t;
+            auto L = loss(t.param(a), t.param(b));
+            t.backward(L);
+            grad.clear();
+            for (std::size_t i = 0; i < a.grad.size(); ++i) grad.push_back(double(a.grad.data()[i]));
+            for (std::size_t i = 0; i < b.grad.size(); ++i) grad.push_back(double(b.grad.data()[i]));
+            for (auto* q : loss.params()) grad.push_back(double(q->grad(0, 0)));
+            return double(L.item());
+        };
+        std::vector<double> g64, g32;
+        const double v64 = run(double{}, g64), v32 = run(float{}, g32);
+        BOOST_TEST(rel(v64, v32) < 2e-5, name);
+        double gmax = 0, err = 0;
+        for (std::size_t i = 0; i < g64.size(); ++i) {
+            gmax = std::max(gmax, std::abs(g64[i]));
+            err = std::max(err, std::abs(g64[i] - g32[i]));
+        }
+        BOOST_TEST(err <= 1e-4 * gmax, name << ": float32 gradient off by " << err << " (largest " << gmax << ")");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(siglip_trains_its_temperature_and_bias) {
+    // The trainer holds SigLIP's t and b among its parameters: the optimiser moves them, and a
+    // full-batch L-BFGS polish (which sees the same parameter list) lowers the loss further.
+    const std::size_t n = 64, d = 5, p = 2;
+    const M x1 = rnd(n, d, 150), x2n = rnd(n, d, 151, 0.3);
+    M x2 = x2n;
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t k = 0; k < d; ++k) x2(i, k) += x1(i, k);
+    for (int threads : {1, 2}) {
+        models::TrainerSpec<double> ts;
+        ts.enc1.in_dim = ts.enc2.in_dim = d;
+        ts.enc1.out_dim = ts.enc2.out_dim = p;
+        ts.alignment.name = "siglip";
+        ts.batch = 16;
+        ts.lr = 0.05;
+        ts.threads = threads;
+        models::TrainData<double> td;
+        td.x1 = &x1;
+        td.x2 = &x2;
+        models::Trainer<double> tr(ts, td);
+        BOOST_TEST(tr.params().size() == 4u);  // W1, W2, log t, b
+        const double logt0 = std::log(10.0);
+        const double before = tr.full_loss_value();
+        const models::FitReport rep = tr.fit(200);
+        BOOST_TEST(rep.status == "ok");
+        const auto cur = tr.alignment().current_settings();
+        BOOST_TEST(std::abs(std::log(cur.siglip_temperature) - logt0) > 1e-3);
+        BOOST_TEST(std::abs(cur.siglip_bias + 10.0) > 1e-3);
+        const double after = tr.full_loss_value();
+        BOOST_TEST(after < before);
+        models::PolishOptions po;
+        po.max_evals = 50;
+        const models::PolishReport pr = tr.polish(po);
+        BOOST_TEST(pr.final_loss <= after);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(both_encoders_through_gradcheck) {
     // The input gradient through the harness, and every parameter against central differences
     // of the same scalar (the harness only perturbs its own leaves).
@@ -575,6 +834,22 @@ BOOST_AUTO_TEST_CASE(encoder_shapes_and_structure) {
     spec.activation = "relu";
     spec.kind = "resnet";
     BOOST_CHECK_THROW(models::make_encoder<double>(spec, rng), std::invalid_argument);
+    // every registry entry builds its encoder, and says rightly whether it is a linear map z = W x
+    // (a map with a bias or a nonlinearity fails additivity: f(x + y) = f(x) + f(y))
+    const M y = rnd(3, 5, 4);
+    for (const auto& e : models::encoders()) {
+        spec.kind = e.name;
+        auto enc = models::make_encoder<double>(spec, rng);
+        Tape<double> t2;
+        const M fx = enc->forward(t2, t2.constant(x)).value();
+        const M fy = enc->forward(t2, t2.constant(y)).value();
+        const M fxy = enc->forward(t2, t2.constant(M(x + y))).value();
+        double worst = 0;
+        for (std::size_t i = 0; i < fx.size(); ++i)
+            worst = std::max(worst, std::abs(fxy.data()[i] - fx.data()[i] - fy.data()[i]));
+        BOOST_TEST((worst < 1e-12) == e.linear, e.name << ": " << worst);
+        BOOST_TEST((enc->linear_weight() != nullptr) == e.linear, e.name);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(initialisation_is_seeded_and_thread_independent) {
@@ -663,7 +938,7 @@ void zero_allocation_step() {
     ts.enc2.hidden = {10};
     ts.lr = T(1e-2);
     ts.clip = T(100);  // with clipping
-    for (const char* loss : {"infonce", "cca", "spectral"}) {
+    for (const char* loss : {"infonce", "cca", "spectral", "vicreg", "barlow_twins", "siglip"}) {
         ts.alignment.name = loss;
         zero_allocation_steps(ts, loss);
     }
@@ -687,6 +962,25 @@ void zero_allocation_step() {
     zero_allocation_steps(ts, "infonce + classification head");
     ts.threads = 2;
     zero_allocation_steps(ts, "infonce + classification head, two threads");
+    // convolutional encoders (conv + ReLU, max or average pooling, flatten, dense): one channel
+    // on one side, two on the other, strides 1 and 2
+    models::TrainerSpec<T> cs = ts;
+    cs.enc1 = models::EncoderSpec{};
+    cs.enc1.kind = "cnn";
+    cs.enc1.image_height = 6, cs.enc1.image_width = 8, cs.enc1.image_channels = 1;
+    cs.enc1.in_dim = 48;
+    cs.enc1.out_dim = 4;
+    cs.enc1.cnn_channels = {4, 6};
+    cs.enc1.cnn_kernels = {3, 3};
+    cs.enc1.cnn_strides = {1, 2};
+    cs.enc2 = cs.enc1;
+    cs.enc2.image_height = 5, cs.enc2.image_width = 6, cs.enc2.image_channels = 2;
+    cs.enc2.in_dim = 60;
+    cs.enc2.pooling = "avg";
+    for (int threads : {1, 2}) {
+        cs.threads = threads;
+        zero_allocation_steps(cs, threads == 1 ? "cnn encoders + classification head" : "cnn encoders, two threads");
+    }
 }
 
 BOOST_AUTO_TEST_CASE(training_step_allocates_nothing_after_warmup) {

@@ -27,6 +27,7 @@
 #include "sim/data/fashion_mnist.hpp"
 #include "sim/data/idx.hpp"
 #include "sim/data/samples.hpp"
+#include "sim/run/probe_knn.hpp"
 #include "sim/run/probe_logistic.hpp"
 #include "sim/run/real.hpp"
 #include "sim/run/run.hpp"
@@ -581,6 +582,85 @@ BOOST_AUTO_TEST_CASE(logistic_probe_reaches_the_bayes_accuracy_on_gaussian_class
         BOOST_TEST_MESSAGE("seed " << seed << ": probe " << r.accuracy[0] << " Bayes " << bayes);
         BOOST_TEST(std::abs(r.accuracy[0] - bayes) < 0.01, "seed " << seed << ": probe " << r.accuracy[0] << " Bayes " << bayes);
     }
+}
+
+BOOST_AUTO_TEST_CASE(knn_probe_reads_hidden_classes_that_the_linear_probe_misses) {
+    // Classes as rings around the origin (the band of the radius, 3 classes of equal mass) in
+    // 2 dimensions plus 2 noise columns: no affine rule reads them (the logistic probe stays near
+    // the commonest class), the kNN probe reads them; labels independent of X stay at chance.
+    // Every seed, with margins of several standard errors.
+    for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+        ad::Rng rng(700 + seed);
+        auto draw = [&](std::size_t n, ad::Mat<double>& X, std::vector<int>& y, std::vector<int>& noise) {
+            X.resize(ad::Shape{n, 4});
+            y.resize(n);
+            noise.resize(n);
+            for (std::size_t i = 0; i < n; ++i) {
+                for (std::size_t j = 0; j < 4; ++j) X(i, j) = ad::normal(rng);
+                const double r2 = X(i, 0) * X(i, 0) + X(i, 1) * X(i, 1);  // chi-square(2): P(r2 < t) = 1 - exp(-t / 2)
+                y[i] = r2 < 2 * std::log(1.5) ? 0 : (r2 < 2 * std::log(3.0) ? 1 : 2);
+                noise[i] = static_cast<int>(rng() % 3);
+            }
+        };
+        ad::Mat<double> Xtr, Xte;
+        std::vector<int> ytr, yte, ntr, nte;
+        draw(4000, Xtr, ytr, ntr);
+        draw(2000, Xte, yte, nte);
+        const auto knn = sim::knn_probe(Xtr, {ytr, ntr}, Xte, {yte, nte}, 3);
+        const auto lin = sim::logistic_probe(Xtr, {ytr}, Xte, {yte}, 3);
+        const double se = std::sqrt(0.25 / 2000);
+        BOOST_TEST(knn[0] > 0.8, "seed " << seed << ": kNN " << knn[0]);
+        BOOST_TEST(lin.accuracy[0] < 0.45, "seed " << seed << ": logistic " << lin.accuracy[0]);
+        BOOST_TEST(std::abs(knn[1] - 1.0 / 3) < 5 * se, "seed " << seed << ": kNN on noise " << knn[1]);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(knn_probe_equals_brute_force_voting) {
+    // Against a direct implementation: standardise, sort all distances, vote among the k nearest
+    // (ties between classes to the smaller total distance); several k, odd and even.
+    ad::Rng rng(77);
+    const std::size_t n = 300, m = 120, d = 3, K = 4;
+    ad::Mat<double> Xtr({n, d}), Xte({m, d});
+    for (auto& v : Xtr) v = 2.0 * ad::normal(rng) + 1.0;
+    for (auto& v : Xte) v = 2.0 * ad::normal(rng) + 1.0;
+    std::vector<int> ytr(n), yte(m);
+    for (std::size_t i = 0; i < n; ++i) ytr[i] = (Xtr(i, 0) > 1.0) + 2 * (Xtr(i, 1) * Xtr(i, 2) > 1.0);
+    for (std::size_t i = 0; i < m; ++i) yte[i] = (Xte(i, 0) > 1.0) + 2 * (Xte(i, 1) * Xte(i, 2) > 1.0);
+    std::vector<double> mu(d, 0), sd(d, 0);
+    for (std::size_t j = 0; j < d; ++j) {
+        for (std::size_t i = 0; i < n; ++i) mu[j] += Xtr(i, j) / double(n);
+        for (std::size_t i = 0; i < n; ++i) sd[j] += (Xtr(i, j) - mu[j]) * (Xtr(i, j) - mu[j]) / double(n);
+        sd[j] = std::sqrt(sd[j]);
+    }
+    for (std::size_t k : {1, 4, 7, 20}) {
+        std::size_t hit = 0;
+        for (std::size_t q = 0; q < m; ++q) {
+            std::vector<std::pair<double, std::size_t>> dist;
+            for (std::size_t i = 0; i < n; ++i) {
+                double s = 0;
+                for (std::size_t j = 0; j < d; ++j) {
+                    const double a = (Xte(q, j) - mu[j]) / sd[j], b = (Xtr(i, j) - mu[j]) / sd[j];
+                    s += (a - b) * (a - b);
+                }
+                dist.push_back({s, i});
+            }
+            std::sort(dist.begin(), dist.end());
+            std::vector<double> votes(K, 0), tot(K, 0);
+            for (std::size_t j = 0; j < k; ++j) {
+                votes[std::size_t(ytr[dist[j].second])] += 1;
+                tot[std::size_t(ytr[dist[j].second])] += dist[j].first;
+            }
+            std::size_t best = 0;
+            for (std::size_t c = 1; c < K; ++c)
+                if (votes[c] > votes[best] || (votes[c] == votes[best] && votes[c] > 0 && tot[c] < tot[best])) best = c;
+            hit += int(best) == yte[q];
+        }
+        const auto acc = sim::knn_probe(Xtr, {ytr}, Xte, {yte}, K, k);
+        BOOST_TEST(acc[0] == double(hit) / double(m), "k = " << k);
+    }
+    BOOST_CHECK_THROW(sim::knn_probe(Xtr, {ytr}, Xte, {yte}, K, 0), std::invalid_argument);
+    BOOST_CHECK_THROW(sim::knn_probe(Xtr, {ytr}, Xte, {yte}, K, n + 1), std::invalid_argument);
+    BOOST_CHECK_THROW(sim::knn_probe(Xtr, {ytr}, Xte, {yte}, 2), std::invalid_argument);  // labels out of range
 }
 
 BOOST_AUTO_TEST_CASE(logistic_probe_separates_separable_classes_and_stays_at_chance_on_noise) {

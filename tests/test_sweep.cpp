@@ -19,6 +19,7 @@
 
 #include "sim/sweep/grid.hpp"
 #include "sim/plot/plot.hpp"
+#include "sim/plot/figure.hpp"
 #include "sim/run/analytic.hpp"
 #include "sim/sweep/results.hpp"
 #include "sim/run/run.hpp"
@@ -473,6 +474,146 @@ BOOST_AUTO_TEST_CASE(resume_after_interruptions) {
         BOOST_TEST(slurp(path) == before);
     }
     fs::remove_all(dir);
+}
+
+// A results directory written before a column existed (here: results.csv without polish_evals and
+// learned_population_r2, and without the rows of its last cell, as an older alignsim cut short
+// leaves it) still resumes and plots: only the missing cell runs, the old rows read the missing
+// columns as absent (empty), every other field is kept as it was, and the new rows have them all.
+BOOST_AUTO_TEST_CASE(an_older_results_directory_resumes_and_plots) {
+    const std::string ref = reference_dir();
+    const std::string dir = tmpdir("older");
+    fs::copy(ref, dir);
+    fs::remove(dir + "/.sweep.lock");
+    const auto full = sim::read_csv(ref + "/results.csv");
+    const std::set<std::string> gone{"polish_evals", "learned_population_r2"};
+    {
+        std::vector<std::string> head;
+        for (const auto& h : full.header)
+            if (!gone.count(h)) head.push_back(h);
+        std::string text = sim::csv_line(head);
+        for (const auto& r : full.rows) {
+            if (r[0] == "11") continue;
+            std::vector<std::string> f;
+            for (std::size_t i = 0; i < r.size(); ++i)
+                if (!gone.count(full.header[i])) f.push_back(r[i]);
+            text += sim::csv_line(f);
+        }
+        std::ofstream(dir + "/results.csv", std::ios::binary | std::ios::trunc) << text;
+    }
+    // plot reads it as it is, the missing columns absent
+    const sim::figures::Data before = sim::figures::load(dir);
+    BOOST_TEST(!before.present[11]);
+    BOOST_TEST(before.present[10]);
+    Counted c;
+    const auto s = sweep(spec_of(kGrid), dir, 1, c.fn());
+    BOOST_TEST(c.calls.load() == 1);
+    BOOST_TEST(s.complete);
+    const auto now = comparable(dir), want = comparable(ref);
+    BOOST_REQUIRE(now.size() == want.size());
+    BOOST_TEST((now[0] == want[0]));  // this version's header
+    for (std::size_t i = 1; i < now.size(); ++i)
+        for (std::size_t k = 0; k < want[0].size(); ++k) {
+            const bool old_row = want[i][0] != "11";
+            if (old_row && gone.count(want[0][k])) BOOST_TEST(now[i][k].empty(), "row " << i << " " << want[0][k]);
+            else BOOST_TEST(now[i][k] == want[i][k], "row " << i << " " << want[0][k]);
+        }
+    const sim::figures::Data after = sim::figures::load(dir);
+    for (std::size_t id = 0; id < 12; ++id) BOOST_TEST(after.present[id]);
+    const sim::PlotReport rep = sim::make_figures(dir, tmpdir("older_figs"), false);
+    BOOST_TEST(rep.drawn.size() == 3u);
+    fs::remove_all(dir);
+}
+
+// results.csv and history.csv read back field by field: a byte order mark and CRLF line ends are
+// read as what they hold; a partial number, a wrong type, a short row or a repeated or unknown
+// column is refused in one line naming the file, the line and the column; a last line cut short
+// (a crash) is left out, and plot says so.
+BOOST_AUTO_TEST_CASE(results_files_are_read_field_by_field) {
+    const std::string ref = reference_dir();
+    const std::string text = slurp(ref + "/results.csv"), htext = slurp(ref + "/history.csv");
+    const sim::figures::Data good = sim::figures::load(ref);
+    auto with = [&](const std::string& name, const std::string& results, const std::string& history) {
+        const std::string dir = tmpdir("fields_" + name);
+        fs::copy(ref, dir);
+        std::ofstream(dir + "/results.csv", std::ios::binary | std::ios::trunc) << results;
+        std::ofstream(dir + "/history.csv", std::ios::binary | std::ios::trunc) << history;
+        return dir;
+    };
+    auto refused = [&](const std::string& dir, const std::string& file, const std::string& where) {
+        std::string err;
+        try {
+            (void)sim::figures::load(dir);
+        } catch (const ConfigError& e) {
+            err = e.what();
+        }
+        BOOST_TEST(one_line(err), dir);
+        BOOST_TEST(err.find(file + ":" + where) != std::string::npos, err);
+        return err;
+    };
+    auto same_learned = [&](const sim::figures::Data& d) {
+        for (std::size_t id = 0; id < 12; ++id)
+            for (std::size_t s = 0; s < good.learned[id].size(); ++s)
+                BOOST_REQUIRE(d.learned[id][s] == good.learned[id][s]);
+    };
+    // a BOM and CRLF: read as the file without them
+    {
+        std::string crlf;
+        for (char ch : text) crlf += ch == '\n' ? std::string("\r\n") : std::string(1, ch);
+        const auto d = sim::figures::load(with("bom", "\xEF\xBB\xBF" + crlf, htext));
+        same_learned(d);
+        BOOST_TEST(d.notes.empty());
+        BOOST_TEST(d.history[3].size() == good.history[3].size());
+    }
+    // a partial number, a wrong type, a short row: refused, naming line and column
+    const auto lines = [&] {
+        std::vector<std::string> l;
+        std::istringstream is(text);
+        for (std::string x; std::getline(is, x);) l.push_back(x + "\n");
+        return l;
+    }();
+    auto edited = [&](std::size_t line, const std::string& column, const std::string& value) {
+        const auto head = sim::csv_split(lines[0].substr(0, lines[0].size() - 1));
+        auto f = sim::csv_split(lines[line - 1].substr(0, lines[line - 1].size() - 1));
+        f[static_cast<std::size_t>(std::find(head.begin(), head.end(), column) - head.begin())] = value;
+        std::string t;
+        for (std::size_t i = 0; i < lines.size(); ++i) t += i == line - 1 ? sim::csv_line(f) : lines[i];
+        return t;
+    };
+    BOOST_TEST(refused(with("partial", edited(5, "cka", "1x2"), htext), "results.csv", "5: column 'cka'").find("1x2") !=
+               std::string::npos);
+    refused(with("steps", edited(7, "steps", "60.5"), htext), "results.csv", "7: column 'steps'");
+    refused(with("seed", edited(3, "seed", "-3"), htext), "results.csv", "3: column 'seed'");
+    refused(with("space", edited(4, "learned_r2", " 0.5"), htext), "results.csv", "4: column 'learned_r2'");
+    {  // a short row in the middle is refused; as the last line (a cut line a tool ended with '\n') it is left out
+        std::string mid;
+        for (std::size_t i = 0; i < lines.size(); ++i) mid += i == 3 ? std::string("3,main\n") : lines[i];
+        refused(with("short", mid, htext), "results.csv", "4: 2 fields");
+        const auto d = sim::figures::load(with("short_last", text + "3,main\n", htext));
+        BOOST_REQUIRE(d.notes.size() == 1u);
+        BOOST_TEST(d.notes[0].find("line " + std::to_string(lines.size() + 1) + " is cut short") != std::string::npos, d.notes[0]);
+        for (std::size_t id = 0; id < 12; ++id) BOOST_TEST(d.learned[id] == good.learned[id]);
+    }
+    refused(with("unknown", "x" + text, htext), "results.csv", "1: other columns");
+    {  // history.csv too: its step column of line 2
+        const std::size_t nl1 = htext.find('\n'), nl2 = htext.find('\n', nl1 + 1);
+        const auto head = sim::csv_split(htext.substr(0, nl1));
+        auto f = sim::csv_split(htext.substr(nl1 + 1, nl2 - nl1 - 1));
+        f[static_cast<std::size_t>(std::find(head.begin(), head.end(), "step") - head.begin())] = "1y";
+        const std::string bad = htext.substr(0, nl1 + 1) + sim::csv_line(f) + htext.substr(nl2 + 1);
+        refused(with("hist", text, bad), "history.csv", "2: column 'step'");
+    }
+    // a cut last line: the complete rows before it, and a note that says so
+    {
+        const std::string cut = text.substr(0, text.size() - 20);
+        const auto d = sim::figures::load(with("cut", cut, htext));
+        BOOST_REQUIRE(d.notes.size() == 1u);
+        BOOST_TEST(d.notes[0].find("results.csv': line " + std::to_string(lines.size()) + " is cut short") != std::string::npos,
+                   d.notes[0]);
+        BOOST_TEST(d.present[11]);  // its other rows are whole
+        BOOST_TEST(std::isnan(d.learned[11][static_cast<std::size_t>(sim::figures::slot_of("u2", true))]));
+        for (std::size_t id = 0; id < 11; ++id) BOOST_TEST(d.learned[id] == good.learned[id]);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(history_file_and_status_counts) {

@@ -11,6 +11,8 @@ enum class ClosedForm {
     regression,    // E|W1 x1 - W2 x2|^2 to a frozen target encoder W2
     cca,           // canonical correlation analysis (whitened codes)
     spectral,      // spectral contrastive (HaoChen et al. 2021)
+    vicreg,        // VICReg: a numerical optimum in moment space (theory/second_moment.hpp)
+    barlow_twins,  // Barlow Twins: likewise
 };
 
 // The name of a closed form as theory/'s functions take it (aligned_encoder, alignment_loss):
@@ -20,6 +22,8 @@ inline const char* closed_form_name(ClosedForm f) {
         case ClosedForm::regression: return "regression";
         case ClosedForm::cca: return "cca";
         case ClosedForm::spectral: return "spectral";
+        case ClosedForm::vicreg: return "vicreg";
+        case ClosedForm::barlow_twins: return "barlow_twins";
         default: return "";
     }
 }

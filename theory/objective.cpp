@@ -72,6 +72,12 @@ double alignment_value(const Moments& mo, const ObjectiveSpec& s, const Objectiv
         case ClosedForm::regression: return alignment_loss(mo, "regression", x.W1, s.W2);
         case ClosedForm::cca: return cca_penalised_loss(mo, x.W1, x.W2, s.cca_penalty);
         case ClosedForm::spectral: return alignment_loss(mo, "spectral", x.W1, x.W2);
+        case ClosedForm::vicreg:
+        case ClosedForm::barlow_twins: {
+            SecondMomentLoss l = s.second_moment;
+            l.name = closed_form_name(s.form);
+            return second_moment_loss(mo, l, x.W1, x.W2);
+        }
         case ClosedForm::no_alignment: return 0.0;
         case ClosedForm::none: break;
     }
@@ -215,14 +221,16 @@ std::string no_closed_form_reason(const ObjectiveSpec& s) {
     if (s.form == ClosedForm::spectral && s.spectral_centering != "none" && s.spectral_centering != "batch")
         throw std::invalid_argument("theory: unknown spectral centering '" + s.spectral_centering + "' (expected none or batch)");
     if (s.form == ClosedForm::none) return "the " + s.loss_title + " loss has no closed-form optimum";
-    if (s.task >= 0 && (s.form == ClosedForm::cca || s.form == ClosedForm::spectral))
+    if (s.task >= 0 && (s.form == ClosedForm::cca || s.form == ClosedForm::spectral || s.form == ClosedForm::vicreg ||
+                        s.form == ClosedForm::barlow_twins))
         return "a task added to " + s.loss + " alignment has no closed-form optimum (only the regression trade-off has one)";
     if (s.form == ClosedForm::no_alignment && s.task < 0) return "nothing is trained (no alignment and no task)";
     return "";
 }
 
 bool objective_is_centred(const ObjectiveSpec& s) {
-    return s.form == ClosedForm::cca || (s.form == ClosedForm::spectral && s.spectral_centering == "batch");
+    return s.form == ClosedForm::cca || (s.form == ClosedForm::spectral && s.spectral_centering == "batch") ||
+           s.form == ClosedForm::vicreg || s.form == ClosedForm::barlow_twins;
 }
 
 double objective_value(const Moments& mo, const ObjectiveSpec& s, const ObjectiveParams& x) {
@@ -260,6 +268,16 @@ ObjectiveOptimum objective_optimum(const Moments& mo, const ObjectiveSpec& s) {
         o.at.W1 = c.W1;
         o.at.W2 = c.W2;
         o.value = c.value;
+        return o;
+    }
+    if (s.form == ClosedForm::vicreg || s.form == ClosedForm::barlow_twins) {
+        SecondMomentLoss l = s.second_moment;
+        l.name = closed_form_name(s.form);
+        const SecondMomentOptimum so = second_moment_optimum(mo, s.p, l);
+        o.at.W1 = so.W1;
+        o.at.W2 = so.W2;
+        o.value = so.value;
+        o.method = so.method;
         return o;
     }
     if (s.form == ClosedForm::spectral) {

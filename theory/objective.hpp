@@ -10,6 +10,7 @@
 
 #include "theory/forms.hpp"
 #include "theory/model.hpp"
+#include "theory/second_moment.hpp"
 
 namespace theory {
 
@@ -70,6 +71,9 @@ struct ObjectiveSpec {
     double lambda = 1;               // task + lambda * alignment (used when there is a task)
     double cca_penalty = 1;          // c of the cca loss
     std::string spectral_centering = "none";  // spectral: "none" (HaoChen et al.) | "batch" (centred codes)
+    // vicreg | barlow_twins: the loss's weights, and the set the moments are of (its size and
+    // column means, theory/second_moment.hpp; n = 0 and no means: the population)
+    SecondMomentLoss second_moment;
     int p = 0;                       // representation dimension
     Mat W2;                          // the frozen target encoder of regression alignment (p x d2)
 };
@@ -82,7 +86,7 @@ struct ObjectiveParams {
 // form is ClosedForm::none has none (never an error).
 std::string no_closed_form_reason(const ObjectiveSpec& spec);
 // Whether the objective as trained is a function of batch covariances (cca; spectral with
-// centring "batch"): then objective_value and objective_optimum take the centred sample moments
+// centring "batch"; vicreg and barlow_twins, vicreg with spec.second_moment's means): then objective_value and objective_optimum take the centred sample moments
 // (sample_moments(..., true)), otherwise the uncentred ones.
 bool objective_is_centred(const ObjectiveSpec& spec);
 // The objective at given parameters, from moments (centred or not, objective_is_centred):
@@ -96,6 +100,7 @@ struct ObjectiveOptimum {
     double value = 0;
     ObjectiveParams at;     // an optimiser (W2 = spec.W2 for regression)
     bool attained = true;   // false: an infimum approached within 1e-10 (see tradeoff_optimum)
+    std::string method;     // vicreg, barlow_twins: how the numerical optimum was obtained
 };
 // Throws std::invalid_argument when no_closed_form_reason(spec) is not empty.
 ObjectiveOptimum objective_optimum(const Moments& mo, const ObjectiveSpec& spec);

@@ -97,7 +97,7 @@ std::vector<KeySpec> with_bounds(std::vector<KeySpec> s) {
         {"objective.temperature", {1e6, "the similarities / temperature must stay finite"}},
         {"objective.lambda", {1e12, "task + lambda x alignment must stay finite in float32"}},
         {"objective.cca_penalty", {1e12, "the loss must stay finite in float32"}},
-        {"train.lr", {1e6, "larger steps overflow the parameters"}},
+        {"train.lr", {1e300, "a finite rate; a step too large for the parameters ends the run diverged, a status, not a crash"}},
         {"train.steps", {1000000000, "a billion steps take weeks"}},
         {"train.batch", {1000000000, "at most data.n_train anyway"}},
         {"train.weight_decay", {1e6, "larger decays overflow the parameters"}},
@@ -157,11 +157,15 @@ const std::vector<KeySpec>& schema() {
         {"data.slope", Kind::Float, 0.2, "nonlinear model: leaky-ReLU negative slope, in (0, 1]", {}},
         // model: the encoders
         {"model.dim", Kind::Int, I(2), "p: dimension of the representations z1, z2", {}},
-        {"model.encoder", Kind::String, std::string("linear"), "encoder: linear or mlp", {"linear", "mlp"}},
+        {"model.encoder", Kind::String, std::string("linear"), "encoder: linear, mlp, or cnn (convolutional, data.kind = fashion_mnist only: each modality as a 20 x 40 image)", models::encoder_names()},
         {"model.hidden", Kind::IntList, IL{64, 64}, "MLP hidden widths", {}},
         {"model.activation", Kind::String, std::string("relu"), "MLP activation", {"relu", "leaky_relu", "tanh", "sigmoid", "softplus"}},
+        {"model.cnn_channels", Kind::IntList, IL{16, 32}, "cnn: filters of each convolution layer (each followed by a ReLU and the pooling; then a dense layer to model.dim)", {}},
+        {"model.cnn_kernels", Kind::IntList, IL{5, 3}, "cnn: kernel size of each convolution layer (zero padding kernel / 2)", {}},
+        {"model.cnn_strides", Kind::IntList, IL{1, 1}, "cnn: stride of each convolution layer", {}},
+        {"model.cnn_pooling", Kind::String, std::string("max"), "cnn: 2 x 2 pooling of stride 2 after each convolution layer while the image is at least 2 x 2: max, avg or none", {"max", "avg", "none"}},
         // objective: alignment + task
-        {"objective.alignment", Kind::String, std::string("infonce"), "alignment loss", models::alignment_loss_names()},
+        {"objective.alignment", Kind::String, std::string("infonce"), "alignment loss: infonce (CLIP), regression (to a frozen encoder), cca, spectral, vicreg, barlow_twins, siglip, or none", models::alignment_loss_names()},
         {"objective.temperature", Kind::Float, 0.1, "InfoNCE temperature tau", {}},
         {"objective.similarity", Kind::String, std::string("cosine"), "InfoNCE similarity", {"cosine", "dot"}},
         {"objective.target_encoder", Kind::String, std::string("cca"), "frozen W2 of regression alignment and of the trade-off", {"cca", "random"}},
@@ -169,6 +173,13 @@ const std::vector<KeySpec>& schema() {
         {"objective.lambda", Kind::Float, 1.0, "weight of the alignment loss: task + lambda * alignment", {}},
         {"objective.cca_penalty", Kind::Float, 1.0, "weight of the whitening penalty of the cca loss (the batch covariance's distance to I)", {}},
         {"objective.spectral_centering", Kind::String, std::string("none"), "spectral loss on raw codes (none: HaoChen et al.; with a bias the constant takes one of the p dimensions) or on batch-centred codes (batch)", {"none", "batch"}},
+        {"objective.vicreg_invariance", Kind::Float, 25.0, "VICReg: weight of the invariance term (mean squared difference of the codes)", {}},
+        {"objective.vicreg_variance", Kind::Float, 25.0, "VICReg: weight of the variance hinge (mean of relu(gamma - std) per code coordinate)", {}},
+        {"objective.vicreg_covariance", Kind::Float, 1.0, "VICReg: weight of the covariance term (squared off-diagonal batch covariances / p)", {}},
+        {"objective.vicreg_gamma", Kind::Float, 1.0, "VICReg: target standard deviation gamma of the variance hinge", {}},
+        {"objective.barlow_offdiag", Kind::Float, 5e-3, "Barlow Twins: weight of the off-diagonal cross-correlations (the diagonal is pushed to 1 with weight 1)", {}},
+        {"objective.siglip_temperature", Kind::Float, 10.0, "SigLIP: initial temperature t of the logits t cos(z1_i, z2_j) + b (learned, as log t)", {}},
+        {"objective.siglip_bias", Kind::Float, -10.0, "SigLIP: initial bias b of the logits (learned)", {}},
         // train
         {"train.optimizer", Kind::String, std::string("adam"), "optimiser", {"sgd", "adam", "adamw"}},
         {"train.lr", Kind::Float, 0.01, "learning rate", {}},
@@ -613,10 +624,36 @@ void Config::validate() const {
     }
     for (I w : ilist("model.hidden"))
         if (w < 1) fail("'model.hidden' widths must be at least 1");
-    if (s("model.encoder") == "mlp" && ilist("model.hidden").empty()) fail("'model.hidden' is empty for an mlp encoder");
+    if (models::encoder(s("model.encoder")).hidden_layers && ilist("model.hidden").empty()) fail("'model.hidden' is empty for an mlp encoder");
+    for (const char* key : {"model.cnn_channels", "model.cnn_kernels", "model.cnn_strides"})
+        for (I v : ilist(key))
+            if (v < 1 || v > 4096) fail("'" + std::string(key) + "' entries must be in 1..4096, got " + std::to_string(v));
+    if (s("model.encoder") == "cnn") {
+        if (!fashion) fail("'model.encoder' = cnn needs image data: data.kind = \"fashion_mnist\"");
+        const std::size_t L = ilist("model.cnn_channels").size();
+        if (L == 0) fail("'model.cnn_channels' is empty for a cnn encoder");
+        if (ilist("model.cnn_kernels").size() != L || ilist("model.cnn_strides").size() != L)
+            fail("'model.cnn_channels', 'model.cnn_kernels' and 'model.cnn_strides' must have the same length");
+        I h = static_cast<I>(kFashionMnistHeight), w = static_cast<I>(kFashionMnistWidth);
+        for (std::size_t l = 0; l < L; ++l) {
+            const I k = ilist("model.cnn_kernels")[l], st = ilist("model.cnn_strides")[l], pad = k / 2;
+            if (h + 2 * pad < k || w + 2 * pad < k)
+                fail("'model.cnn_kernels': layer " + std::to_string(l + 1) + "'s " + std::to_string(k) + " x " +
+                     std::to_string(k) + " kernel does not fit its " + std::to_string(h) + " x " + std::to_string(w) + " input");
+            h = (h + 2 * pad - k) / st + 1;
+            w = (w + 2 * pad - k) / st + 1;
+            if (s("model.cnn_pooling") != "none" && h >= 2 && w >= 2) h /= 2, w /= 2;
+        }
+    }
     num_range("objective.temperature", 0, inf, true);
     num_range("objective.lambda", 0, inf, false);
     num_range("objective.cca_penalty", 0, inf, false);
+    num_range("objective.vicreg_invariance", 0, inf, false);
+    num_range("objective.vicreg_variance", 0, inf, false);
+    num_range("objective.vicreg_covariance", 0, inf, false);
+    num_range("objective.vicreg_gamma", 0, inf, true);
+    num_range("objective.barlow_offdiag", 0, inf, false);
+    num_range("objective.siglip_temperature", 0, inf, true);
     num_range("train.lr", 0, inf, true);
     pos_int("train.steps", 0);
     pos_int("train.batch", 2);

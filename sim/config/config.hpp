@@ -108,6 +108,8 @@ theory::DataSpec data_spec(const Config& c);
 // each modality (two 20 x 20 panels, sim/data/fashion_mnist.hpp).
 inline constexpr const char* kFashionMnistPath = "/usr/share/datasets/fashion-mnist";
 inline constexpr std::size_t kFashionMnistInputs = 800;
+// ... seen as one image, 20 rows by 40 columns, one channel (model.encoder = "cnn").
+inline constexpr std::size_t kFashionMnistHeight = 20, kFashionMnistWidth = 40;
 // train.dtype resolved: "auto" is float32 for fashion_mnist, float64 otherwise.
 std::string training_dtype(const Config& c);
 // The input width of modality 1 or 2: data.d1 / data.d2, or 800 pixels for fashion_mnist.

@@ -23,6 +23,47 @@
 
 namespace sim::figures {
 
+namespace {
+
+// The x axis (objective.lambda, else data.redundancy) and the panels (data.redundancy beside
+// lambda), from what varies once the other keys are held fixed; xkey empty when neither varies.
+void choose_axes(const Data& d, const std::vector<std::size_t>& ids, std::string& xkey, std::string& pkey) {
+    std::string n1;
+    auto t = hold_fixed(d, ids, {"objective.lambda", "data.redundancy"}, n1);
+    const bool lam = distinct(d, t, "objective.lambda").size() >= 2, red = distinct(d, t, "data.redundancy").size() >= 2;
+    if (lam) {
+        xkey = "objective.lambda";
+        if (red) pkey = "data.redundancy";
+    } else if (red) xkey = "data.redundancy";
+}
+
+// One panel's plot command: its series' blocks start at index `first`.
+void panel_plot(const std::string& pkey, double pv, const std::string& xkey, bool logx, const std::vector<std::string>& series,
+                std::size_t first, bool any_nl, std::ostringstream& body) {
+    body << "  set title " << lab(pkey.empty() ? std::string("R^2 of probes on z1") : pkey + " = " + num(pv)) << "\n"
+         << (logx ? "  set logscale x\n  set format x \"10^{%L}\"\n" : "") << "  set xlabel " << lab(xkey == "objective.lambda" ? "λ (weight of the alignment loss)" : "redundancy ρ")
+         << "\n  set ylabel \"R^2(· | z1)\"\n  set yrange [-0.02:1.0]\n  set key top right maxrows 4 width -1\n  plot ";
+    // the nonlinear probe solid, filled; the linear probe dashed, open (alone: solid, filled)
+    for (std::size_t si = 0; si < series.size(); ++si) {
+        const std::string col = lab(color_of(series[si]));
+        const int filled = si < 2 ? 5 : 7, open = si < 2 ? 4 : 6;
+        const std::string at = "\"nonlinear.dat\" index " + std::to_string(first + si);
+        body << (si ? ", " : "");
+        if (any_nl)
+            body << at << " using 1:5:6 with yerrorlines pt " << filled << " ps 0.8 lw 1.5 lc rgb " << col << " notitle, "
+                 << at << " using 1:2:3 with yerrorlines dt 2 pt " << open << " ps 0.8 lw 1.2 lc rgb " << col << " notitle";
+        else
+            body << at << " using 1:2:3 with yerrorlines pt " << filled << " ps 0.8 lw 1.5 lc rgb " << col << " notitle";
+    }
+    for (const auto& s : series) body << ", keyentry with lines lw 2 lc rgb " << lab(color_of(s)) << " title " << lab(s);
+    if (any_nl)
+        body << ", keyentry with linespoints pt 7 ps 0.8 lw 1.5 lc rgb \"black\" title \"nonlinear probe\""
+             << ", keyentry with linespoints dt 2 pt 6 ps 0.8 lw 1.2 lc rgb \"black\" title \"linear probe\"";
+    body << "\n";
+}
+
+}  // namespace
+
 bool draw_nonlinear(const Data& d, Fig& f, std::string& why, std::vector<std::string>& /*notes*/) {
     auto ids = where(d, all_ok(d), [](const Config& c) { return c.s("data.kind") == "nonlinear"; });
     if (ids.empty()) {
@@ -30,15 +71,7 @@ bool draw_nonlinear(const Data& d, Fig& f, std::string& why, std::vector<std::st
         return false;
     }
     std::string xkey, pkey;
-    {
-        std::string n1;
-        auto t = hold_fixed(d, ids, {"objective.lambda", "data.redundancy"}, n1);
-        const bool lam = distinct(d, t, "objective.lambda").size() >= 2, red = distinct(d, t, "data.redundancy").size() >= 2;
-        if (lam) {
-            xkey = "objective.lambda";
-            if (red) pkey = "data.redundancy";
-        } else if (red) xkey = "data.redundancy";
-    }
+    choose_axes(d, ids, xkey, pkey);
     if (xkey.empty()) {
         why = "nonlinear cells vary neither objective.lambda nor data.redundancy";
         return false;
@@ -85,26 +118,7 @@ bool draw_nonlinear(const Data& d, Fig& f, std::string& why, std::vector<std::st
             }
             ++index;
         }
-        body << "  set title " << lab(pkey.empty() ? std::string("R^2 of probes on z1") : pkey + " = " + num(pv)) << "\n"
-             << (logx ? "  set logscale x\n  set format x \"10^{%L}\"\n" : "") << "  set xlabel " << lab(xkey == "objective.lambda" ? "λ (weight of the alignment loss)" : "redundancy ρ")
-             << "\n  set ylabel \"R^2(· | z1)\"\n  set yrange [-0.02:1.0]\n  set key top right maxrows 4 width -1\n  plot ";
-        // the nonlinear probe solid, filled; the linear probe dashed, open (alone: solid, filled)
-        for (std::size_t si = 0; si < series.size(); ++si) {
-            const std::string col = lab(color_of(series[si]));
-            const int filled = si < 2 ? 5 : 7, open = si < 2 ? 4 : 6;
-            const std::string at = "\"nonlinear.dat\" index " + std::to_string(first + si);
-            body << (si ? ", " : "");
-            if (any_nl)
-                body << at << " using 1:5:6 with yerrorlines pt " << filled << " ps 0.8 lw 1.5 lc rgb " << col << " notitle, "
-                     << at << " using 1:2:3 with yerrorlines dt 2 pt " << open << " ps 0.8 lw 1.2 lc rgb " << col << " notitle";
-            else
-                body << at << " using 1:2:3 with yerrorlines pt " << filled << " ps 0.8 lw 1.5 lc rgb " << col << " notitle";
-        }
-        for (const auto& s : series) body << ", keyentry with lines lw 2 lc rgb " << lab(color_of(s)) << " title " << lab(s);
-        if (any_nl)
-            body << ", keyentry with linespoints pt 7 ps 0.8 lw 1.5 lc rgb \"black\" title \"nonlinear probe\""
-                 << ", keyentry with linespoints dt 2 pt 6 ps 0.8 lw 1.2 lc rgb \"black\" title \"linear probe\"";
-        body << "\n";
+        panel_plot(pkey, pv, xkey, logx, series, first, any_nl, body);
     }
     body << "  unset multiplot\n";
     finish(f, body, note, ", mean ± sd over " + std::to_string(seeds) + " seeds");

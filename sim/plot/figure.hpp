@@ -20,8 +20,8 @@
 namespace sim::figures {
 
 // --- the results of a directory (results_view.cpp)
-constexpr std::size_t kSlots = 14;  // the R^2 rows of one probe: 7 targets and blocks x {z1, z2}
-// The slot of (target or block, representation) in a cell's rows.
+// The slot of (target or block, representation) among the R^2 rows of one probe: each of
+// result_names() from z1, then from z2.
 int slot_of(const std::string& name, bool z2);
 
 // One checkpoint of a cell's training history (history.csv; sim/run/run.hpp, Checkpoint).
@@ -37,8 +37,8 @@ struct Data {
     std::vector<Cell> cells;
     std::vector<std::string> keys;  // result keys
     std::vector<char> present, ok;
-    std::vector<std::array<double, kSlots>> learned, analytic;        // R^2, linear probe
-    std::vector<std::array<double, kSlots>> learned_nl, analytic_nl;  // R^2, nonlinear probe (NaN: not read)
+    std::vector<std::vector<double>> learned, analytic;        // R^2, linear probe, by slot_of (NaN: not read)
+    std::vector<std::vector<double>> learned_nl, analytic_nl;  // R^2, nonlinear probe
     // every row by "metric/probe/rep/name" -> (learned, analytic), for rows the arrays do not hold
     std::vector<std::map<std::string, std::pair<double, double>>> rows;
     std::vector<double> align_loss;
@@ -49,6 +49,7 @@ struct Data {
     bool have_history = false;
     std::size_t not_ok = 0;         // present cells whose status is not ok (left out of every figure)
     std::size_t not_converged = 0;  // of which not_converged: the gap to the optimum exceeded train.tolerance
+    std::vector<std::string> notes;  // what reading left out (a line cut short by a crash), one line each
 
     const Config& cfg(std::size_t id) const { return cells[id].config; }
     double L(std::size_t id, const std::string& name, bool z2 = false) const { return learned[id][slot_of(name, z2)]; }
@@ -60,7 +61,10 @@ struct Data {
                  const std::string& name, bool analytic_value = false) const;
 };
 
-// Reads DIR/manifest.json and DIR/results.csv. Throws std::runtime_error.
+// Reads DIR/manifest.json, DIR/results.csv and DIR/history.csv (when there), every column by
+// name (results_schema, history_schema: a column an older version did not write reads as
+// absent). Throws ConfigError, one line naming the file, line, column and cause, for anything
+// malformed; a last line cut short (a sweep killed or still running) is left out, with a note.
 Data load(const std::string& dir);
 
 // --- selections

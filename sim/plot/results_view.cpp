@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -32,9 +33,9 @@ int slot_of(const std::string& name, bool z2) {
     throw std::logic_error("unknown result name " + name);
 }
 
-// A malformed results directory is bad input (exit 2), named in one line.
-Data load(const std::string& dir) {
-    const std::string mpath = dir + "/" + kManifestFile, rpath = dir + "/" + kResultsFile;
+namespace {
+
+nlohmann::json read_manifest(const std::string& dir, const std::string& mpath) {
     if (!fs::exists(mpath)) throw ConfigError("'" + dir + "' is not a sweep results directory (no manifest.json)");
     std::string kind;
     try {
@@ -44,8 +45,11 @@ Data load(const std::string& dir) {
     }
     if (kind != kKindSweep)
         throw ConfigError("'" + printable(dir, 100) + "' is " + kind_phrase(kind) + " (its manifest.json says so), not a sweep results directory");
-    const nlohmann::json m = read_sweep_manifest(mpath);  // every field checked first
-    if (!fs::exists(rpath)) throw ConfigError("'" + dir + "' has no results.csv");
+    return read_sweep_manifest(mpath);  // every field checked first
+}
+
+// An empty Data for the grid of manifest m: every cell absent.
+Data empty_data(const nlohmann::json& m, const std::string& mpath) {
     Data d;
     try {
         d.spec = sweep_spec_from_definition(m);
@@ -58,10 +62,9 @@ Data load(const std::string& dir) {
                           std::to_string(d.cells.size()) + " cells (the manifest was altered)");
     d.keys = result_keys(d.spec);
     const std::size_t n = d.cells.size();
+    const std::vector<double> nan(2 * result_names().size(), std::nan(""));
     d.present.assign(n, 0);
     d.ok.assign(n, 0);
-    std::array<double, kSlots> nan;
-    nan.fill(std::nan(""));
     d.learned.assign(n, nan);
     d.analytic.assign(n, nan);
     d.learned_nl.assign(n, nan);
@@ -72,104 +75,95 @@ Data load(const std::string& dir) {
     d.status.assign(n, "");
     d.gap.assign(n, std::nan(""));
     d.history.assign(n, {});
-    CsvTable t;
+    return d;
+}
+
+// A table file of the directory, validated against its columns (nullopt: no such file).
+std::optional<Table> read_dir_table(const std::string& path, const std::vector<ColumnSpec>& schema,
+                                    std::vector<std::string>& notes) {
+    std::string text;
     try {
-        t = read_csv(rpath);
+        if (!read_file(path, text)) return std::nullopt;
     } catch (const std::exception& e) {
         throw ConfigError(e.what());
     }
-    const int c_cell = t.col("cell"), c_name = t.col("name"), c_rep = t.col("rep"), c_l = t.col("learned_r2"),
-              c_a = t.col("analytic_r2"), c_s = t.col("status"), c_al = t.col("alignment_loss"),
-              c_k = t.col("analytic_kind");
-    // probe and metric: absent from the results of alignsim before 0.2, whose rows are all R^2 of
-    // the linear probe; objective_gap: absent before issue 8
-    const int c_probe = t.col("probe"), c_metric = t.col("metric"), c_gap = t.col("objective_gap");
-    for (int c : {c_cell, c_name, c_rep, c_l, c_a, c_s, c_al, c_k})
-        if (c < 0) throw ConfigError("'" + rpath + "' lacks a column alignsim plot needs");
+    Table t = read_table(path, text, schema);
+    if (t.cut_last_line)
+        notes.push_back("'" + path + "': line " + std::to_string(t.cut_line) +
+                        " is cut short (a sweep killed or still running); read the " + std::to_string(t.rows.size()) +
+                        " complete rows before it");
+    return t;
+}
+
+// One row of results.csv into the cell it belongs to.
+void place_result(Data& d, const Table& t, const Table::Row& r) {
+    auto at = [&](const char* name) -> const std::string& { return r.fields[static_cast<std::size_t>(t.col(name))]; };
+    const std::size_t id = std::stoull(at("cell"));  // an id column: digits only
+    if (id >= d.cells.size())
+        throw ConfigError(t.path + ":" + std::to_string(r.line) + ": cell " + at("cell") +
+                          " is outside the grid of its manifest (" + std::to_string(d.cells.size()) + " cells)");
+    const std::string &name = at("name"), &rep = at("rep"), &probe = at("probe"), &metric = at("metric");
+    const double lv = parse_num(at("learned_r2")), av = parse_num(at("analytic_r2"));  // number columns: they read
+    d.present[id] = 1;
+    d.status[id] = at("status");
+    d.ok[id] = d.status[id] == "ok";
+    d.gap[id] = parse_num(at("objective_gap"));
+    d.align_loss[id] = parse_num(at("alignment_loss"));
+    d.akind[id] = at("analytic_kind");
+    d.rows[id][metric + "/" + probe + "/" + rep + "/" + name] = {lv, av};
+    if (metric != "r2" || (rep != "z1" && rep != "z2")) return;
     const auto& names = result_names();
-    std::size_t row = 0;
-    for (const auto& r : t.rows) {
-        ++row;
-        auto bad = [&](const std::string& what) {
-            return ConfigError("'" + rpath + "', row " + std::to_string(row) + ": " + what);
-        };
-        const std::string& cell = r[c_cell];
-        char* end = nullptr;
-        errno = 0;
-        const unsigned long long v = std::strtoull(cell.c_str(), &end, 10);
-        if (cell.empty() || !std::isdigit(static_cast<unsigned char>(cell[0])) || *end || errno)
-            throw bad("cell '" + cell + "' is not a cell number");
-        if (v >= n) throw bad("cell " + cell + " is outside the grid of its manifest (" + std::to_string(n) + " cells)");
-        const std::size_t id = static_cast<std::size_t>(v);
-        d.present[id] = 1;
-        d.ok[id] = r[c_s] == "ok";
-        d.status[id] = r[c_s];
-        if (c_gap >= 0) d.gap[id] = parse_num(r[c_gap]);
-        const std::string probe = c_probe < 0 ? "linear" : r[c_probe], metric = c_metric < 0 ? "r2" : r[c_metric];
-        double lv = 0, av = 0;
-        try {
-            lv = parse_num(r[c_l]);
-            av = parse_num(r[c_a]);
-            d.align_loss[id] = parse_num(r[c_al]);
-        } catch (const std::exception& e) {
-            throw bad(e.what());
-        }
-        d.rows[id][metric + "/" + probe + "/" + r[c_rep] + "/" + r[c_name]] = {lv, av};
-        if (metric == "r2" && (r[c_rep] == "z1" || r[c_rep] == "z2")) {
-            if (std::find(names.begin(), names.end(), r[c_name]) == names.end())
-                throw bad("no result '" + r[c_name] + "' of representation '" + r[c_rep] + "'");
-            const int s = slot_of(r[c_name], r[c_rep] == "z2");
-            if (probe == "linear") {
-                d.learned[id][s] = lv;
-                d.analytic[id][s] = av;
-            } else if (probe == "nonlinear") {
-                d.learned_nl[id][s] = lv;
-                d.analytic_nl[id][s] = av;
-            }
-        }
-        d.akind[id] = r[c_k];
+    if (std::find(names.begin(), names.end(), name) == names.end())
+        throw ConfigError(t.path + ":" + std::to_string(r.line) + ": no result '" + printable(name, 60) +
+                          "' of representation '" + rep + "'");
+    const auto s = static_cast<std::size_t>(slot_of(name, rep == "z2"));
+    if (probe == "linear") {
+        d.learned[id][s] = lv;
+        d.analytic[id][s] = av;
+    } else if (probe == "nonlinear") {
+        d.learned_nl[id][s] = lv;
+        d.analytic_nl[id][s] = av;
     }
-    for (std::size_t i = 0; i < n; ++i) {
+}
+
+// history.csv: the checkpoints of the cells results.csv holds (a sweep writes a cell's history
+// just before its results).
+void read_history(Data& d, const std::string& path) {
+    const auto t = read_dir_table(path, history_schema(d.keys), d.notes);
+    if (!t || t->empty) return;
+    d.have_history = true;
+    auto c = [&](const char* name) { return static_cast<std::size_t>(t->col(name)); };
+    const std::size_t c_cell = c("cell"), c_step = c("step"), c_evals = c("evals"), c_loss = c("loss"),
+                      c_obj = c("objective"), c_gap = c("gap");
+    for (const auto& r : t->rows) {
+        const std::size_t id = std::stoull(r.fields[c_cell]);
+        if (id >= d.cells.size() || !d.present[id]) continue;
+        HistoryPoint p;
+        p.step = r.fields[c_step].empty() ? 0 : std::stol(r.fields[c_step]);
+        p.evals = r.fields[c_evals].empty() ? 0 : std::stol(r.fields[c_evals]);
+        p.loss = parse_num(r.fields[c_loss]);
+        p.objective = parse_num(r.fields[c_obj]);
+        p.gap = parse_num(r.fields[c_gap]);
+        d.history[id].push_back(p);
+    }
+}
+
+}  // namespace
+
+// A malformed results directory is bad input (exit 2), named in one line.
+Data load(const std::string& dir) {
+    const std::string mpath = dir + "/" + kManifestFile, rpath = dir + "/" + kResultsFile;
+    const nlohmann::json m = read_manifest(dir, mpath);
+    if (!fs::exists(rpath)) throw ConfigError("'" + dir + "' has no results.csv");
+    Data d = empty_data(m, mpath);
+    const auto t = read_dir_table(rpath, results_schema(d.keys), d.notes);
+    if (!t || t->empty) throw ConfigError("'" + rpath + "' is empty (not even its header)");
+    for (const auto& r : t->rows) place_result(d, *t, r);
+    for (std::size_t i = 0; i < d.cells.size(); ++i) {
         d.not_ok += d.present[i] && !d.ok[i];
         d.not_converged += d.present[i] && d.status[i] == "not_converged";
     }
-    // history.csv: whole lines (a sweep in progress, or cut short, may have a half-written last
-    // line) of cells results.csv holds
-    std::string text;
-    if (read_file(dir + "/" + kHistoryFile, text)) {
-        std::vector<std::string> lines;
-        for (std::size_t pos = 0, nl; (nl = text.find('\n', pos)) != std::string::npos; pos = nl + 1)
-            lines.push_back(text.substr(pos, nl - pos));
-        std::vector<std::string> head;
-        try {
-            if (!lines.empty()) head = csv_split(lines[0]);
-        } catch (const std::exception&) {
-        }
-        auto hcol = [&](const char* name) {
-            for (std::size_t i = 0; i < head.size(); ++i)
-                if (head[i] == name) return i;
-            return head.size();
-        };
-        const std::size_t h_cell = hcol("cell"), h_step = hcol("step"), h_evals = hcol("evals"), h_loss = hcol("loss"),
-                          h_obj = hcol("objective"), h_gap = hcol("gap");
-        d.have_history = std::max({h_cell, h_step, h_evals, h_loss, h_obj, h_gap}) < head.size();
-        for (std::size_t li = 1; d.have_history && li < lines.size(); ++li) {
-            try {
-                const auto f = csv_split(lines[li]);
-                if (f.size() != head.size()) continue;
-                const std::size_t id = std::stoul(f[h_cell]);
-                if (id >= n || !d.present[id]) continue;
-                HistoryPoint p;
-                p.step = std::stol(f[h_step]);
-                p.evals = std::stol(f[h_evals]);
-                p.loss = parse_num(f[h_loss]);
-                p.objective = parse_num(f[h_obj]);
-                p.gap = parse_num(f[h_gap]);
-                d.history[id].push_back(p);
-            } catch (const std::exception&) {  // not a row: skipped
-            }
-        }
-    }
+    read_history(d, dir + "/" + kHistoryFile);
     return d;
 }
 

@@ -54,6 +54,18 @@ Mat target_encoder_of(const Config& cfg, const theory::Moments& mo) {
                                   ad::derive_seed(static_cast<std::uint64_t>(cfg.i("data.seed")), "target_encoder"));
 }
 
+theory::SecondMomentLoss second_moment_loss_of(const Config& cfg) {
+    theory::SecondMomentLoss l;
+    const std::string a = cfg.s("objective.alignment");
+    l.name = a == "barlow_twins" ? a : "vicreg";
+    l.invariance = cfg.f("objective.vicreg_invariance");
+    l.variance = cfg.f("objective.vicreg_variance");
+    l.covariance = cfg.f("objective.vicreg_covariance");
+    l.gamma = cfg.f("objective.vicreg_gamma");
+    l.offdiag = cfg.f("objective.barlow_offdiag");
+    return l;
+}
+
 std::map<std::string, R2Pair> population_r2(const theory::Model& m, const theory::Moments& mo, const Mat& W1,
                                             const Mat& W2) {
     std::map<std::string, R2Pair> r2;
@@ -94,10 +106,19 @@ AnalyticOptimum analytic_optimum(const Config& cfg, const theory::Model& m, cons
         for (const auto& [name, v] : u.z1.linear) a.r2[name] = {v, u.z2.linear.at(name)};
         for (const auto& [name, v] : u.z1.nonlinear) a.r2_nonlinear[name] = {v, u.z2.nonlinear.at(name)};
         return a;
+    } else if (loss.analytic == theory::ClosedForm::vicreg || loss.analytic == theory::ClosedForm::barlow_twins) {
+        // the population optimum over linear encoders, numerical in moment space
+        // (theory/second_moment.hpp); with a task the alignment-only optimum, labelled "aligned"
+        theory::SecondMomentLoss l = second_moment_loss_of(cfg);
+        l.name = theory::closed_form_name(loss.analytic);
+        const theory::SecondMomentOptimum o = theory::second_moment_optimum(mo, p, l);
+        a.kind = "aligned";
+        a.W1 = o.W1;
+        a.W2 = o.W2;
     } else {
-        // The loss's population optimum (cca, spectral; infonce is compared with the cca optimum,
-        // its registry entry's analytic form). With a task added there is no closed form: the
-        // alignment-only optimum is reported, labelled "aligned".
+        // The loss's population optimum (cca, spectral; infonce and siglip are compared with the
+        // cca optimum, their registry entries' analytic form). With a task added there is no
+        // closed form: the alignment-only optimum is reported, labelled "aligned".
         const std::string obj = theory::closed_form_name(loss.analytic);
         a.kind = "aligned";
         a.W1 = theory::aligned_encoder(mo, p, obj, Mat());
@@ -197,6 +218,39 @@ json theory_report(const Config& cfg) {
     by["spectral"]["optimal_loss"] = theory::spectral_optimum_loss(mo, p);
     by["regression"]["optimal_loss"] = theory::alignment_loss(mo, "regression", W1_reg, W2t);
     by["regression"]["target_encoder"] = te_kind;
+    // VICReg and Barlow Twins: the population optimum over linear encoders, numerical in moment
+    // space (theory/second_moment.hpp), with what it keeps of every target and block
+    for (const char* name : {"vicreg", "barlow_twins"}) {
+        theory::SecondMomentLoss l = second_moment_loss_of(cfg);
+        l.name = name;
+        const theory::SecondMomentOptimum so = theory::second_moment_optimum(mo, p, l);
+        json o;
+        o["optimal_loss"] = so.value;
+        o["canonical_loss"] = so.canonical_value;
+        o["canonical_is_optimal"] = so.canonical;
+        o["method"] = so.method;
+        o["restarts"] = so.starts;
+        o["restarts_agreeing"] = so.agreeing;
+        o["restart_values"] = so.values;
+        const std::map<std::string, R2Pair> r2o = population_r2(m, mo, so.W1, so.W2);
+        for (const auto& [k, v] : r2o) {
+            const bool target = k != "s" && k != "u1" && k != "u2";
+            o[target ? "r2" : "r2_blocks"][k] = {{"z1", v.z1}, {"z2", v.z2}};
+        }
+        for (int t = 0; t < theory::kNumTargets; ++t) o["r2_x1"][theory::kTargetNames[t]] = r2o.at(theory::kTargetNames[t]).z1;
+        for (const char* b : theory::kBlockNames) {
+            o["info_nats_x1"][b] = theory::info_block(m, mo, 1, so.W1, b);
+            o["info_nats_x2"][b] = theory::info_block(m, mo, 2, so.W2, b);
+        }
+        o["principal_angles_to_cca"] = theory::principal_angles(so.W1, W1_cca);
+        by[name] = o;
+    }
+    // InfoNCE and SigLIP are not functions of second moments at a finite batch: the reference
+    // is the CCA subspace (docs/theory.md, section 10)
+    for (const char* name : {"infonce", "siglip"})
+        by[name] = {{"reference_subspace", "cca"},
+                    {"optimal_loss", nullptr},
+                    {"note", "not a second-moment loss: no optimum from moments; learned runs report learned.principal_angles_to_cca"}};
     j["by_objective"] = by;
 
     // what a training run with this config should reach: `alignsim train --json`'s "analytic"

@@ -13,12 +13,16 @@
 #include "sim/run/run.hpp"
 #include "theory/closed_forms.hpp"
 #include "theory/model.hpp"
+#include "theory/second_moment.hpp"
 
 namespace sim {
 
 // The frozen target encoder W2 (p x d2) of regression alignment and of the trade-off
 // (objective.target_encoder, drawn from data.seed): the one training, theory and plots share.
 theory::Mat target_encoder_of(const Config& cfg, const theory::Moments& mo);
+
+// The VICReg / Barlow Twins loss of cfg (weights from objective.*; population: n = 0, no means).
+theory::SecondMomentLoss second_moment_loss_of(const Config& cfg);
 
 // Population R^2 of every target and block from z1 = W1 x1 and z2 = W2 x2 (empty W: all of x_i,
 // the oracle).

@@ -31,6 +31,7 @@ const std::vector<BenchShape>& shapes() {
         {"mlp", 512, {64, 256, 256, 16}, true, 0, {"float64", "float32"}},
         {"mlp-big", 1024, {256, 1024, 1024, 64}, true, 0, {"float64", "float32"}},
         {"real", 512, {800, 128, 32}, true, 10, {"float32"}},
+        {"cnn", 512, {800, 32}, false, 10, {"float32"}, true, 20, 40, {16, 32}, {5, 3}, {1, 1}},
     };
     return s;
 }
@@ -58,7 +59,33 @@ std::vector<Gemm> step_gemms(const BenchShape& s, std::size_t elem) {
         g.push_back({K, p, B, true, false, 1.0, 1});   // dW (a parameter: accumulates)
         g.push_back({B, p, K, false, false, 1.0, 1});  // dz1, added to the alignment's
     }
-    for (std::size_t l = 0; l + 1 < s.dims.size(); ++l) {
+    if (s.cnn) {
+        // per conv layer (autodiff/op_conv.cpp), by blocks of images: forward Y_blk = cols W^T
+        // (onto the bias), dW += dZ_blk^T cols, and dcols = dZ_blk W except on the data; then the
+        // dense layer on the flattened image (forward, dW, dX)
+        ad::ImageShape cur{s.image_h, s.image_w, 1};
+        for (std::size_t l = 0; l < s.conv_channels.size(); ++l) {
+            const std::size_t kk = s.conv_kernels[l], F = s.conv_channels[l], K = kk * kk * cur.channels;
+            const ad::ImageShape o = ad::conv2d_shape(cur, F, kk, s.conv_strides[l], kk / 2);
+            const std::size_t P = o.height * o.width, chunk = ad::conv2d_block_images(B, P, K, elem);
+            const int full = static_cast<int>(B / chunk);
+            const std::size_t rest = B % chunk;
+            for (auto [cnt, times] : {std::pair<std::size_t, int>{chunk, full}, std::pair<std::size_t, int>{rest, 1}}) {
+                if (cnt == 0 || times == 0) continue;
+                const bool tr = cur.channels == 1;  // one channel: the transposed im2col (K x rows)
+                g.push_back({cnt * P, F, K, tr, true, 1.0, 2 * times});
+                g.push_back({F, K, cnt * P, true, tr, 1.0, 2 * times});
+                if (l > 0 && tr) g.push_back({K, cnt * P, F, true, true, 0.0, 2 * times});
+                if (l > 0 && !tr) g.push_back({cnt * P, K, F, false, false, 0.0, 2 * times});
+            }
+            cur = ad::pool2d_shape(o, 2, 2);
+        }
+        const std::size_t k = cur.size(), n = s.dims.back();
+        g.push_back({B, n, k, false, true, 1.0, 2});
+        g.push_back({n, k, B, true, false, 1.0, 2});
+        g.push_back({B, k, n, false, false, 0.0, 2});
+    }
+    for (std::size_t l = 0; !s.cnn && l + 1 < s.dims.size(); ++l) {
         const std::size_t k = s.dims[l], n = s.dims[l + 1];
         g.push_back({B, n, k, false, true, 0.0, 2});  // forward, both encoders
         g.push_back({n, k, B, true, false, 1.0, 2});  // dW (parameters accumulate)
@@ -111,6 +138,16 @@ BenchResult run(const BenchShape& s, double seconds, int threads) {
     ts.enc1.out_dim = s.dims.back();
     ts.enc1.hidden.assign(s.dims.begin() + 1, s.dims.end() - 1);
     ts.enc1.activation = "relu";
+    if (s.cnn) {
+        ts.enc1.kind = "cnn";
+        ts.enc1.image_height = s.image_h;
+        ts.enc1.image_width = s.image_w;
+        ts.enc1.image_channels = 1;
+        ts.enc1.cnn_channels = s.conv_channels;
+        ts.enc1.cnn_kernels = s.conv_kernels;
+        ts.enc1.cnn_strides = s.conv_strides;
+        ts.enc1.pooling = "max";
+    }
     ts.enc2 = ts.enc1;
     ts.alignment.name = "infonce";
     ts.alignment.temperature = T(0.1);
@@ -193,7 +230,7 @@ BenchResult run(const BenchShape& s, double seconds, int threads) {
 const BenchShape& bench_shape(const std::string& name) {
     for (const auto& s : shapes())
         if (s.name == name) return s;
-    throw std::invalid_argument("unknown bench shape '" + name + "' (expected linear, mlp, mlp-big or real)");
+    throw std::invalid_argument("unknown bench shape '" + name + "' (expected linear, mlp, mlp-big, real or cnn)");
 }
 
 std::vector<std::string> bench_shape_names() {

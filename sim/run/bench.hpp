@@ -15,16 +15,24 @@
 namespace sim {
 
 struct BenchShape {
-    std::string name;                // linear | mlp | mlp-big | real
+    std::string name;                // linear | mlp | mlp-big | real | cnn
     std::size_t batch = 0;
     std::vector<std::size_t> dims;   // in, hidden..., out
     bool mlp = false;                // ReLU MLP with biases (else: linear, no bias)
     std::size_t classes = 0;         // > 0: a classification head on z1 (real)
     std::vector<std::string> dtypes; // the dtypes timed when none is asked for
+    // cnn: convolutional encoders on dims.front() = image_h x image_w pixels (one channel):
+    // conv layers (channels, kernel, stride; padding kernel / 2; ReLU; 2 x 2 max pooling), then a
+    // dense layer to dims.back()
+    bool cnn = false;
+    std::size_t image_h = 0, image_w = 0;
+    std::vector<std::size_t> conv_channels, conv_kernels, conv_strides;
 };
 
 // linear 32 -> 8 (batch 1024), mlp 64 -> 256 -> 256 -> 16 (512), mlp-big 256 -> 1024 -> 1024 -> 64
-// (1024), real 800 -> 128 -> 32 + head 32 -> 10 (512, float32 by default). Throws
+// (1024), real 800 -> 128 -> 32 + head 32 -> 10 (512, float32 by default), cnn: the real step
+// with the default CNN encoders (model.encoder = "cnn": 20 x 40 image, conv 5x5 x 16 + max pool,
+// conv 3x3 x 32 + max pool, dense 1600 -> 32) and the same head (512, float32). Throws
 // std::invalid_argument on another name.
 const BenchShape& bench_shape(const std::string& name);
 std::vector<std::string> bench_shape_names();

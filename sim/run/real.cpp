@@ -20,6 +20,7 @@
 #include "models/losses.hpp"
 #include "models/trainer.hpp"
 #include "sim/run/probe.hpp"
+#include "sim/run/probe_knn.hpp"
 #include "sim/run/probe_logistic.hpp"
 #include "sim/run/stop.hpp"
 #include "sim/run/training.hpp"
@@ -107,7 +108,8 @@ std::string label_hash(const std::vector<int>& a, const std::vector<int>& b) {
 // baseline to another.
 std::string training_key(const Config& cfg) {
     std::string k;
-    for (const char* key : {"model.encoder", "model.hidden", "model.dim", "model.activation", "train.optimizer",
+    for (const char* key : {"model.encoder", "model.hidden", "model.dim", "model.activation", "model.cnn_channels",
+                            "model.cnn_kernels", "model.cnn_strides", "model.cnn_pooling", "train.optimizer",
                             "train.lr", "train.steps", "train.batch", "train.weight_decay", "train.momentum",
                             "train.clip", "train.schedule", "train.seed"})
         k += std::string("|") + key + "=" + value_to_string(cfg.get(key));
@@ -126,9 +128,19 @@ struct Unit {
 }  // namespace
 
 std::string supervised_description(const Config& cfg) {
-    std::string arch = cfg.s("model.encoder") == "mlp" ? "MLP " + std::to_string(input_dim(cfg, 1)) : "linear " + std::to_string(input_dim(cfg, 1));
-    if (cfg.s("model.encoder") == "mlp")
+    const std::string enc = cfg.s("model.encoder");
+    std::string arch = enc == "mlp" ? "MLP " + std::to_string(input_dim(cfg, 1))
+                       : enc == "cnn" ? "CNN " + std::to_string(kFashionMnistHeight) + " x " + std::to_string(kFashionMnistWidth)
+                                      : "linear " + std::to_string(input_dim(cfg, 1));
+    if (enc == "mlp")
         for (auto w : cfg.ilist("model.hidden")) arch += " -> " + std::to_string(w);
+    if (enc == "cnn") {
+        const auto& ch = cfg.ilist("model.cnn_channels");
+        for (std::size_t l = 0; l < ch.size(); ++l)
+            arch += " -> conv " + std::to_string(cfg.ilist("model.cnn_kernels")[l]) + "x" +
+                    std::to_string(cfg.ilist("model.cnn_kernels")[l]) + "/" + std::to_string(cfg.ilist("model.cnn_strides")[l]) +
+                    " x " + std::to_string(ch[l]) + (cfg.s("model.cnn_pooling") == "none" ? "" : " + " + cfg.s("model.cnn_pooling") + " pool");
+    }
     arch += " -> " + std::to_string(cfg.i("model.dim"));
     return "per target, the encoder f1 (" + arch + ") with a linear " + std::to_string(kClasses) +
            "-class head trained on x1 alone with cross-entropy on that target (no alignment; " + cfg.s("train.optimizer") +
@@ -303,7 +315,10 @@ RunResult train_and_evaluate(const Config& cfg, const FashionSample& s, const Ru
     res.final_loss = fit.final_loss;
 
     auto nan_all = [&]() {
-        for (int t = 0; t < theory::kNumTargets; ++t) res.learned_accuracy[theory::kTargetNames[t]] = {kNaN, kNaN};
+        for (int t = 0; t < theory::kNumTargets; ++t) {
+            res.learned_accuracy[theory::kTargetNames[t]] = {kNaN, kNaN};
+            res.learned_accuracy_knn[theory::kTargetNames[t]] = {kNaN, kNaN};
+        }
         res.cka = res.alignment_loss = kNaN;
     };
     if (res.status == "diverged") {
@@ -322,9 +337,13 @@ RunResult train_and_evaluate(const Config& cfg, const FashionSample& s, const Ru
             const auto a1 = probe_accuracy(z1_tr, z1_te, s.y_train, s.y_test);
             const auto a2 = probe_accuracy(z2_tr, z2_te, s.y_train, s.y_test);
             for (int t = 0; t < theory::kNumTargets; ++t) res.learned_accuracy[theory::kTargetNames[t]] = {a1[t], a2[t]};
+            // the kNN probe (sim/run/probe_knn.hpp): what is there but not linearly readable
+            const auto k1 = knn_probe(z1_tr, s.y_train, z1_te, s.y_test, kClasses);
+            const auto k2 = knn_probe(z2_tr, s.y_train, z2_te, s.y_test, kClasses);
+            for (int t = 0; t < theory::kNumTargets; ++t) res.learned_accuracy_knn[theory::kTargetNames[t]] = {k1[t], k2[t]};
             res.cka = linear_cka(z1_te, z2_te);
             // alignment loss on the test set: mean over consecutive batches
-            if (has_align) res.alignment_loss = test_alignment_loss<T>(ts.alignment, z1_te, z2_te, ts.batch);
+            if (has_align) res.alignment_loss = test_alignment_loss<T>(trainer->alignment().current_settings(), z1_te, z2_te, ts.batch);
         }
     }
     if (cfg.b("eval.baselines")) {

@@ -18,6 +18,7 @@
 #include "autodiff/random.hpp"
 #include "models/encoder.hpp"
 #include "models/losses.hpp"
+#include "models/registry.hpp"
 #include "models/trainer.hpp"
 #include "sim/data/samples.hpp"
 #include "sim/run/analytic.hpp"
@@ -111,7 +112,17 @@ struct Certificate {
     theory::ObjectiveSpec spec;
     theory::Moments mo;
     double optimum = std::numeric_limits<double>::quiet_NaN();
+    std::string method;  // vicreg, barlow_twins: how the optimum was obtained
 };
+
+Mat column_means(const Mat& X) {
+    const std::size_t n = X.shape()[0], d = X.shape()[1];
+    Mat m({d, std::size_t(1)}, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < d; ++j) m(j, 0) += X(i, j);
+    m /= static_cast<double>(n);
+    return m;
+}
 
 Certificate certificate_of(const Problem& pb, const Config& cfg) {
     Certificate c;
@@ -124,9 +135,10 @@ Certificate certificate_of(const Problem& pb, const Config& cfg) {
     c.spec.spectral_centering = cfg.s("objective.spectral_centering");
     c.spec.p = static_cast<int>(pb.p);
     c.spec.W2 = pb.W2;
+    c.spec.second_moment = second_moment_loss_of(cfg);
     if (!pb.linear_data)
         c.reason = "data.kind " + cfg.s("data.kind") + ": the closed forms are for the linear model only";
-    else if (cfg.s("model.encoder") != "linear")
+    else if (!models::encoder(cfg.s("model.encoder")).linear)
         c.reason = "model.encoder " + cfg.s("model.encoder") +
                    ": the training objective over network weights has no closed-form optimum (the optimum over all encoders is "
                    "a reference, not the objective's minimum over this network)";
@@ -135,7 +147,14 @@ Certificate certificate_of(const Problem& pb, const Config& cfg) {
     if (!c.reason.empty()) return c;
     try {
         c.mo = theory::sample_moments(pb.smp->train.x1, pb.smp->train.x2, pb.smp->train.y, theory::objective_is_centred(c.spec));
-        c.optimum = theory::objective_optimum(c.mo, c.spec).value;
+        if (c.spec.form == theory::ClosedForm::vicreg) {  // its invariance term is uncentred, its variances unbiased
+            c.spec.second_moment.n = static_cast<double>(pb.smp->train.x1.shape()[0]);
+            c.spec.second_moment.mean1 = column_means(pb.smp->train.x1);
+            c.spec.second_moment.mean2 = column_means(pb.smp->train.x2);
+        }
+        const theory::ObjectiveOptimum oo = theory::objective_optimum(c.mo, c.spec);
+        c.optimum = oo.value;
+        c.method = oo.method;
         c.on = std::isfinite(c.optimum);
         if (!c.on) c.reason = "the optimum is not finite";
     } catch (const std::exception& e) {
@@ -207,6 +226,7 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
     res.tolerance = cfg.f("train.tolerance");
     res.objective_reason = cert.reason;
     if (cert.on) res.objective_optimum = cert.optimum;
+    res.objective_method = cert.method;
     auto objective_now = [&]() -> double {
         if (!cert.on) return std::numeric_limits<double>::quiet_NaN();
         theory::ObjectiveParams x;
@@ -248,6 +268,15 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             po.progress = [&](long evals, double loss) { checkpoint(res.steps, evals, loss); };
             const models::PolishReport pr = trainer->polish(po);
             res.polish_evals = pr.evals;
+            // VICReg: L-BFGS creeps along the variance hinge's kink, where its optimum sits; the
+            // last stretch holds the coordinates next to the kink on it (theory/second_moment.hpp)
+            if (pb.loss->closed_form == theory::ClosedForm::vicreg && !(theory::relative_gap(objective_now(), cert.optimum) <= tol / 10)) {
+                const theory::SecondMomentLocal loc = theory::second_moment_local(
+                    cert.mo, cert.spec.second_moment, to_double(*f1->linear_weight()), to_double(*f2->linear_weight()));
+                f1->params()[0]->value = convert<T>(loc.W1);
+                f2->params()[0]->value = convert<T>(loc.W2);
+                res.polish_evals += 1;
+            }
             if (res.history.empty() || res.history.back().evals != pr.evals) checkpoint(res.steps, pr.evals, pr.final_loss);
             res.objective_learned = objective_now();
             res.objective_gap = theory::relative_gap(res.objective_learned, cert.optimum);
@@ -322,7 +351,12 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
             }
             res.cka = linear_cka(z1_te, z2_te);
             // alignment loss on the test set: mean over consecutive batches of train.batch rows
-            if (has_align) res.alignment_loss = test_alignment_loss<T>(ts.alignment, z1_te, z2_te, B);
+            if (has_align) res.alignment_loss = test_alignment_loss<T>(trainer->alignment().current_settings(), z1_te, z2_te, B);
+            if (trainer->alignment().settings().name == "siglip") {
+                const auto cur = trainer->alignment().current_settings();
+                res.siglip_temperature = static_cast<double>(cur.siglip_temperature);
+                res.siglip_bias = static_cast<double>(cur.siglip_bias);
+            }
             // subspace distance: linear encoders on linear data, to the analytic optimum
             const ad::Mat<T>* w1 = f1->linear_weight();
             const ad::Mat<T>* w2 = f2 ? f2->linear_weight() : nullptr;
@@ -331,6 +365,12 @@ RunResult train_and_evaluate(const Problem& pb, const RunOptions& opt) {
                 res.learned_population_r2 = population_r2(pb.dm.linear, pb.mo, W1, W2);
             } catch (const std::exception&) {
                 res.learned_population_r2.clear();  // optional diagnostic: never fails a run
+            }
+            if (w1 && pb.linear_data) try {
+                const Mat Wcca = theory::aligned_encoder(pb.mo, static_cast<int>(pb.p), "cca", Mat());
+                res.principal_angles_to_cca = theory::principal_angles(to_double(*w1), Wcca);
+            } catch (const std::exception&) {
+                res.principal_angles_to_cca.clear();  // optional diagnostic: never fails a run
             }
             if (w1 && !an.kind.empty() && an.W1.size() > 0) {
                 const auto ang = theory::principal_angles(to_double(*w1), an.W1);
@@ -427,6 +467,7 @@ nlohmann::json RunResult::to_json() const {
     j["learned"] = {{"r2", table(learned_r2)}};
     if (!learned_accuracy.empty()) {
         j["learned"]["accuracy"] = table(learned_accuracy);
+        if (!learned_accuracy_knn.empty()) j["learned"]["accuracy_knn"] = table(learned_accuracy_knn);
         if (!baseline_accuracy.empty()) {
             j["baseline"] = {{"accuracy", baseline_accuracy}, {"supervised_model", supervised_model}};
         }
@@ -436,6 +477,9 @@ nlohmann::json RunResult::to_json() const {
     j["analytic"] = {{"r2", table(analytic_r2)}, {"kind", analytic_kind}};
     if (!analytic_r2_nonlinear.empty()) j["analytic"]["r2_nonlinear"] = table(analytic_r2_nonlinear);
     j["subspace_distance"] = subspace_distance;
+    if (!principal_angles_to_cca.empty()) j["learned"]["principal_angles_to_cca"] = principal_angles_to_cca;
+    if (std::isfinite(siglip_temperature))
+        j["learned"]["siglip"] = {{"temperature", siglip_temperature}, {"bias", siglip_bias}};
     j["cka"] = cka;
     // the optimality certificate (null where there is none; optimum_reason says why)
     auto num_or_null = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
@@ -445,6 +489,7 @@ nlohmann::json RunResult::to_json() const {
                         {"tolerance", tolerance},
                         {"polish_evals", polish_evals}};
     if (!objective_reason.empty()) o["optimum_reason"] = objective_reason;
+    if (!objective_method.empty()) o["optimum_method"] = objective_method;
     j["objective"] = o;
     nlohmann::json h = nlohmann::json::array();
     for (const Checkpoint& c : history)
@@ -457,7 +502,7 @@ nlohmann::json RunResult::to_json() const {
 bool nonlinear_probe_on(const Config& cfg) {
     if (cfg.s("data.kind") == "fashion_mnist") return false;  // class targets: accuracy, not R^2
     const std::string& v = cfg.s("eval.nonlinear_probe");
-    if (v == "auto") return cfg.s("model.encoder") == "mlp" || cfg.s("data.kind") != "linear";
+    if (v == "auto") return !models::encoder(cfg.s("model.encoder")).linear || cfg.s("data.kind") != "linear";
     return v == "on";
 }
 
@@ -485,8 +530,9 @@ RowValues row_values(const RunResult& r, const RowKey& k) {
     v.learned = std::numeric_limits<double>::quiet_NaN();
     if (k.metric == "accuracy") {
         if (k.rep == "z1" || k.rep == "z2") {
-            const auto it = r.learned_accuracy.find(k.name);
-            if (it != r.learned_accuracy.end()) v.learned = k.rep == "z1" ? it->second.z1 : it->second.z2;
+            const auto& m = k.probe == "knn" ? r.learned_accuracy_knn : r.learned_accuracy;
+            const auto it = m.find(k.name);
+            if (it != m.end()) v.learned = k.rep == "z1" ? it->second.z1 : it->second.z2;
         } else {
             const auto it = r.baseline_accuracy.find(k.name);
             if (it != r.baseline_accuracy.end()) {

@@ -70,6 +70,12 @@ struct RunResult {
     // "tradeoff" (regression alignment + task at objective.lambda), "" (none)
     std::string analytic_kind;
     double subspace_distance = -1;  // largest principal angle (radians) to the analytic optimum; -1: n/a
+    // Linear encoders on linear data: the principal angles (radians, ascending) between encoder
+    // 1's row space and the population CCA subspace (the top-p canonical directions of x1).
+    std::vector<double> principal_angles_to_cca;
+    // SigLIP: the learned temperature t and bias b at the end (NaN for the other losses)
+    double siglip_temperature = std::numeric_limits<double>::quiet_NaN();
+    double siglip_bias = std::numeric_limits<double>::quiet_NaN();
     double cka = 0;                 // linear CKA between z1 and z2 on the test set
     double alignment_loss = 0;      // alignment loss on the test set
     // The optimality certificate (linear data, linear encoders, an objective with a closed form;
@@ -81,6 +87,7 @@ struct RunResult {
     double objective_gap = std::numeric_limits<double>::quiet_NaN();
     double tolerance = 0;       // train.tolerance
     std::string objective_reason;
+    std::string objective_method;  // vicreg, barlow_twins: how the numerical optimum was obtained
     long polish_evals = 0;      // full-batch evaluations of the polishing phase (0: none)
     std::vector<Checkpoint> history;
     // data.kind = "fashion_mnist" (sim/run/real.hpp): the logistic probe's test accuracy of each
@@ -88,6 +95,8 @@ struct RunResult {
     // on raw pixels; "x1_supervised": a supervised model on x1 alone, supervised_model says
     // which) when eval.baselines is on. Empty for other data (whose targets are read by R^2).
     std::map<std::string, R2Pair> learned_accuracy;
+    // ... and by the kNN probe (sim/run/probe_knn.hpp): results.csv rows with probe = knn
+    std::map<std::string, R2Pair> learned_accuracy_knn;
     std::map<std::string, std::map<std::string, double>> baseline_accuracy;
     std::string supervised_model;
     nlohmann::json to_json() const;  // the `alignsim train --json` object

@@ -29,11 +29,29 @@ models::TrainerSpec<T> trainer_spec(const Config& cfg) {
         ts.enc2.hidden.push_back(static_cast<std::size_t>(w));
     }
     ts.enc1.activation = ts.enc2.activation = cfg.s("model.activation");
+    if (ts.enc1.kind == "cnn") {
+        for (auto* e : {&ts.enc1, &ts.enc2}) {
+            e->image_height = kFashionMnistHeight;
+            e->image_width = kFashionMnistWidth;
+            e->image_channels = 1;
+            for (auto v : cfg.ilist("model.cnn_channels")) e->cnn_channels.push_back(static_cast<std::size_t>(v));
+            for (auto v : cfg.ilist("model.cnn_kernels")) e->cnn_kernels.push_back(static_cast<std::size_t>(v));
+            for (auto v : cfg.ilist("model.cnn_strides")) e->cnn_strides.push_back(static_cast<std::size_t>(v));
+            e->pooling = cfg.s("model.cnn_pooling");
+        }
+    }
     ts.alignment.name = cfg.s("objective.alignment");
     ts.alignment.temperature = static_cast<T>(cfg.f("objective.temperature"));
     ts.alignment.cosine = cfg.s("objective.similarity") == "cosine";
     ts.alignment.cca_penalty = static_cast<T>(cfg.f("objective.cca_penalty"));
     ts.alignment.spectral_centering = cfg.s("objective.spectral_centering");
+    ts.alignment.vicreg_invariance = static_cast<T>(cfg.f("objective.vicreg_invariance"));
+    ts.alignment.vicreg_variance = static_cast<T>(cfg.f("objective.vicreg_variance"));
+    ts.alignment.vicreg_covariance = static_cast<T>(cfg.f("objective.vicreg_covariance"));
+    ts.alignment.vicreg_gamma = static_cast<T>(cfg.f("objective.vicreg_gamma"));
+    ts.alignment.barlow_offdiag = static_cast<T>(cfg.f("objective.barlow_offdiag"));
+    ts.alignment.siglip_temperature = static_cast<T>(cfg.f("objective.siglip_temperature"));
+    ts.alignment.siglip_bias = static_cast<T>(cfg.f("objective.siglip_bias"));
     ts.frozen_targets = models::alignment_loss(ts.alignment.name).frozen_target;
     ts.lambda = static_cast<T>(cfg.f("objective.lambda"));
     ts.optimizer = cfg.s("train.optimizer");
@@ -51,7 +69,7 @@ models::TrainerSpec<T> trainer_spec(const Config& cfg) {
 // to the encoder's precision), as doubles.
 template <class T, class Src>
 Mat encode(models::Encoder<T>& f, const ad::Mat<Src>& X) {
-    const std::size_t n = X.shape()[0], d = X.shape()[1], B = 4096;
+    const std::size_t n = X.shape()[0], d = X.shape()[1], B = f.eval_block_rows();
     ad::Mat<T> blk;
     ad::Tape<T> tape;
     Mat out;

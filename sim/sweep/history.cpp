@@ -2,12 +2,10 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "sim/io/csv.hpp"
-#include "sim/sweep/results.hpp"
 #include "sim/io/files.hpp"
+#include "sim/sweep/results.hpp"
 
 namespace sim {
 
@@ -17,12 +15,26 @@ std::string num_or_empty(double v) { return std::isfinite(v) ? fmt_num(v) : ""; 
 
 }  // namespace
 
-std::vector<std::string> history_header(const std::vector<std::string>& keys) {
-    std::vector<std::string> h{"cell", "experiment"};
-    h.insert(h.end(), keys.begin(), keys.end());
-    for (const char* c : {"seed", "step", "evals", "loss", "objective", "gap"}) h.emplace_back(c);
-    return h;
+const std::vector<HistoryColumn>& history_columns() {
+    using K = ColumnKind;
+    using C = const Checkpoint&;
+    static const std::vector<HistoryColumn> cols{
+        {{"step", K::integer, std::nullopt}, [](C c) { return std::to_string(c.step); }},
+        {{"evals", K::integer, ""}, [](C c) { return std::to_string(c.evals); }},
+        {{"loss", K::number, ""}, [](C c) { return num_or_empty(c.loss); }},
+        {{"objective", K::number, ""}, [](C c) { return num_or_empty(c.objective); }},
+        {{"gap", K::number, ""}, [](C c) { return num_or_empty(c.gap); }},
+    };
+    return cols;
 }
+
+std::vector<ColumnSpec> history_schema(const std::vector<std::string>& keys) {
+    std::vector<ColumnSpec> s = cell_schema(keys);
+    for (const auto& c : history_columns()) s.push_back(c.spec);
+    return s;
+}
+
+std::vector<std::string> history_header(const std::vector<std::string>& keys) { return names_of(history_schema(keys)); }
 
 std::string history_rows(const Cell& cell, const SweepSpec& spec, const std::vector<std::string>& keys,
                          const RunResult& r) {
@@ -30,11 +42,7 @@ std::string history_rows(const Cell& cell, const SweepSpec& spec, const std::vec
     std::string text;
     for (const Checkpoint& c : r.history) {
         std::vector<std::string> f = head;
-        f.push_back(std::to_string(c.step));
-        f.push_back(std::to_string(c.evals));
-        f.push_back(num_or_empty(c.loss));
-        f.push_back(num_or_empty(c.objective));
-        f.push_back(num_or_empty(c.gap));
+        for (const auto& col : history_columns()) f.push_back(col.get(c));
         text += csv_line(f);
     }
     return text;
@@ -46,40 +54,25 @@ std::string history_text(const std::vector<std::string>& header, const std::map<
     return text;
 }
 
-HistoryScan scan_history(const std::string& path, const std::vector<std::string>& header,
+HistoryScan scan_history(const std::string& path, const std::vector<std::string>& keys,
                          const std::set<std::size_t>& finished) {
     HistoryScan scan;
     std::string text;
     if (!read_file(path, text)) return scan;
     scan.exists = true;
-    std::size_t pos = 0;
-    std::vector<std::string> lines;
-    while (pos < text.size()) {
-        const auto nl = text.find('\n', pos);
-        if (nl == std::string::npos) {  // cut by a kill
-            ++scan.dropped_lines;
-            break;
-        }
-        lines.push_back(text.substr(pos, nl - pos + 1));
-        pos = nl + 1;
-    }
-    if (lines.empty()) return scan;  // empty, or a partial header: rewritten
-    if (lines[0] != csv_line(header))
-        throw ConfigError("'" + path + "' has other columns than this sweep's history (made by another config or version)");
-    const std::size_t ncols = header.size();
-    std::set<std::size_t> closed;                   // cells whose block ended (a later block is a rerun)
+    const Table t = read_table(path, text, history_schema(keys));
+    if (t.empty) return scan;  // empty, or a partial header: rewritten
+    scan.dropped_lines = t.cut_last_line ? 1 : 0;
+    const auto c_cell = static_cast<std::size_t>(t.col("cell"));
+    std::set<std::size_t> closed;  // cells whose block ended (a later block is a rerun)
     std::size_t prev = 0;
     bool have_prev = false;
-    for (std::size_t li = 1; li < lines.size(); ++li) {
-        const std::string& line = lines[li];
-        const auto f = csv_split(line.substr(0, line.size() - 1));
-        char* end = nullptr;
-        const unsigned long long v = f.empty() ? 0 : std::strtoull(f[0].c_str(), &end, 10);
-        if (f.size() != ncols || f[0].empty() || *end || !finished.count(static_cast<std::size_t>(v))) {
+    for (const auto& row : t.rows) {
+        const std::size_t id = std::stoull(row.fields[c_cell]);  // an id column: digits only
+        if (!finished.count(id)) {
             ++scan.dropped_lines;
             continue;
         }
-        const std::size_t id = static_cast<std::size_t>(v);
         if (have_prev && prev != id) closed.insert(prev);
         have_prev = true;
         prev = id;
@@ -87,9 +80,9 @@ HistoryScan scan_history(const std::string& path, const std::vector<std::string>
             ++scan.dropped_lines;
             continue;
         }
-        scan.cells[id] += line;
+        scan.cells[id] += csv_line(row.fields);
     }
-    scan.clean = scan.dropped_lines == 0 && history_text(header, scan.cells) == text;
+    scan.clean = scan.dropped_lines == 0 && history_text(history_header(keys), scan.cells) == text;
     return scan;
 }
 

@@ -12,15 +12,23 @@
 
 #include "sim/run/run.hpp"
 #include "sim/sweep/grid.hpp"
+#include "sim/sweep/table.hpp"
 
 namespace sim {
 
 inline constexpr const char* kHistoryFile = "history.csv";
 
-// Columns: cell, experiment, <keys...>, seed, step, evals, loss, objective, gap (objective and
-// gap empty for a run without a certificate). step: minibatch steps done; evals: full-batch
-// evaluations of the polishing phase (after the last step).
-std::vector<std::string> history_header(const std::vector<std::string>& keys);
+// One column after the cell's own (cell_schema, sim/sweep/results.hpp): name, kind, getter.
+struct HistoryColumn {
+    ColumnSpec spec;
+    std::string (*get)(const Checkpoint&);
+};
+// step, evals, loss, objective, gap (objective and gap empty for a run without a certificate).
+// step: minibatch steps done; evals: full-batch evaluations of the polishing phase (after the
+// last step).
+const std::vector<HistoryColumn>& history_columns();
+std::vector<ColumnSpec> history_schema(const std::vector<std::string>& keys);  // cell_schema + history_columns
+std::vector<std::string> history_header(const std::vector<std::string>& keys);  // its names
 
 // The rows of one finished cell, as CSV text (one line per checkpoint; none for a run without).
 std::string history_rows(const Cell& cell, const SweepSpec& spec, const std::vector<std::string>& keys,
@@ -33,9 +41,10 @@ struct HistoryScan {
     bool clean = false;                        // the file is exactly the header and the kept rows, by id
 };
 // Reads path and keeps the rows of the cells in `finished` (the cells results.csv holds), whole
-// lines only; of a cell written twice (run again after an interruption), the first block. Throws
-// ConfigError if the header is not history_header(keys).
-HistoryScan scan_history(const std::string& path, const std::vector<std::string>& header,
+// lines only; of a cell written twice (run again after an interruption), the first block; rows in
+// this version's columns (a column the file lacks is empty). Throws ConfigError (one line: file,
+// line, column, cause) for a column this version does not know or a field not of its kind.
+HistoryScan scan_history(const std::string& path, const std::vector<std::string>& keys,
                          const std::set<std::size_t>& finished);
 
 // The whole file: the header, then the cells' rows in id order.

@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     namespace fs = std::filesystem;
     static const sim::SweepSpec spec = sim::sweep_spec_from_toml(sweep_text(), FUZZ_RESULTS_SWEEP, {});
     static const std::vector<sim::Cell> cells = sim::expand(spec);
-    static const std::vector<std::string> header = sim::results_header(sim::result_keys(spec));
+    static const std::vector<std::string> keys = sim::result_keys(spec);
 
     const auto parts = fuzz::split(fuzz::text(data, size), "\n%%\n");
     const std::string dir = fuzz::scratch_dir() + "/results";
@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     // resume: the rows of results.csv against the grid
     try {
-        const sim::ResumeScan s = sim::scan_results(rpath, header, cells, spec);
+        const sim::ResumeScan s = sim::scan_results(rpath, keys, cells, spec);
         for (const auto& [id, block] : s.cells)
             if (id >= cells.size() ||
                 std::count(block.begin(), block.end(), '\n') != long(sim::result_row_keys(cells[id].config).size()))
@@ -89,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (resumed) {  // what resume leaves behind reads back clean, with every cell it kept
         try {
-            const sim::ResumeScan s = sim::scan_results(rpath, header, cells, spec);
+            const sim::ResumeScan s = sim::scan_results(rpath, keys, cells, spec);
             if (!s.sorted_and_clean || s.dropped_lines) fuzz::fail("resume left a results.csv it does not read back clean");
             (void)sim::figures::load(dir);
         } catch (const std::exception& e) {
