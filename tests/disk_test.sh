@@ -80,7 +80,11 @@ fail_then_resume() {
   local line; line=$(cat "$T/err")
   [ "$rc" -eq 1 ] && ok || bad "N=$n $errno: exit $rc, expected 1 ($line)"
   [ "$(wc -l <"$T/err")" -eq 1 ] && ok || bad "N=$n $errno: $(wc -l <"$T/err") stderr lines: $line"
-  local re="^alignsim: error: cannot write '$dir/(results.csv|history.csv|manifest.json)': $want; ([0-9]+) of $CELLS cells are safe in '$dir/results.csv' \\(free some space and run the same command again to resume\\)$"
+  # the remedy follows the errno that happened: an I/O error is not a full disk
+  local fix="free some space"
+  [ "$errno" = EDQUOT ] && fix="free some space within your disk quota"
+  [ "$errno" = EIO ] && fix="check the disk \\(an I/O error: see dmesg\\)"
+  local re="^alignsim: error: cannot write '$dir/(results.csv|history.csv|manifest.json)': $want; ([0-9]+) of $CELLS cells are safe in '$dir/results.csv' \\($fix and run the same command again to resume\\)$"
   if [[ "$line" =~ $re ]]; then
     ok
     local safe=${BASH_REMATCH[2]}
@@ -132,7 +136,8 @@ import os, sys, numpy as np
 d = sys.argv[1]
 assert not [f for f in os.listdir(d) if f.endswith(".tmp")]
 for f in os.listdir(d):
-    np.load(os.path.join(d, f))
+    if f != ".sweep.lock":  # the directory's lock (sim/io/lock.hpp), not an array
+        np.load(os.path.join(d, f))
 PY
 }
 export_fails_cleanly linear 60000 --set data.n_train=300 --set data.n_test=100

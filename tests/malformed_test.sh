@@ -98,6 +98,34 @@ mkres other_cols; edit other_cols 'import sys; p=sys.argv[1]+"/results.csv"; t=o
 echo "not a directory" >"$T/a_file"
 "$A" export --set data.n_train=40 --set data.n_test=10 --set train.batch=10 --out "$T/exp" >/dev/null || { echo "FAIL: fixture export"; exit 1; }
 "$A" export --set data.n_train=10 --set data.n_test=10 --set train.batch=10 --out "$T/exp2" >/dev/null || { echo "FAIL: fixture export"; exit 1; }
+# directories of one kind of writer, and manifests damaged field by field
+"$A" export --set data.n_train=50 --set data.n_test=20 --set train.batch=16 --out "$T/an_export" >/dev/null || { echo "FAIL: fixture export"; exit 1; }
+mkdir -p "$T/user_files"; : >"$T/user_files/train_x1.npy"; : >"$T/user_files/results.csv"
+mkdir -p "$T/user_figs"; : >"$T/user_figs/redundancy.svg"
+mkfifo "$T/fifo.toml"
+jset() {  # jset DIR KEY JSON: sets manifest.json's KEY to the JSON value
+  mkres "$1"; edit "$1" "import json,sys; p=sys.argv[1]+'/manifest.json'; m=json.load(open(p)); m['$2']=json.loads('$3'); json.dump(m, open(p,'w'))"
+}
+jset m_sessions sessions '"x"'
+jset m_session_item sessions '[3]'
+jset m_end end '5'
+jset m_complete complete '"yes"'
+jset m_cells cells '"two"'
+jset m_cells_neg cells '-1'
+jset m_cells_wrong cells '7'
+jset m_columns columns '"cell"'
+jset m_column_item columns '["cell", 3]'
+jset m_kind kind '"export"'
+jset m_kind_bad kind '"nonsense"'
+jset m_kind_type kind '4'
+jset m_fp fingerprint '12'
+jset m_start start 'null'
+jset m_threads threads '1.5'
+jset m_rows rows_per_experiment '[1]'
+mkres m_bom; edit m_bom 'import sys; p=sys.argv[1]+"/manifest.json"; t=open(p,"rb").read(); open(p,"wb").write(b"\xef\xbb\xbf"+t)'
+mkres m_fifo; rm "$T/m_fifo/manifest.json"; mkfifo "$T/m_fifo/manifest.json"
+printf '[grid]\n"data.redundancy" = [0.0, 1.0]\n' >"$T/grid_only.toml"
+printf '[[experiment]]\nname = "a"\n' >"$T/exp_only.toml"
 
 # --- the table: NEEDLE | ARGUMENTS (shell words, $T is the fixture directory)
 while IFS= read -r row; do
@@ -252,8 +280,71 @@ W2 must be p x data.d2 = 10 x 16 (p = model.dim), got 40 x 16 | evaluate --weigh
 not a readable .npy | evaluate --weights "$T/binary.toml"
 data.kind = nonlinear has no closed forms | evaluate --weights "$T/exp/A1.npy" --set data.kind=nonlinear
 --weights | evaluate --weights "$T/exp/A1.npy" "$T/exp/A2.npy" "$T/exp/B1.npy"
+# a directory belongs to one kind of writer; no command replaces a file it did not write
+sweep results directory | export --out "$T/res"
+sweep results directory | plot "$T/res" --out "$T/res"
+export of samples | sweep "$T/good.toml" --out "$T/an_export"
+export of samples | plot "$T/an_export"
+export of samples | plot "$T/res" --out "$T/an_export"
+train_x1.npy | export --out "$T/user_files"
+results.csv | sweep "$T/good.toml" --out "$T/user_files"
+redundancy.svg | plot "$T/res" --out "$T/user_figs"
+# manifest.json damaged field by field: one line naming the file and key
+'sessions' | sweep "$T/good.toml" --out "$T/m_sessions"
+'sessions' | plot "$T/m_sessions"
+sessions[0] | sweep "$T/good.toml" --out "$T/m_session_item"
+'end' | sweep "$T/good.toml" --out "$T/m_end"
+'complete' | plot "$T/m_complete"
+'cells' | sweep "$T/good.toml" --out "$T/m_cells"
+'cells' | plot "$T/m_cells_neg"
+'cells' | sweep "$T/good.toml" --out "$T/m_cells_wrong"
+'cells' | plot "$T/m_cells_wrong"
+'columns' | plot "$T/m_columns"
+columns[1] | sweep "$T/good.toml" --out "$T/m_column_item"
+export of samples | plot "$T/m_kind"
+'kind' | plot "$T/m_kind_bad"
+'kind' | sweep "$T/good.toml" --out "$T/m_kind_type"
+'fingerprint' | plot "$T/m_fp"
+'start' | plot "$T/m_start"
+'threads' | plot "$T/m_threads"
+rows_per_experiment | plot "$T/m_rows"
+byte-order mark | plot "$T/m_bom"
+FIFO | plot "$T/m_fifo"
+FIFO | sweep "$T/good.toml" --out "$T/m_fifo"
+# one integer and range policy: bounds, never narrowed; memory before work; no FIFO inputs
+theory.lambda_points | theory --set theory.lambda_points=4294967297
+data.depth | train --set data.kind=nonlinear --set data.depth=1000000000000
+data.n_train | train --set data.n_train=99999999999
+model.hidden | train --set 'model.hidden=[4294967297]'
+train.steps | train --set train.steps=9223372036854775807
+memory | train --set data.n_train=900000000
+memory | export --set data.n_train=900000000 --out "$T/o5"
+memory | sweep "$T/good.toml" --out "$T/o5" --set data.n_train=900000000
+FIFO | theory "$T/fifo.toml"
+FIFO | sweep "$T/fifo.toml" --out "$T/o5"
+directory | train "$T"
+# commands agree
+alignsim sweep | train "$T/good.toml"
+alignsim sweep | train "$T/grid_only.toml"
+alignsim sweep | train "$T/exp_only.toml"
+alignsim sweep | theory "$T/exp_only.toml"
+grid axis | sweep "$T/good.toml" --out "$T/o6" --set data.redundancy=0.5
+# numerical edge cases named
+data.a1 | theory --set data.a1=1e308
+data.a1 | train --set data.a1=1e308
+data.noise1 | theory --set data.a1=1e4 --set data.noise1=1e-4
+data.b2 | theory --set data.b2=1e7
+objective.temperature | train --set objective.temperature=1e300
+# options
+--seconds | bench --seconds nan
+--seconds | bench --seconds inf
 TABLE
 
+# a failed start leaves nothing behind
+for o in o5 o6; do [ ! -e "$T/$o" ] && pass=$((pass + 1)) || bad "a refused sweep left $T/$o behind"; done
+# an export refused in a sweep directory left its manifest whole
+"$A" plot "$T/res" --out "$T/f_after" >/dev/null 2>&1 && pass=$((pass + 1)) || bad "the sweep directory is unusable after a refused export"
+
 echo "malformed: $pass passed, $fail failed"
-[ "$pass" -ge 50 ] || { echo "FAIL: the table must hold at least 50 cases that pass, has $pass"; fail=$((fail + 1)); }
+[ "$pass" -ge 110 ] || { echo "FAIL: the table must hold at least 110 cases that pass, has $pass"; fail=$((fail + 1)); }
 [ "$fail" -eq 0 ]

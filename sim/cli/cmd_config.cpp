@@ -22,7 +22,9 @@ int cmd_config(const ConfigArgs& a, bool markdown) {
                 type = "";
                 for (const auto& ch : k.choices) type += (type.empty() ? "" : " \\| ") + ("`" + ch + "`");
             }
-            std::cout << "| `" << k.key << "` | " << type << " | `" << value_to_string(k.def) << "` | " << k.doc << " |\n";
+            const std::string bound = bound_text(k);
+            std::cout << "| `" << k.key << "` | " << type << " | `" << value_to_string(k.def) << "` | " << k.doc
+                      << (bound.empty() ? "" : "; " + bound) << " |\n";
         }
         return 0;
     }
@@ -39,7 +41,8 @@ int cmd_config(const ConfigArgs& a, bool markdown) {
         if (std::holds_alternative<std::string>(v)) text = "\"" + text + "\"";
         std::string line = k.key.substr(dot + 1) + " = " + text;
         if (line.size() < 28) line.resize(28, ' ');
-        std::cout << line << "  # " << k.doc << "\n";
+        const std::string bound = bound_text(k);
+        std::cout << line << "  # " << k.doc << (bound.empty() ? "" : "; " + bound) << "\n";
     }
     if (!c.grid().empty() || !c.grid_seeds().empty()) {
         std::cout << "\n[grid]\n";

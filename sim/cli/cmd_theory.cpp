@@ -2,6 +2,11 @@
 // linear-Gaussian model (../shared/spec/theory.md; derivations in docs/theory.md), or with
 // `--curve KEY=START:STOP:N [--log] [--format jsonl|csv]` the same along one key.
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <map>
 #include <vector>
@@ -22,6 +27,51 @@ namespace sim {
 namespace {
 
 using nlohmann::json;
+
+// Progress of a long computation on stderr: nothing for the first 2 s, then a line every 5 s
+// saying what is being computed, how far (points of a curve) and for how long, so that a large
+// model (d1 = d2 = 1024 takes minutes) never computes without a word.
+class Heartbeat {
+public:
+    Heartbeat(std::string what, std::size_t total) : what_(std::move(what)), total_(total) {
+        th_ = std::thread([this] {
+            const auto t0 = std::chrono::steady_clock::now();
+            std::unique_lock<std::mutex> lk(mu_);
+            auto wait = std::chrono::seconds(2);
+            while (!cv_.wait_for(lk, wait, [this] { return stop_; })) {
+                const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                if (total_ > 1)
+                    std::fprintf(stderr, "theory: %s: point %zu of %zu, %.0f s so far\n", what_.c_str(), done_.load() + 1, total_, secs);
+                else std::fprintf(stderr, "theory: %s: %.0f s so far\n", what_.c_str(), secs);
+                wait = std::chrono::seconds(5);
+            }
+        });
+    }
+    void step() { ++done_; }
+    ~Heartbeat() {
+        {
+            std::lock_guard<std::mutex> lk(mu_);
+            stop_ = true;
+        }
+        cv_.notify_one();
+        th_.join();
+    }
+
+private:
+    std::string what_;
+    std::size_t total_;
+    std::atomic<std::size_t> done_{0};
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    std::thread th_;
+};
+
+std::string model_text(const Config& cfg) {
+    return "closed forms of d1=" + std::to_string(cfg.i("data.d1")) + ", d2=" + std::to_string(cfg.i("data.d2")) + " with " +
+           std::to_string(cfg.i("theory.lambda_points")) + " trade-off points (O(d^3) each)";
+}
+
 
 std::string fmt(double x, int prec = 4) {
     if (!std::isfinite(x)) return x > 0 ? "inf" : "nan";
@@ -120,7 +170,9 @@ int theory_curve(const TheoryArgs& a, const Config& cfg) {
     auto value_text = [&](const Config& k) { return integer ? std::to_string(k.i(c.key)) : fmt_num(k.f(c.key)); };
     std::vector<json> rows;  // every point before any output: an error prints nothing else
     std::vector<std::string> xs;
+    Heartbeat beat("--curve " + c.text() + ", " + model_text(cfg), cfgs.size());
     for (const auto& k : cfgs) {
+        beat.step();
         json j;
         try {
             j = theory_report(k);
@@ -177,7 +229,11 @@ int cmd_theory(const TheoryArgs& a) {
     const Config cfg = load_config(a.cfg);
     require_closed_forms(cfg);
     if (!a.curve.empty()) return theory_curve(a, cfg);
-    json j = theory_report(cfg);
+    json j;
+    {
+        Heartbeat beat(model_text(cfg), 1);
+        j = theory_report(cfg);
+    }
     j["config"] = cfg.to_json();
     j["meta"] = run_metadata();
 

@@ -8,6 +8,7 @@
 
 #include "sim/cli/commands.hpp"
 #include "sim/io/meta.hpp"
+#include "sim/run/estimate.hpp"
 #include "sim/run/run.hpp"
 #include "sim/run/stop.hpp"
 
@@ -26,6 +27,10 @@ std::string num(double v, const char* fmt = "%8.4f") {
 
 int cmd_train(const ConfigArgs& a) {
     const Config cfg = load_config(a);
+    if (!cfg.grid().empty() || !cfg.grid_seeds().empty())
+        throw ConfigError("'" + printable(a.config_path, 100) + "' has a [grid] (a sweep file): train runs one config; run the grid with alignsim sweep " +
+                          printable(a.config_path, 100) + " --out DIR, or drop the [grid] table");
+    check_fits_in_memory(cfg, "train");  // before any work: refused, not killed half-way
     install_stop_handlers();  // SIGINT / SIGTERM end the run at its next step (exit 130 / 143)
     RunOptions opt;
     opt.progress = !a.json;

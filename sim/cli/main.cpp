@@ -1,6 +1,7 @@
 // alignsim: closed forms and learned encoders for multimodal alignment, side by side.
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include "autodiff/blas.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/io/meta.hpp"
+#include "sim/io/owned_dir.hpp"
 #include "sim/plot/plot.hpp"
 #include "sim/run/analytic.hpp"
 #include "sim/run/bench.hpp"
@@ -166,6 +168,10 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    if (*bench && !std::isfinite(bench_args.seconds)) {  // CLI11's Range lets nan through
+        std::fprintf(stderr, "alignsim: error: --seconds: must be a finite number of seconds in [0.01, 3600] (see alignsim --help)\n");
+        return 2;
+    }
     sweep_args.command = shell_line(argc, argv);
     auto dispatch = [&]() -> int {
         if (*config) return sim::cmd_config(config_args, config_markdown);
@@ -186,6 +192,9 @@ int main(int argc, char** argv) {
         return 128 + e.signal;
     } catch (const sim::ConfigError& e) {
         std::fprintf(stderr, "alignsim: error: %s\n", e.what());
+        return 2;
+    } catch (const sim::BadInput& e) {
+        std::fprintf(stderr, "alignsim: error: %s\n", sim::printable(e.what(), 4000).c_str());
         return 2;
     } catch (const std::bad_alloc&) {
         std::fprintf(stderr,

@@ -12,6 +12,8 @@
 #include "sim/config/toml_parse.hpp"
 #include "models/registry.hpp"
 #include "sim/io/files.hpp"
+#include "sim/io/owned_dir.hpp"
+#include <filesystem>
 #include "theory/model.hpp"
 
 namespace sim {
@@ -64,8 +66,72 @@ std::size_t input_dim(const Config& c, int modality) {
     return static_cast<std::size_t>(c.i(modality == 1 ? "data.d1" : "data.d2"));
 }
 
+namespace {
+
+// The bound of every numeric key (KeySpec::int_max, KeySpec::max): what the machine can hold or
+// do, so that a value is never narrowed or taken when it cannot be honoured.
+std::vector<KeySpec> with_bounds(std::vector<KeySpec> s) {
+    constexpr I kI64 = INT64_MAX;
+    const std::string dims = "the closed forms diagonalise d x d matrices, O(d^3)";
+    const std::string scale = "larger scales overflow the covariances' eigen-decompositions";
+    const std::map<std::string, std::pair<double, std::string>> b{
+        {"data.d1", {4096, dims}},
+        {"data.d2", {4096, dims}},
+        {"data.k_shared", {4096, dims}},
+        {"data.k1", {4096, dims}},
+        {"data.k2", {4096, dims}},
+        {"data.a1", {1e6, scale}},
+        {"data.a2", {1e6, scale}},
+        {"data.b1", {1e6, scale}},
+        {"data.b2", {1e6, scale}},
+        {"data.noise1", {1e6, scale}},
+        {"data.noise2", {1e6, scale}},
+        {"data.target_noise", {1e6, scale}},
+        {"data.seed", {double(kI64), "a 64-bit seed"}},
+        {"data.n_train", {1e9, "samples are held in memory; the run's memory estimate must also fit"}},
+        {"data.n_test", {1e9, "samples are held in memory; the run's memory estimate must also fit"}},
+        {"data.sample_seed", {double(kI64), "a 64-bit seed"}},
+        {"data.depth", {1024, "each layer is a d x d orthogonal matrix held in memory"}},
+        {"model.dim", {4096, "at most min(data.d1, data.d2) anyway"}},
+        {"model.hidden", {65536, "each width: a layer's weights are held in memory"}},
+        {"objective.temperature", {1e6, "the similarities / temperature must stay finite"}},
+        {"objective.lambda", {1e12, "task + lambda x alignment must stay finite in float32"}},
+        {"objective.cca_penalty", {1e12, "the loss must stay finite in float32"}},
+        {"train.lr", {1e300, "a finite rate; a step too large for the parameters ends the run diverged, a status, not a crash"}},
+        {"train.steps", {1000000000, "a billion steps take weeks"}},
+        {"train.batch", {1000000000, "at most data.n_train anyway"}},
+        {"train.weight_decay", {1e6, "larger decays overflow the parameters"}},
+        {"train.clip", {1e300, "a finite threshold"}},
+        {"train.seed", {double(kI64), "a 64-bit seed"}},
+        {"train.polish", {10000000, "each evaluation is a full pass over the training set"}},
+        {"theory.lambda_min", {1e12, "the trade-off's weights must stay finite"}},
+        {"theory.lambda_max", {1e12, "the trade-off's weights must stay finite"}},
+        {"theory.lambda_points", {100000, "each point solves the closed forms again"}},
+    };
+    for (auto& k : s) {
+        const auto it = b.find(k.key);
+        if (it == b.end()) continue;
+        if (k.kind == Kind::Int || k.kind == Kind::IntList)
+            k.int_max = it->second.first >= 9.2e18 ? kI64 : static_cast<I>(it->second.first);
+        else k.max = it->second.first;
+        k.bound_why = it->second.second;
+    }
+    return s;
+}
+
+}  // namespace
+
+std::string bound_text(const KeySpec& k) {
+    std::ostringstream os;
+    if ((k.kind == Kind::Int || k.kind == Kind::IntList) && k.int_max != INT64_MAX) os << "at most " << k.int_max;
+    else if (k.kind == Kind::Float && std::isfinite(k.max)) os << "at most " << k.max;
+    else return "";
+    if (!k.bound_why.empty()) os << " (" << k.bound_why << ")";
+    return os.str();
+}
+
 const std::vector<KeySpec>& schema() {
-    static const std::vector<KeySpec> s{
+    static const std::vector<KeySpec> raw{
         // data: the generative model (spec section 1) and the samples drawn from it
         {"data.kind", Kind::String, std::string("linear"), "generative model: linear, nonlinear (spec section 6), or fashion_mnist (two sensors' views of real garment images, docs/real_data.md; the model keys d1 ... slope do not apply)", {"linear", "nonlinear", "fashion_mnist"}},
         {"data.path", Kind::String, std::string(kFashionMnistPath), "fashion_mnist: directory of the dataset's IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; Debian's dataset-fashion-mnist)", {}},
@@ -136,6 +202,7 @@ const std::vector<KeySpec>& schema() {
         {"theory.lambda_max", Kind::Float, 1e3, "largest lambda of the trade-off curve", {}},
         {"theory.lambda_points", Kind::Int, I(25), "points of the trade-off curve (log grid)", {}},
     };
+    static const std::vector<KeySpec> s = with_bounds(raw);
     return s;
 }
 
@@ -290,6 +357,18 @@ static bool plain_text(const std::string& s) {
     return true;
 }
 
+void read_config_text(const std::string& path, std::string& text) {
+    // a FIFO or a device would block or never end: only regular files are configs
+    const std::string why = not_a_regular_file(path);
+    if (!why.empty()) throw ConfigError("cannot read config file '" + printable(path, 100) + "': " + why);
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec && size > (std::uintmax_t(16) << 20))
+        throw ConfigError("config file '" + printable(path, 100) + "' is " + std::to_string(size) +
+                          " bytes, more than the 16 MiB a config can be");
+    if (!read_file(path, text)) throw ConfigError("cannot read config file '" + printable(path, 100) + "'");
+}
+
 Config::Config() {
     for (const auto& k : schema()) values_[k.key] = k.def;
 }
@@ -332,6 +411,9 @@ void Config::merge_toml(const std::string& text, const std::string& origin) {
     for (auto&& [sect_key, sect_node] : root) {
         const std::string sect(sect_key.str());
         const toml::table* tbl = sect_node.as_table();
+        if (!tbl && sect == "experiment")
+            throw ConfigError(origin + ": holds [[experiment]] tables, a sweep file: run it with alignsim sweep " +
+                              printable(origin, 100) + " --out DIR");
         if (!tbl) {
             throw ConfigError(origin + ": top-level key '" + sect +
                               "' is not a section; write keys inside [data], [model], [objective], [train], [eval], [theory] or [grid]");
@@ -378,7 +460,7 @@ void Config::merge_toml(const std::string& text, const std::string& origin) {
 
 Config Config::from_file(const std::string& path) {
     std::string text;
-    if (!read_file(path, text)) throw ConfigError("cannot read config file '" + path + "'");
+    read_config_text(path, text);
     Config c;
     c.merge_toml(text, path);
     return c;
@@ -457,6 +539,25 @@ void Config::validate() const {
         }
     };
     const double inf = HUGE_VAL;
+    // every numeric key within its bound (schema(), shown by `alignsim config`) first: a value
+    // is never narrowed nor taken when it cannot be honoured
+    for (const auto& k : schema()) {
+        const Value& v = get(k.key);
+        auto over = [&](const std::string& got) {
+            fail("'" + k.key + "' must be " + bound_text(k) + ", got " + got);
+        };
+        if (auto p = std::get_if<I>(&v); p && *p > k.int_max) over(std::to_string(*p));
+        if (auto p = std::get_if<IL>(&v)) {
+            if (p->size() > 64) fail("'" + k.key + "' lists " + std::to_string(p->size()) + " widths, at most 64 layers");
+            for (I w : *p)
+                if (w > k.int_max) over(std::to_string(w));
+        }
+        if (auto p = std::get_if<double>(&v); p && *p > k.max) {
+            std::ostringstream os;
+            os << *p;
+            over(os.str());
+        }
+    }
     pos_int("data.d1", 1);
     pos_int("data.d2", 1);
     // The closed forms work on d x d matrices (eigen-decompositions, O(d^3)): beyond a few
@@ -481,6 +582,21 @@ void Config::validate() const {
             if (d < need)
                 fail("orthogonal mixing needs data.d" + std::to_string(m) + " >= data.k_shared + data.k" +
                      std::to_string(m) + " (" + std::to_string(d) + " < " + std::to_string(need) + ")");
+        }
+    }
+    if (s("data.kind") == "linear") {
+        // the closed forms invert the covariances: a signal 10^6 times its noise makes them
+        // singular in double precision
+        for (int m : {1, 2}) {
+            const std::string ns = "data.noise" + std::to_string(m);
+            for (const std::string k : {"data.a" + std::to_string(m), "data.b" + std::to_string(m)})
+                if (f(k) > 1e6 * f(ns)) {
+                    std::ostringstream os;
+                    os << "'" << k << "' (" << f(k) << ") must be at most 1e6 x '" << ns << "' (here " << 1e6 * f(ns)
+                       << "): beyond, the covariances of the linear model are singular in double precision; valid range [0, "
+                       << 1e6 * f(ns) << "]";
+                    fail(os.str());
+                }
         }
     }
     pos_int("data.n_train", 10);

@@ -36,11 +36,19 @@ struct KeySpec {
     Value def;
     std::string doc;
     std::vector<std::string> choices;  // allowed values of a String key (empty: any)
+    // The largest value (of an Int key, or of each element of an IntList; of a Float key: max)
+    // that alignsim can honour, and why (what the machine can hold or do); `alignsim config`
+    // shows it. Set for every numeric key by schema().
+    std::int64_t int_max = INT64_MAX;
+    double max = 1.0 / 0.0;
+    std::string bound_why;
 };
 const std::vector<KeySpec>& schema();
 const KeySpec* find_key(const std::string& key);  // nullptr if unknown
 std::string kind_name(Kind k);
 std::string value_to_string(const Value& v);
+// "at most 4096 (why)" for a key with a bound, else "".
+std::string bound_text(const KeySpec& k);
 
 // One axis of a sweep: a config key and the values it takes.
 struct GridAxis {
@@ -88,6 +96,10 @@ private:
     std::vector<GridAxis> grid_;
     std::vector<std::int64_t> seeds_;
 };
+
+// The text of a config file: a regular file of at most 16 MiB (a FIFO, a device or a directory is
+// refused, not waited on). Throws ConfigError.
+void read_config_text(const std::string& path, std::string& text);
 
 // The theory module's view of the data keys.
 theory::DataSpec data_spec(const Config& c);

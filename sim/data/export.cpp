@@ -10,6 +10,7 @@
 #include "sim/io/files.hpp"
 #include "sim/io/meta.hpp"
 #include "sim/io/npy.hpp"
+#include "sim/io/owned_dir.hpp"
 
 namespace sim {
 
@@ -58,6 +59,8 @@ public:
                                      " data files are complete, the export lacks only its manifest.json");
         }
     }
+
+    std::size_t written() const { return files_.size(); }
 
 private:
     template <class Write>
@@ -186,20 +189,40 @@ nlohmann::json export_synthetic(const Config& cfg, Export& out) {
 
 }  // namespace
 
+bool is_export_file(const std::string& name) {
+    auto ends = [&](const std::string& x) { return name.size() >= x.size() && name.compare(name.size() - x.size(), x.size(), x) == 0; };
+    std::string n = name;
+    if (ends(".npy.tmp")) n = name.substr(0, name.size() - 4);
+    else if (!ends(".npy")) return false;
+    const std::string stem = n.substr(0, n.size() - 4);
+    if (stem.rfind("train_", 0) == 0 || stem.rfind("test_", 0) == 0) return true;
+    for (const char* p : {"A1", "B1", "A2", "B2", "c_s", "c_1", "c_2", "G", "noise"})
+        if (stem == p) return true;
+    return stem.rfind("h1_layer", 0) == 0 || stem.rfind("h2_layer", 0) == 0;
+}
+
 nlohmann::json export_samples(const Config& cfg, const std::string& dir) {
     namespace fs = std::filesystem;
+    // the directory is an export's or new; its lock keeps a sweep, a plot or another export out
+    ClaimedDir claimed;
+    try {
+        claimed = claim_dir(dir, kKindExport, "export", is_export_file);
+    } catch (const BadInput& e) {
+        throw ConfigError(e.what());
+    }
     std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (fs::exists(dir) && !fs::is_directory(dir))
-        throw ConfigError("cannot create output directory '" + dir + "': it is a file");
-    if (ec && ec == std::errc::not_a_directory) throw ConfigError("cannot create output directory '" + dir + "': " + ec.message());
-    if (ec || !fs::is_directory(dir))
-        throw std::runtime_error("cannot create output directory '" + dir + "'" + (ec ? ": " + ec.message() : ""));
     // an earlier export's manifest goes first: a manifest.json always describes complete files
-    fs::remove(fs::path(dir) / "manifest.json", ec);
+    if (claimed.kind == kKindExport) fs::remove(fs::path(dir) / "manifest.json", ec);
 
     Export out(dir);
-    const nlohmann::json man = cfg.s("data.kind") == "fashion_mnist" ? export_fashion(cfg, out) : export_synthetic(cfg, out);
+    nlohmann::json man;
+    try {
+        man = cfg.s("data.kind") == "fashion_mnist" ? export_fashion(cfg, out) : export_synthetic(cfg, out);
+    } catch (...) {
+        if (out.written() == 0) release_new_dir(dir, claimed);  // a failed start leaves nothing behind
+        throw;
+    }
+    man["kind"] = kKindExport;
     out.finish(man);
     return man;
 }

@@ -161,6 +161,17 @@ void write_file_atomic(const std::string& path, const std::string& text) {
     f.commit();
 }
 
+void publish_file(const std::string& tmp, const std::string& path) {
+    const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw WriteError(path, errno);
+    const bool synced = sync_fd(fd);
+    const int e = errno;
+    ::close(fd);
+    if (!synced) throw WriteError(path, e);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) throw WriteError(path, errno);
+    sync_dir(path);
+}
+
 Appender::Appender(const std::string& path) : path_(path) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) throw WriteError(path, errno);

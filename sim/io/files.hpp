@@ -28,6 +28,10 @@ bool read_file(const std::string& path, std::string& text);
 // holds either its old content or the new one, never a mix. Throws WriteError.
 void write_file_atomic(const std::string& path, const std::string& text);
 
+// Makes a file another program wrote to tmp (gnuplot's images) durable and atomic: syncs tmp and
+// renames it over path, then syncs the directory. Throws WriteError (tmp is left for the caller).
+void publish_file(const std::string& tmp, const std::string& path);
+
 // The same for a file written in pieces: the data goes to PATH.tmp, commit() syncs it and renames
 // it over PATH; destroyed without commit() it removes PATH.tmp and leaves PATH as it was.
 class AtomicFile {

@@ -5,6 +5,13 @@
 #include <map>
 #include <stdexcept>
 
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/io/files.hpp"
+#include "sim/io/meta.hpp"
+#include "sim/io/owned_dir.hpp"
 #include "sim/plot/figure.hpp"
 #include "figure_list.hpp"  // generated from the list in sim/plot/meson.build (ALIGNSIM_FIGURES)
 
@@ -44,6 +51,24 @@ const std::vector<std::string>& image_formats() {
 }
 
 namespace {
+
+// In a figure folder without a figures manifest (one of an alignsim before kinds): false when
+// name is a file plot would write (NAME.dat, .gp, .svg, .png, .pdf, gnuplot.log) that an alignsim
+// plot did not write (no NAME.gp saying "written by alignsim plot" beside it).
+bool ours_or_other(const std::string& fig_dir, const std::string& name) {
+    std::string n = name;
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) n.resize(n.size() - 4);
+    if (n == "gnuplot.log") return true;
+    const auto dot = n.rfind('.');
+    if (dot == std::string::npos) return true;
+    const std::string ext = n.substr(dot + 1);
+    if (ext != "dat" && ext != "gp" && ext != "svg" && ext != "png" && ext != "pdf") return true;  // not plot's
+    std::ifstream in(fig_dir + "/" + n.substr(0, dot) + ".gp");
+    std::string head(400, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    return head.find("written by alignsim plot") != std::string::npos;
+}
 
 std::string join(const std::vector<std::string>& v) {
     std::string s;
@@ -184,15 +209,50 @@ std::vector<Fig> chosen_figures(const Data& d, Drawn& w, const Choice& c, const 
     return {std::move(f)};
 }
 
-void make_figure_dir(const std::string& fig_dir) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::create_directories(fig_dir, ec);
-    if (fs::exists(fig_dir) && !fs::is_directory(fig_dir))
-        throw ConfigError("cannot create figure directory '" + fig_dir + "': it is a file");
-    if (ec || !fs::is_directory(fig_dir))
-        throw std::runtime_error("cannot create figure directory '" + fig_dir + "': " + (ec ? ec.message() : "not a directory"));
-}
+// The figure folder: plot's or new, locked while plot writes it (sim/io/owned_dir.hpp), with its
+// manifest listing the figures drawn there ("complete" once every chosen figure is written).
+struct FigureFolder {
+    ClaimedDir claimed;
+    std::string fman;
+    std::string source;
+    nlohmann::json fm;
+
+    FigureFolder(const std::string& fig_dir, const std::string& dir, const std::vector<std::string>& formats)
+        : fman(fig_dir + "/manifest.json"), source(dir) {
+        try {
+            claimed = claim_dir(fig_dir, kKindFigures, "plot", [&](const std::string& n) { return !ours_or_other(fig_dir, n); });
+        } catch (const BadInput& e) {
+            throw ConfigError(e.what());
+        }
+        fm = {{"kind", kKindFigures}, {"source", dir}, {"formats", formats}, {"figures", nlohmann::json::array()},
+              {"complete", false}, {"meta", run_metadata()}};
+        if (claimed.kind == kKindFigures) keep_earlier();
+    }
+
+    void keep_earlier() {  // figures of an earlier plot stay listed
+        try {
+            const nlohmann::json old = read_json_object(fman);
+            if (old.contains("figures") && old["figures"].is_array())
+                for (const auto& n : old["figures"])
+                    if (n.is_string()) fm["figures"].push_back(n);
+        } catch (const BadInput& e) {
+            throw ConfigError(e.what());
+        }
+    }
+
+    void add(const std::string& name) {
+        if (std::find(fm["figures"].begin(), fm["figures"].end(), name) == fm["figures"].end()) fm["figures"].push_back(name);
+    }
+
+    void write(const PlotReport& rep) {
+        try {
+            write_file_atomic(fman, fm.dump(2) + "\n");
+        } catch (const WriteError& e) {
+            throw std::runtime_error(std::string(e.what()) + "; " + std::to_string(rep.drawn.size()) +
+                                     " figure(s) written before it, the results in '" + source + "' are untouched");
+        }
+    }
+};
 
 // The notes first: an incomplete sweep, cells left out, what reading left out; then the caveats
 // of the figures drawn.
@@ -234,7 +294,8 @@ PlotReport make_figures(const std::string& dir, const std::string& fig_dir, cons
     Drawn w = draw_named(d);
     const Choice c = choose(w, opt, dir);
     const std::vector<Fig> figs = chosen_figures(d, w, c, opt, rep);
-    make_figure_dir(fig_dir);
+    FigureFolder folder(fig_dir, dir, formats);
+    folder.write(rep);
     add_notes(d, present, w.notes, figs, rep);
     figures::Writer wr(fig_dir, dir + "/results.csv", opt.run_gnuplot, formats);
     for (const auto& f : figs) {
@@ -245,7 +306,10 @@ PlotReport make_figures(const std::string& dir, const std::string& fig_dir, cons
             throw std::runtime_error(std::string(err.what()) + "; " + std::to_string(before) +
                                      " figure(s) written before it, the results in '" + dir + "' are untouched");
         }
+        folder.add(f.name);
     }
+    folder.fm["complete"] = true;
+    folder.write(rep);
     return rep;
 }
 

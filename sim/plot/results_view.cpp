@@ -19,6 +19,8 @@
 #include "theory/closed_forms.hpp"
 #include "theory/model.hpp"
 #include "sim/io/files.hpp"
+#include "sim/io/owned_dir.hpp"
+#include "sim/sweep/manifest.hpp"
 
 namespace sim::figures {
 
@@ -35,14 +37,15 @@ namespace {
 
 nlohmann::json read_manifest(const std::string& dir, const std::string& mpath) {
     if (!fs::exists(mpath)) throw ConfigError("'" + dir + "' is not a sweep results directory (no manifest.json)");
-    nlohmann::json m;
+    std::string kind;
     try {
-        std::ifstream in(mpath);
-        in >> m;
-    } catch (const std::exception& e) {
-        throw ConfigError("cannot read '" + mpath + "': " + e.what());
+        kind = dir_kind(dir);
+    } catch (const BadInput& e) {
+        throw ConfigError(e.what());
     }
-    return m;
+    if (kind != kKindSweep)
+        throw ConfigError("'" + printable(dir, 100) + "' is " + kind_phrase(kind) + " (its manifest.json says so), not a sweep results directory");
+    return read_sweep_manifest(mpath);  // every field checked first
 }
 
 // An empty Data for the grid of manifest m: every cell absent.
@@ -54,6 +57,9 @@ Data empty_data(const nlohmann::json& m, const std::string& mpath) {
     } catch (const std::exception& e) {
         throw ConfigError("cannot read the sweep definition in '" + mpath + "': " + e.what());
     }
+    if (m.contains("cells") && m["cells"] != d.cells.size())
+        throw ConfigError("'" + mpath + "': key 'cells' is " + printable(m["cells"].dump(), 40) + " but its grid has " +
+                          std::to_string(d.cells.size()) + " cells (the manifest was altered)");
     d.keys = result_keys(d.spec);
     const std::size_t n = d.cells.size();
     const std::vector<double> nan(2 * result_names().size(), std::nan(""));

@@ -79,7 +79,9 @@ void Writer::write(const Fig& f, PlotReport& rep) {
                       "# " + f.title + "\n# written by alignsim plot from " + src_ + "\n" + f.data);
     // one terminal per format: svg (gnuplot's own), png and pdf (cairo); the last is the else branch
     auto terminal = [&](const std::string& fmt) {
-        const std::string out = "; set output " + q(f.name + "." + fmt);
+        // images go to NAME.FMT.tmp first when alignsim runs the script (sfx), then are renamed
+        // into place whole (sim/io/files.hpp: publish_file); by hand, to NAME.FMT directly
+        const std::string out = "; set output " + q(f.name + "." + fmt) + ".sfx";
         if (fmt == "svg")
             return "set terminal svg size " + std::to_string(f.w) + "," + std::to_string(f.h) +
                    " dynamic enhanced font \"Helvetica,13\" background rgb \"white\"" + out;
@@ -105,6 +107,7 @@ void Writer::write(const Fig& f, PlotReport& rep) {
     std::ostringstream gp;
     gp << "# " << f.title << "\n# written by alignsim plot from " << src_
        << "; run `gnuplot " << f.name << ".gp` in this directory to redraw " << names << "\n"
+       << "if (!exists(\"sfx\")) sfx = \"\"\n"
        << "do for [fmt in \"" << list << "\"] {\n"
        << "  " << select << "\n"
        << "  reset\n  set datafile missing \"?\"\n  set grid lc rgb \"#dddddd\"\n  set key samplen 2 spacing 1.1\n"
@@ -119,7 +122,11 @@ void Writer::write(const Fig& f, PlotReport& rep) {
         rep.notes.push_back("gnuplot was not found: wrote the .dat and .gp files only");
         return;
     }
+    auto drop_tmp = [&] {
+        for (const auto& fmt : formats_) ::unlink((dir_ + "/" + f.name + "." + fmt + ".tmp").c_str());
+    };
     if (rc != 0) {
+        drop_tmp();
         std::ifstream in(dir_ + "/gnuplot.log");
         std::string first;
         std::string line;
@@ -133,7 +140,7 @@ void Writer::write(const Fig& f, PlotReport& rep) {
     fs::remove(dir_ + "/gnuplot.log");
     // gnuplot does not notice a full disk: it leaves a cut image and exits 0
     for (const auto& fmt : formats_) {
-        const std::string path = dir_ + "/" + f.name + "." + fmt;
+        const std::string path = dir_ + "/" + f.name + "." + fmt + ".tmp";
         std::ifstream in(path, std::ios::binary | std::ios::ate);
         const std::streamoff size = in ? static_cast<std::streamoff>(in.tellg()) : 0;
         std::string tail(static_cast<std::size_t>(std::min<std::streamoff>(size, 64)), '\0');
@@ -144,7 +151,20 @@ void Writer::write(const Fig& f, PlotReport& rep) {
         else if (fmt == "png") whole = tail.size() >= 8 && tail.compare(tail.size() - 8, 8, "IEND\xae\x42\x60\x82") == 0;
         else if (fmt == "pdf") whole = tail.find("%%EOF") != std::string::npos;
         else whole = size > 0;
-        if (!in || !whole) throw std::runtime_error("cannot write '" + path + "': gnuplot left it incomplete (is the disk full?)");
+        if (!in || !whole) {
+            drop_tmp();
+            throw std::runtime_error("cannot write '" + dir_ + "/" + f.name + "." + fmt +
+                                     "': gnuplot left it incomplete (is the disk full?)");
+        }
+    }
+    for (const auto& fmt : formats_) {  // all complete: each renamed into place, synced
+        const std::string path = dir_ + "/" + f.name + "." + fmt;
+        try {
+            publish_file(path + ".tmp", path);
+        } catch (...) {
+            drop_tmp();
+            throw;
+        }
     }
 }
 
@@ -157,7 +177,7 @@ int Writer::gnuplot(const std::string& script) {
         std::FILE* log = std::freopen("gnuplot.log", "w", stderr);
         (void)log;
         std::freopen("/dev/null", "w", stdout);
-        ::execlp("gnuplot", "gnuplot", script.c_str(), static_cast<char*>(nullptr));
+        ::execlp("gnuplot", "gnuplot", "-e", "sfx = '.tmp'", script.c_str(), static_cast<char*>(nullptr));
         ::_exit(127);
     }
     int st = 0;

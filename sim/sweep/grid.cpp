@@ -53,6 +53,21 @@ void check_grid(const Config& c, const std::string& where) {
     }
 }
 
+// `--set KEY=V` of a key the grid sweeps would be overwritten by every cell: refused.
+void refuse_set_of_axis(const Config& c, const std::vector<std::string>& sets, const std::string& where) {
+    for (const auto& s : sets) {
+        const std::string key = s.substr(0, s.find('='));
+        if (key.rfind("grid.", 0) == 0) continue;
+        for (const auto& ax : c.grid())
+            if (ax.key == key)
+                throw ConfigError("--set " + printable(key, 100) + ": '" + key + "' is a grid axis of " + where + " (" +
+                                  std::to_string(ax.values.size()) + " values), which every cell sets; change the axis "
+                                  "with --set grid." + key + "=[...]");
+        if (key == "train.seed" && !c.grid_seeds().empty())
+            throw ConfigError("--set train.seed: " + where + " sets the seed of each cell with grid.seeds; change them with --set grid.seeds=[...]");
+    }
+}
+
 std::size_t cell_count(const Config& c) {
     std::size_t n = std::max<std::size_t>(1, c.grid_seeds().size());
     for (const auto& ax : c.grid()) {
@@ -106,6 +121,7 @@ SweepSpec sweep_spec_from_toml(const std::string& text, const std::string& origi
 
     SweepSpec spec;
     spec.base.merge_toml(toml_text(root), origin);
+    refuse_set_of_axis(spec.base, sets, origin);
     for (const auto& s : sets) spec.base.set_from_cli(s);
 
     if (ex_tables.empty()) {
@@ -132,6 +148,7 @@ SweepSpec sweep_spec_from_toml(const std::string& text, const std::string& origi
                 throw ConfigError(where + ": '" + std::string(k.str()) +
                                   "' is not a section; write keys inside [experiment.data], [experiment.grid], ...");
         e.config.merge_toml(toml_text(t), where);
+        refuse_set_of_axis(e.config, sets, where);
         for (const auto& s : sets) e.config.set_from_cli(s);  // the command line has the last word
         check_grid(e.config, where + ": ");
         spec.experiments.push_back(std::move(e));
@@ -142,7 +159,7 @@ SweepSpec sweep_spec_from_toml(const std::string& text, const std::string& origi
 SweepSpec load_sweep_spec(const ConfigArgs& a) {
     if (a.config_path.empty()) return sweep_spec_from_toml("", "defaults", a.sets);
     std::string text;
-    if (!read_file(a.config_path, text)) throw ConfigError("cannot read config file '" + a.config_path + "'");
+    read_config_text(a.config_path, text);
     return sweep_spec_from_toml(text, a.config_path, a.sets);
 }
 

@@ -28,9 +28,13 @@
 
 #include "models/registry.hpp"
 #include "sim/io/meta.hpp"
+#include "sim/run/estimate.hpp"
 #include "sim/run/stop.hpp"
 #include "sim/sweep/history.hpp"
-#include "sim/sweep/lock.hpp"
+#include "sim/io/lock.hpp"
+#include "sim/io/owned_dir.hpp"
+#include "sim/data/fashion_mnist.hpp"
+#include "sim/sweep/manifest.hpp"
 #include "sim/sweep/mpi_dist.hpp"
 #include "sim/sweep/progress.hpp"
 #include "sim/sweep/results.hpp"
@@ -96,10 +100,6 @@ double cost(const Config& c) {
     return steps * width + static_cast<double>(c.i("data.n_train") + c.i("data.n_test")) * width;
 }
 
-std::string dir_error(const std::string& dir, const std::string& what) {
-    return "cannot use results directory '" + dir + "': " + what;
-}
-
 // The first key where two experiment definitions differ, for the refusal message.
 std::string first_difference(const nlohmann::json& had, const nlohmann::json& want) {
     const auto& a = had.at("experiments");
@@ -126,6 +126,18 @@ std::string first_difference(const nlohmann::json& had, const nlohmann::json& wa
     return "the definitions differ";
 }
 
+// The inputs cells read besides their config (the Fashion-MNIST files of each data.path), read
+// and checked once. Throws ConfigError (IdxError) naming the file.
+void check_inputs(const std::vector<Cell>& cells, const SweepSpec& spec, int threads) {
+    std::set<std::string> paths;
+    for (const Cell& c : cells) {
+        if (c.config.s("data.kind") == "fashion_mnist") paths.insert(c.config.s("data.path"));
+        check_fits_in_memory(c.config, "grid cell " + std::to_string(c.id) + " (" + c.describe(spec) + ")",
+                             std::min<int>(threads, static_cast<int>(cells.size())));
+    }
+    for (const auto& p : paths) (void)load_fashion_mnist(p);
+}
+
 struct Prepared {
     std::map<std::size_t, std::string> blocks;   // finished cells
     std::map<std::size_t, std::string> status;   // their run status
@@ -136,10 +148,17 @@ struct Prepared {
     std::vector<std::string> messages;  // for the log
 };
 
-// "5 of 12 cells are safe in 'DIR/results.csv'": what a failed write leaves behind.
-std::string safe_note(std::size_t safe, std::size_t total, const std::string& rpath) {
-    return "; " + std::to_string(safe) + " of " + std::to_string(total) + " cells are safe in '" + rpath +
-           "' (free some space and run the same command again to resume)";
+// "5 of 12 cells are safe in 'DIR/results.csv'": what a failed write leaves behind, and what to
+// do about the errno that happened (a full disk wants space, an I/O error a look at the disk).
+std::string safe_note(std::size_t safe, std::size_t total, const std::string& rpath, int err) {
+    std::string fix = "fix the cause above";
+    if (err == ENOSPC) fix = "free some space";
+    else if (err == EDQUOT) fix = "free some space within your disk quota";
+    else if (err == EIO) fix = "check the disk (an I/O error: see dmesg)";
+    else if (err == EROFS) fix = "make the file system writable";
+    else if (err == EACCES || err == EPERM) fix = "fix the directory's permissions";
+    return "; " + std::to_string(safe) + " of " + std::to_string(total) + " cells are safe in '" + rpath + "' (" + fix +
+           " and run the same command again to resume)";
 }
 
 // Rank 0: checks and prepares the directory (locked by the caller), reads what is already
@@ -149,15 +168,9 @@ Prepared prepare_dir(const SweepSpec& spec, const std::vector<Cell>& cells, cons
     const std::string mpath = dir + "/" + kManifestFile, rpath = dir + "/" + kResultsFile;
     Prepared p;
     const nlohmann::json def = spec.definition();
-    if (fs::exists(mpath)) {
-        std::ifstream in(mpath);
-        try {
-            in >> p.manifest;
-        } catch (const std::exception& e) {
-            throw ConfigError("cannot read '" + mpath + "': " + e.what());
-        }
-        if (!p.manifest.is_object() || !p.manifest.contains("fingerprint") || !p.manifest.contains("experiments"))
-            throw ConfigError("'" + mpath + "' is not a sweep manifest");
+    std::error_code fec;
+    if (fs::exists(mpath, fec) || fs::is_symlink(mpath, fec)) {
+        p.manifest = read_sweep_manifest(mpath);  // every field checked before any work
         if (p.manifest["fingerprint"] != spec.fingerprint()) {
             std::string why;
             try {
@@ -168,6 +181,9 @@ Prepared prepare_dir(const SweepSpec& spec, const std::vector<Cell>& cells, cons
             throw ConfigError("'" + dir + "' holds a sweep of another config (" + why +
                               "); choose another --out directory");
         }
+        if (p.manifest.contains("cells") && p.manifest["cells"] != cells.size())
+            throw ConfigError("'" + mpath + "': key 'cells' is " + printable(p.manifest["cells"].dump(), 40) + " but its grid has " +
+                              std::to_string(cells.size()) + " cells (the manifest was altered)");
     } else if (fs::exists(rpath)) {
         throw ConfigError("'" + rpath + "' exists without a manifest.json; not resuming into it");
     }
@@ -201,6 +217,7 @@ Prepared prepare_dir(const SweepSpec& spec, const std::vector<Cell>& cells, cons
         m["start"] = utc_now();
         m["sessions"] = nlohmann::json::array();
     }
+    m["kind"] = kKindSweep;
     m["config"] = spec.base.to_json();
     m["experiments"] = def["experiments"];
     m["fingerprint"] = spec.fingerprint();
@@ -237,7 +254,7 @@ struct SweepRun {
     std::vector<std::string> header;
     const std::string dir;
     const std::string rpath, mpath;
-    std::unique_ptr<DirLock> lock;
+    ClaimedDir claimed;  // rank 0: the directory, kind sweep, locked (sim/io/owned_dir.hpp)
     Prepared prep;
     std::vector<char> finished;
     SweepSummary sum;
@@ -288,21 +305,33 @@ struct SweepRun {
         header = results_header(keys);
     }
 
+    // Rank 0: every input the cells read is checked before the directory is made (a failed start
+    // leaves nothing behind); then the directory is claimed (a path through a file is a bad
+    // --out, exit 2; anything else a failure, exit 1) and prepared.
+    void claim_and_prepare() {
+        check_inputs(cells, spec, opt.jobs > 0 ? opt.jobs : 1);
+        try {
+            claimed = claim_dir(dir, kKindSweep, "sweep",
+                                [](const std::string& n) { return n == kResultsFile || n == kHistoryFile; },
+                                nproc > 1 ? "rank 0 of " + std::to_string(nproc) + " MPI ranks" : "");
+        } catch (const BadInput& e) {
+            throw ConfigError(e.what());
+        }
+        try {
+            prep = prepare_dir(spec, cells, keys, header, dir);
+        } catch (...) {
+            release_new_dir(dir, claimed);
+            throw;
+        }
+    }
+
     // rank 0 locks and prepares the directory and tells the others which cells are done (or
     // what failed); the ranks of one sweep are one writer
     void lock_and_prepare() {
         std::string verdict;
         if (rank == 0) {
             try {
-                std::error_code ec;
-                fs::create_directories(dir, ec);
-                // a path through a file is a bad --out (exit 2); anything else a failure (exit 1)
-                if (fs::exists(dir) && !fs::is_directory(dir)) throw ConfigError(dir_error(dir, "it is a file, not a directory"));
-                if (ec && ec == std::errc::not_a_directory) throw ConfigError(dir_error(dir, ec.message()));
-                if (ec) throw std::runtime_error(dir_error(dir, ec.message()));
-                if (!fs::is_directory(dir)) throw std::runtime_error(dir_error(dir, "not a directory"));
-                lock = std::make_unique<DirLock>(dir, nproc > 1 ? "rank 0 of " + std::to_string(nproc) + " MPI ranks" : "");
-                prep = prepare_dir(spec, cells, keys, header, dir);
+                claim_and_prepare();
                 verdict = "ok";
                 for (const auto& [id, b] : prep.blocks) verdict += " " + std::to_string(id);
             } catch (const ConfigError& e) {
@@ -366,7 +395,7 @@ struct SweepRun {
                 hist_out = std::make_unique<Appender>(dir + "/" + kHistoryFile);
                 out = std::make_unique<Appender>(rpath);
             } catch (const WriteError& e) {
-                write_error = e.what() + safe_note(prep.blocks.size(), cells.size(), rpath);
+                write_error = e.what() + safe_note(prep.blocks.size(), cells.size(), rpath, e.err);
                 if (!mp) throw std::runtime_error(write_error);
             }
             for (const auto& m : prep.messages) progress->message(m);
@@ -456,7 +485,7 @@ struct SweepRun {
             out->append(d.rows);          // all or nothing (sim/io/files.hpp)
         } catch (const WriteError& e) {
             ++sum.abandoned;
-            write_error = e.what() + safe_note(prep.blocks.size(), cells.size(), rpath);
+            write_error = e.what() + safe_note(prep.blocks.size(), cells.size(), rpath, e.err);
             stop_all();
             return;
         }
@@ -538,7 +567,7 @@ struct SweepRun {
                     hist_out.reset();
                     write_file_atomic(dir + "/" + kHistoryFile, history_text(history_header(keys), prep.history));
                 } catch (const WriteError& e) {
-                    write_error = e.what() + safe_note(prep.blocks.size(), cells.size(), rpath);
+                    write_error = e.what() + safe_note(prep.blocks.size(), cells.size(), rpath, e.err);
                 }
             }
             const auto now = utc_now();
@@ -553,7 +582,7 @@ struct SweepRun {
                 write_file_atomic(mpath, prep.manifest.dump(2) + "\n");
             } catch (const WriteError& e) {
                 // the manifest of the session's start is still there: the results stay readable
-                if (write_error.empty()) write_error = e.what() + safe_note(prep.blocks.size(), cells.size(), rpath);
+                if (write_error.empty()) write_error = e.what() + safe_note(prep.blocks.size(), cells.size(), rpath, e.err);
             }
             // the last line counts the cells by status
             std::map<std::string, std::size_t> by_status;

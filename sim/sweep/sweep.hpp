@@ -48,7 +48,7 @@ struct SweepSummary {
 
 // Runs the grid into opt.out_dir. Bad grids and unusable directories throw (ConfigError or
 // std::runtime_error) before any cell starts; a directory that another sweep is writing throws
-// DirectoryBusy (sim/sweep/lock.hpp). Cells that throw are reported in the summary and left out
+// DirectoryBusy (sim/io/lock.hpp). Cells that throw are reported in the summary and left out
 // of results.csv. On SIGINT / SIGTERM (sim/run/stop.hpp) no new cell starts, the cells in flight
 // are abandoned at their next step, what is finished is kept, and the summary says `interrupted`.
 // When results.csv or the manifest cannot be written (a full disk), the sweep stops the same way

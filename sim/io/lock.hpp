@@ -1,6 +1,6 @@
-// One writer per results directory: `alignsim sweep` holds an exclusive flock(2) on
-// DIR/.sweep.lock for the whole sweep (rank 0 alone under MPI: the ranks of one sweep are one
-// writer). The kernel releases a flock when its process ends, however it ends, so a lock left by
+// One writer per directory: `alignsim sweep` (and `export`, `plot` in their output directories,
+// sim/io/owned_dir.hpp) holds an exclusive flock(2) on DIR/.sweep.lock for as long as it writes
+// (rank 0 alone under MPI: the ranks of one sweep are one writer). The kernel releases a flock when its process ends, however it ends, so a lock left by
 // a killed process never blocks; the file itself stays (removing it would race with a process
 // that has just opened it). The holder writes who it is into the file, and a refused process
 // names it: "pid 4242 on node7 since 2025-06-01T10:00:00Z".

@@ -1,5 +1,5 @@
-// One writer per results directory (sim/sweep/lock.hpp).
-#include "sim/sweep/lock.hpp"
+// One writer per results directory (sim/io/lock.hpp).
+#include "sim/io/lock.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -70,7 +70,7 @@ DirLock::DirLock(const std::string& dir, const std::string& what) {
     const std::string path = lock_path(dir);
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0)
-        throw std::runtime_error("cannot use results directory '" + dir + "': cannot open '" + path +
+        throw std::runtime_error("cannot use directory '" + dir + "': cannot open '" + path +
                                  "': " + std::strerror(errno));
     int rc;
     while ((rc = ::flock(fd_, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR) {
@@ -90,7 +90,11 @@ DirLock::DirLock(const std::string& dir, const std::string& what) {
         if (err != EWOULDBLOCK)
             throw std::runtime_error("cannot lock '" + path + "': " + std::strerror(err));
         if (line.empty() || names_dead_local_process(line)) line = "a process that has not said which yet";
-        throw DirectoryBusy("'" + dir + "' is in use by another alignsim sweep (" + line +
+        const auto ends = [&](const std::string& w) {
+            return line.size() >= w.size() && line.compare(line.size() - w.size(), w.size(), w) == 0;
+        };
+        const std::string who = ends(", export") ? "export" : ends(", figures") ? "plot" : "sweep";
+        throw DirectoryBusy("'" + dir + "' is in use by another alignsim " + who + " (" + line +
                             "); wait for it to end or stop it, or choose another --out directory");
     }
     // ours: say who holds it (best effort: a full disk must not stop a sweep from starting here,
