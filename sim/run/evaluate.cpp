@@ -19,8 +19,6 @@ namespace {
 using theory::Mat;
 using nlohmann::json;
 
-const char* const kBlocks[3] = {"s", "u1", "u2"};
-
 void require_linear(const Config& cfg, const char* what) {
     if (cfg.s("data.kind") != "linear")
         throw ConfigError(std::string(what) + ": data.kind = " + cfg.s("data.kind") +
@@ -123,7 +121,7 @@ json evaluate_linear(const Config& cfg, const LinearEncoders& enc) {
         if (two) e["z2"] = theory::r2_target(m, mo, 2, *enc.W2, t);
         r2[theory::kTargetNames[t]] = e;
     }
-    for (const char* b : kBlocks) {
+    for (const char* b : theory::kBlockNames) {
         json e = {{"z1", theory::r2_block(m, mo, 1, W1, b)}};
         json i = {{"z1", theory::info_block(m, mo, 1, W1, b)}};
         if (two) {
