@@ -317,6 +317,9 @@ data.depth | train --set data.kind=nonlinear --set data.depth=1000000000000
 data.n_train | train --set data.n_train=99999999999
 model.hidden | train --set 'model.hidden=[4294967297]'
 train.steps | train --set train.steps=9223372036854775807
+objective.barlow_offdiag | train --set objective.alignment=barlow_twins --set objective.barlow_offdiag=1e300
+objective.siglip_temperature | train --set objective.alignment=siglip --set objective.siglip_temperature=1e30
+model.cnn_channels | train --set data.kind=fashion_mnist --set model.encoder=cnn --set 'model.cnn_channels=[5000]'
 memory | train --set data.n_train=900000000
 memory | export --set data.n_train=900000000 --out "$T/o5"
 memory | sweep "$T/good.toml" --out "$T/o5" --set data.n_train=900000000
