@@ -6,6 +6,18 @@
 #include "autodiff/ops.hpp"
 
 namespace models {
+
+// The parameters of a stack of layers, each weight followed by its bias (the order the
+// optimiser state and the saved weights follow).
+template <class T>
+std::vector<ad::Param<T>*> layer_params(std::vector<ad::Param<T>>& w, std::vector<ad::Param<T>>& b) {
+    std::vector<ad::Param<T>*> p;
+    for (std::size_t l = 0; l < w.size(); ++l) {
+        p.push_back(&w[l]);
+        p.push_back(&b[l]);
+    }
+    return p;
+}
 namespace {
 
 template <class T>
@@ -77,14 +89,7 @@ public:
         }
         return h;
     }
-    std::vector<ad::Param<T>*> params() override {
-        std::vector<ad::Param<T>*> p;
-        for (std::size_t l = 0; l < w_.size(); ++l) {
-            p.push_back(&w_[l]);
-            p.push_back(&b_[l]);
-        }
-        return p;
-    }
+    std::vector<ad::Param<T>*> params() override { return layer_params(w_, b_); }
 
 private:
     ad::Var<T> activate(ad::Var<T> h) const {
@@ -154,14 +159,7 @@ public:
         }
         return ad::affine(ad::flatten(h, flat_), tape.param(w_.back()), tape.param(b_.back()));
     }
-    std::vector<ad::Param<T>*> params() override {
-        std::vector<ad::Param<T>*> p;
-        for (std::size_t l = 0; l < w_.size(); ++l) {
-            p.push_back(&w_[l]);
-            p.push_back(&b_[l]);
-        }
-        return p;
-    }
+    std::vector<ad::Param<T>*> params() override { return layer_params(w_, b_); }
     std::size_t eval_block_rows() const override { return 512; }
 
 private:
